@@ -1,0 +1,242 @@
+//! Validated domain values. Each `parse` is the only way to build one, so a
+//! value that reaches the store has passed every rule.
+
+use crate::error::ApiError;
+
+/// A username: 3 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
+/// letter. ASCII only, so that case-insensitive uniqueness is exact and no two
+/// names look alike through Unicode confusables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// Validates `raw` as a username.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let len = raw.chars().count();
+        if !(3..=64).contains(&len) {
+            return Err(ApiError::bad_request(
+                "username must be 3 to 64 characters long",
+            ));
+        }
+        if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(ApiError::bad_request("username must start with a letter"));
+        }
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            return Err(ApiError::bad_request(
+                "username may contain only letters, digits, '_', '.' and '-'",
+            ));
+        }
+        Ok(Username(raw.to_string()))
+    }
+
+    /// The name as the user typed it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-folded form that uniqueness and login look-ups use.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+/// An email address: syntactically valid, at most 120 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+/// Characters RFC 5322 allows unquoted in a local part (`atext`), plus `.`.
+fn is_local_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-.".contains(c)
+}
+
+impl Email {
+    /// Validates `raw` as an email address. Quoted local parts and IP-literal
+    /// domains are valid in RFC 5322 but refused here: no mail provider hands
+    /// them out and they complicate case-insensitive uniqueness.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        const INVALID: &str = "email must be a valid address like name@example.com";
+        if raw.chars().count() > 120 {
+            return Err(ApiError::bad_request(
+                "email must be at most 120 characters long",
+            ));
+        }
+        let (local, domain) = raw.split_once('@').ok_or_else(|| ApiError::bad_request(INVALID))?;
+        let local_ok = (1..=64).contains(&local.len())
+            && local.chars().all(is_local_char)
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..");
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|label| {
+                (1..=63).contains(&label.len())
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            })
+            && labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        if local_ok && domain_ok {
+            Ok(Email(raw.to_string()))
+        } else {
+            Err(ApiError::bad_request(INVALID))
+        }
+    }
+
+    /// The address as the user typed it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-folded form that uniqueness uses.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+/// A new password: 8 to 1024 characters. The upper bound keeps hashing cheap
+/// enough that a giant password cannot be used to burn CPU.
+pub struct Password(String);
+
+impl Password {
+    /// Validates `raw` as a new password.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let len = raw.chars().count();
+        if !(8..=1024).contains(&len) {
+            return Err(ApiError::bad_request(
+                "password must be 8 to 1024 characters long",
+            ));
+        }
+        Ok(Password(raw.to_string()))
+    }
+
+    /// The secret, for hashing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// The free-text profile line: at most 140 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AboutMe(String);
+
+impl AboutMe {
+    /// Validates `raw` as an about-me text.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        if raw.chars().count() > 140 {
+            return Err(ApiError::bad_request(
+                "about_me must be at most 140 characters long",
+            ));
+        }
+        Ok(AboutMe(raw.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Takes the text out.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A user id as it appears in a path: a positive integer. Anything else names
+/// no user, so it is a 404 like an unknown id, not a 400.
+pub fn parse_user_id(raw: &str) -> Result<u64, ApiError> {
+    raw.parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| ApiError::not_found(format!("no user has the id '{raw}'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_of_letters_digits_and_punctuation_are_accepted() {
+        for ok in ["abc", "Susan", "john.doe", "a_b-c.d", "x12", &"a".repeat(64)] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn usernames_that_break_a_rule_are_refused_with_a_reason() {
+        for bad in ["ab", "1abc", "_abc", "has space", "émile", "a/b", "", &"a".repeat(65)] {
+            let err = Username::parse(bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+            assert!(err.message().contains("username"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn username_keys_ignore_case() {
+        assert_eq!(Username::parse("SuSan").unwrap().key(), "susan");
+        assert_eq!(Username::parse("SuSan").unwrap().as_str(), "SuSan");
+    }
+
+    #[test]
+    fn ordinary_email_addresses_are_accepted() {
+        for ok in ["a@b.co", "susan@example.com", "first.last+tag@mail.example.org", "x_y@a-b.io"] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn malformed_email_addresses_are_refused() {
+        for bad in [
+            "", "plain", "@example.com", "a@", "a@b", "a@b.c", "a b@example.com", "a@@b.com",
+            ".a@b.com", "a.@b.com", "a..b@c.com", "a@-b.com", "a@b-.com", "a@b..com",
+            "a@b.c0m", "\"q\"@b.com", "a@[1.2.3.4]",
+        ] {
+            assert_eq!(Email::parse(bad).unwrap_err().status(), 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_email_over_120_characters_is_refused() {
+        let long = format!("{}@example.com", "a".repeat(60) + "." + &"b".repeat(60));
+        assert!(long.len() > 120);
+        assert!(Email::parse(&long).unwrap_err().message().contains("120"));
+    }
+
+    #[test]
+    fn passwords_must_be_8_to_1024_characters() {
+        assert!(Password::parse("1234567").is_err());
+        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse(&"p".repeat(1024)).is_ok());
+        assert!(Password::parse(&"p".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let p = Password::parse("hunter2hunter2").unwrap();
+        assert!(!format!("{p:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn about_me_counts_characters_not_bytes() {
+        assert!(AboutMe::parse(&"é".repeat(140)).is_ok());
+        assert!(AboutMe::parse(&"é".repeat(141)).is_err());
+    }
+
+    #[test]
+    fn only_positive_decimal_ids_name_a_user() {
+        assert_eq!(parse_user_id("42").unwrap(), 42);
+        for bad in ["0", "-1", "+1", "abc", "1.0", "", "99999999999999999999999"] {
+            assert_eq!(parse_user_id(bad).unwrap_err().status(), 404, "{bad}");
+        }
+    }
+}

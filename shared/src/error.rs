@@ -1,0 +1,202 @@
+//! The one error type every handler returns, and its mapping to HTTP.
+//!
+//! Handlers turn every failure into an [`ApiError`] and then into an `Ok`
+//! response: an `Err` from a lambda_http handler would reach the client as
+//! API Gateway's opaque 502, without our JSON body.
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+/// Which credentials a 401 asks for, shown in `WWW-Authenticate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// HTTP Basic, asked for by `POST /api/tokens`.
+    Basic,
+    /// A bearer token, asked for by every other authenticated route.
+    Bearer,
+}
+
+impl Challenge {
+    fn header_value(self) -> &'static str {
+        match self {
+            Challenge::Basic => r#"Basic realm="Authentication Required""#,
+            Challenge::Bearer => r#"Bearer realm="Authentication Required""#,
+        }
+    }
+}
+
+/// Everything a request can fail with, client mistakes and server faults alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: the request is malformed or breaks a validation rule.
+    BadRequest(String),
+    /// 401: missing, malformed, unknown, expired or revoked credentials.
+    Unauthorized(Challenge, String),
+    /// 403: authenticated, but not allowed to touch this resource.
+    Forbidden(String),
+    /// 404: no such resource or route.
+    NotFound(String),
+    /// 405: the path exists, the method does not; carries the allowed methods.
+    MethodNotAllowed { allow: Vec<&'static str> },
+    /// 409: a concurrent change won; the client may retry.
+    Conflict(String),
+    /// 413: the body exceeds the limit.
+    PayloadTooLarge(String),
+    /// 500: a fault of ours. The detail is logged, never sent.
+    Internal,
+    /// 503: DynamoDB throttled us or stayed contended after retries.
+    Unavailable,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// A 400 with the given message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest(message.into())
+    }
+
+    /// A 404 with the given message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::NotFound(message.into())
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The human-readable `message` of the JSON body.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(_, m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::PayloadTooLarge(m) => m.clone(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("this route allows only {}", allow.join(", "))
+            }
+            ApiError::Internal => {
+                "the server failed to handle this request; it has been logged".to_string()
+            }
+            ApiError::Unavailable => {
+                "the service is busy; retry the request in a moment".to_string()
+            }
+        }
+    }
+
+    /// The complete JSON response: status, body and the headers the status needs.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let body = serde_json::to_string(&ErrorBody {
+            error: status.canonical_reason().unwrap_or("Error"),
+            message: &self.message(),
+        })
+        .expect("serialising two strings cannot fail");
+        let mut response = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::Text(body))
+            .expect("static status and headers are valid");
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized(challenge, _) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge.header_value()),
+                );
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            ApiError::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status(), self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Turns a handler's result into the response every route returns: `Ok` for
+/// API errors too, so API Gateway passes our JSON through.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, lambda_http::Error> {
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_json(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn an_error_body_names_the_reason_phrase_and_the_message() {
+        let response = ApiError::bad_request("must include username").into_response();
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({"error": "Bad Request", "message": "must include username"})
+        );
+    }
+
+    #[test]
+    fn a_401_carries_the_challenge_of_its_scheme() {
+        let basic = ApiError::Unauthorized(Challenge::Basic, "x".into()).into_response();
+        assert_eq!(
+            basic.headers()["www-authenticate"],
+            r#"Basic realm="Authentication Required""#
+        );
+        let bearer = ApiError::Unauthorized(Challenge::Bearer, "x".into()).into_response();
+        assert_eq!(
+            bearer.headers()["www-authenticate"],
+            r#"Bearer realm="Authentication Required""#
+        );
+        assert_eq!(body_json(&bearer)["error"], "Unauthorized");
+    }
+
+    #[test]
+    fn a_405_lists_the_allowed_methods() {
+        let response = ApiError::MethodNotAllowed { allow: vec!["GET", "PUT"] }.into_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "GET, PUT");
+        assert_eq!(body_json(&response)["error"], "Method Not Allowed");
+    }
+
+    #[test]
+    fn an_internal_error_reveals_nothing_of_its_cause() {
+        let response = ApiError::Internal.into_response();
+        assert_eq!(response.status(), 500);
+        assert_eq!(body_json(&response)["error"], "Internal Server Error");
+    }
+}

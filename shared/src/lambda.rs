@@ -1,0 +1,60 @@
+//! Cold-start wiring shared by every function binary: logging, config, the
+//! DynamoDB client, and reporting an init failure to the Lambda Runtime API.
+
+use lambda_http::http::{Method, Request, Uri};
+use lambda_runtime_api_client::body::Body;
+
+use crate::config::{Config, ConfigError};
+use crate::App;
+
+/// Sets up logging: JSON when Lambda's log format is JSON, text otherwise.
+/// Level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default INFO).
+pub fn init_tracing() {
+    lambda_http::tracing::init_default_subscriber();
+}
+
+/// Builds the [`App`] from the environment once per cold start. On a
+/// configuration error it reports the error to the Runtime API's
+/// `/runtime/init/error` (so the failure shows up as a clear init error rather
+/// than a later panic) and returns it.
+pub async fn app_from_env() -> Result<App, lambda_http::Error> {
+    match Config::from_env() {
+        Ok(config) => Ok(App::from_config(config).await),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start");
+            report_init_error(&err).await;
+            Err(err.into())
+        }
+    }
+}
+
+/// Posts `err` to `/2018-06-01/runtime/init/error` when running under Lambda.
+async fn report_init_error(err: &ConfigError) {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let Ok(base) = format!("http://{api}").parse::<Uri>() else {
+        return;
+    };
+    let body = serde_json::json!({
+        "errorType": "Runtime.ConfigError",
+        "errorMessage": err.to_string(),
+    });
+    let client = match lambda_runtime_api_client::Client::builder().with_endpoint(base).build() {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot reach the Runtime API");
+            return;
+        }
+    };
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.ConfigError")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("static request parts are valid");
+    if let Err(e) = client.call(request).await {
+        tracing::error!(error = %e, "reporting the init error failed");
+    }
+}

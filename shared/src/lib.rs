@@ -1,0 +1,60 @@
+//! The library every microblog function uses: configuration, validation,
+//! authentication, DynamoDB stores, representations, pagination, routes and
+//! the one error type that maps to HTTP.
+
+pub mod auth;
+pub mod collections;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod lambda;
+pub mod pagination;
+pub mod representation;
+pub mod routes;
+pub mod store;
+
+pub use config::Config;
+pub use error::{respond, ApiError};
+
+use store::follows::FollowStore;
+use store::tokens::TokenStore;
+use store::users::UserStore;
+use store::Table;
+
+/// Everything a handler needs, built once per cold start and shared by every
+/// invocation of the warm function.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The configuration.
+    pub config: Config,
+    /// The table, for operations outside any store (creating it).
+    pub table: Table,
+    /// Users, markers, counters and the directory.
+    pub users: UserStore,
+    /// Tokens.
+    pub tokens: TokenStore,
+    /// Follow edges.
+    pub follows: FollowStore,
+}
+
+impl App {
+    /// An app over an existing DynamoDB client.
+    pub fn new(config: Config, client: aws_sdk_dynamodb::Client) -> Self {
+        let table = Table::new(client, config.table_name.as_str());
+        App {
+            users: UserStore::new(table.clone()),
+            tokens: TokenStore::new(table.clone()),
+            follows: FollowStore::new(table.clone()),
+            table,
+            config,
+        }
+    }
+
+    /// An app whose DynamoDB client comes from the standard AWS environment
+    /// (region, credentials, and `AWS_ENDPOINT_URL_DYNAMODB` when set).
+    pub async fn from_config(config: Config) -> Self {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        App::new(config, aws_sdk_dynamodb::Client::new(&sdk))
+    }
+}

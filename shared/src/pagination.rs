@@ -1,0 +1,239 @@
+//! Paginated collections: `?page=&per_page=` parsing, opaque cursors, and the
+//! `{items, _meta, _links}` envelope.
+//!
+//! A bare `?page=N` works by skipping (N-1)*per_page index entries (cheap
+//! key-only reads). The `next` link carries a cursor (the position of the
+//! page's last item), so following it costs O(per_page) however deep it goes,
+//! and walking `next` from page 1 visits every item exactly once even while
+//! the collection grows.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use lambda_http::{Request, RequestExt};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// Default page size.
+pub const DEFAULT_PER_PAGE: u32 = 10;
+/// Largest page size; larger requests are clamped, as in the tutorial.
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// What the client asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// 1-based page number.
+    pub page: u64,
+    /// Items per page, 1 to [`MAX_PER_PAGE`].
+    pub per_page: u32,
+    /// The position to continue after, from a `next` link.
+    pub cursor: Option<Cursor>,
+}
+
+/// An opaque position in a collection: one or two integers, base64url-encoded
+/// so that clients treat it as a token rather than something to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(pub u64, pub Option<u64>);
+
+impl Cursor {
+    /// The text form carried in links.
+    pub fn encode(&self) -> String {
+        let raw = match self.1 {
+            Some(b) => format!("{}.{b}", self.0),
+            None => self.0.to_string(),
+        };
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Parses the text form; anything not made by [`Cursor::encode`] is a 400.
+    pub fn decode(text: &str) -> Result<Self, ApiError> {
+        let invalid = || {
+            ApiError::bad_request("cursor is not valid; follow the next link as given, or use ?page=N")
+        };
+        let raw = URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(invalid)?;
+        let number = |s: &str| {
+            (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(invalid)
+        };
+        match raw.split_once('.') {
+            Some((a, b)) => Ok(Cursor(number(a)?, Some(number(b)?))),
+            None => Ok(Cursor(number(&raw)?, None)),
+        }
+    }
+}
+
+fn positive(name: &str, raw: Option<&str>, default: u64) -> Result<u64, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|v| *v >= 1 && text.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| ApiError::bad_request(format!("{name} must be a positive integer, got {text:?}"))),
+    }
+}
+
+impl PageRequest {
+    /// Reads `page`, `per_page` and `cursor` from the query string.
+    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let query = req.query_string_parameters();
+        let page = positive("page", query.first("page"), 1)?;
+        let per_page = positive("per_page", query.first("per_page"), DEFAULT_PER_PAGE as u64)?
+            .min(MAX_PER_PAGE as u64) as u32;
+        let cursor = query.first("cursor").map(Cursor::decode).transpose()?;
+        Ok(PageRequest { page, per_page, cursor })
+    }
+
+    /// What to read, given the collection's exact size: nothing when the
+    /// page lies past the end, else a start position and a skip.
+    pub fn plan(&self, total_items: u64) -> Option<(Option<Cursor>, u64)> {
+        let offset = (self.page - 1).checked_mul(self.per_page as u64)?;
+        if offset >= total_items {
+            return None;
+        }
+        Some(match self.cursor {
+            Some(cursor) => (Some(cursor), 0),
+            None => (None, offset),
+        })
+    }
+}
+
+/// `_meta` of a collection.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Meta {
+    /// The page shown.
+    pub page: u64,
+    /// The page size used (after clamping).
+    pub per_page: u32,
+    /// Pages in all: ceil(total_items / per_page).
+    pub total_pages: u64,
+    /// Items in all.
+    pub total_items: u64,
+}
+
+/// `_links` of a collection: relative paths; `next` and `prev` are null at
+/// the ends.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Links {
+    #[serde(rename = "self")]
+    self_: String,
+    next: Option<String>,
+    prev: Option<String>,
+}
+
+/// A page of a collection.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Collection<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// Sizes and position.
+    pub _meta: Meta,
+    /// Self, next and previous pages.
+    pub _links: Links,
+}
+
+impl<T> Collection<T> {
+    /// The envelope for `items` of a collection at `path` holding
+    /// `total_items`; `last` is the cursor of the page's last item.
+    pub fn new(path: &str, request: &PageRequest, total_items: u64, items: Vec<T>, last: Option<Cursor>) -> Self {
+        let per_page = request.per_page;
+        let total_pages = total_items.div_ceil(per_page as u64);
+        let link = |page: u64, cursor: Option<Cursor>| {
+            let mut link = format!("{path}?page={page}&per_page={per_page}");
+            if let Some(cursor) = cursor {
+                link.push_str("&cursor=");
+                link.push_str(&cursor.encode());
+            }
+            link
+        };
+        let full_page = items.len() as u64 == per_page as u64;
+        let next = (request.page < total_pages && full_page)
+            .then(|| link(request.page + 1, last));
+        Collection {
+            items,
+            _meta: Meta { page: request.page, per_page, total_pages, total_items },
+            _links: Links {
+                self_: link(request.page, request.cursor),
+                next,
+                prev: (request.page > 1).then(|| link(request.page - 1, None)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::aws_lambda_events::query_map::QueryMap;
+    use std::collections::HashMap;
+
+    fn request(query: &[(&str, &str)]) -> Result<PageRequest, ApiError> {
+        let map: HashMap<String, String> =
+            query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let req = lambda_http::http::Request::builder()
+            .body(lambda_http::Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(QueryMap::from(map));
+        PageRequest::from_request(&req)
+    }
+
+    #[test]
+    fn page_and_per_page_default_to_1_and_10() {
+        let r = request(&[]).unwrap();
+        assert_eq!((r.page, r.per_page, r.cursor), (1, 10, None));
+    }
+
+    #[test]
+    fn per_page_is_clamped_to_100() {
+        assert_eq!(request(&[("per_page", "1000")]).unwrap().per_page, 100);
+    }
+
+    #[test]
+    fn non_integer_or_non_positive_page_numbers_are_a_400() {
+        for (k, v) in [("page", "0"), ("page", "-1"), ("page", "abc"), ("page", ""), ("per_page", "0"),
+            ("per_page", "1.5"), ("page", "+2"), ("page", "99999999999999999999999")] {
+            assert_eq!(request(&[(k, v)]).unwrap_err().status(), 400, "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_survives_encoding_and_a_forged_one_is_a_400() {
+        for c in [Cursor(5, None), Cursor(1_700_000_000_000_000, Some(42))] {
+            assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+        for bad in ["", "!!", "YWJj", "MS4", "LTE"] {
+            assert_eq!(Cursor::decode(bad).unwrap_err().status(), 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_page_past_the_end_reads_nothing() {
+        let r = request(&[("page", "3"), ("per_page", "10")]).unwrap();
+        assert_eq!(r.plan(20), None);
+        assert_eq!(r.plan(21), Some((None, 20)));
+        assert_eq!(request(&[]).unwrap().plan(0), None);
+        let huge = request(&[("page", "18446744073709551615"), ("per_page", "100")]).unwrap();
+        assert_eq!(huge.plan(10), None, "no overflow");
+    }
+
+    #[test]
+    fn links_point_to_neighbouring_pages_and_are_null_at_the_ends() {
+        let r = request(&[("page", "2"), ("per_page", "2")]).unwrap();
+        let c = Collection::new("/api/users", &r, 5, vec![1, 2], Some(Cursor(9, None)));
+        assert_eq!(c._meta, Meta { page: 2, per_page: 2, total_pages: 3, total_items: 5 });
+        assert_eq!(c._links.self_, "/api/users?page=2&per_page=2");
+        assert_eq!(c._links.next.as_deref(), Some("/api/users?page=3&per_page=2&cursor=OQ"));
+        assert_eq!(c._links.prev.as_deref(), Some("/api/users?page=1&per_page=2"));
+        let last = request(&[("page", "3"), ("per_page", "2")]).unwrap();
+        let c = Collection::new("/api/users", &last, 5, vec![5], None);
+        assert_eq!(c._links.next, None);
+        let first = Collection::new("/api/users", &request(&[]).unwrap(), 0, Vec::<u8>::new(), None);
+        assert_eq!((first._links.next, first._links.prev, first._meta.total_pages), (None, None, 0));
+    }
+}

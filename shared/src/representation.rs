@@ -1,0 +1,118 @@
+//! The JSON representation of a user, with its hypermedia links.
+
+use md5::{Digest, Md5};
+use serde::Serialize;
+
+use crate::store::items::{timestamp, User};
+
+/// A user as the API shows it. `email` only appears for the user themself.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UserRepr {
+    /// The integer id.
+    pub id: u64,
+    /// The username.
+    pub username: String,
+    /// The email address, only for the user themself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// RFC 3339, UTC, ending in `Z`.
+    pub last_seen: String,
+    /// Free text or null.
+    pub about_me: Option<String>,
+    /// Posts written.
+    pub post_count: u64,
+    /// Users following this one.
+    pub follower_count: u64,
+    /// Users this one follows.
+    pub followed_count: u64,
+    /// Related resources.
+    pub _links: UserLinks,
+}
+
+/// The links of a user.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UserLinks {
+    #[serde(rename = "self")]
+    self_: String,
+    followers: String,
+    followed: String,
+    avatar: String,
+}
+
+/// The Gravatar URL for `email`: MD5 of the trimmed, lower-cased address.
+pub fn avatar_url(email: &str, size: u32) -> String {
+    let digest = Md5::digest(email.trim().to_lowercase().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("https://www.gravatar.com/avatar/{hex}?d=identicon&s={size}")
+}
+
+impl UserRepr {
+    /// The representation of `user`; `include_email` only when the caller is
+    /// that user.
+    pub fn new(user: &User, include_email: bool) -> Self {
+        let path = format!("/api/users/{}", user.id);
+        UserRepr {
+            id: user.id,
+            username: user.username.clone(),
+            email: include_email.then(|| user.email.clone()),
+            last_seen: timestamp(user.last_seen),
+            about_me: user.about_me.clone(),
+            post_count: user.post_count,
+            follower_count: user.follower_count,
+            followed_count: user.followed_count,
+            _links: UserLinks {
+                followers: format!("{path}/followers"),
+                followed: format!("{path}/followed"),
+                avatar: avatar_url(&user.email, 128),
+                self_: path,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn user() -> User {
+        User {
+            id: 3,
+            username: "susan".into(),
+            email: "Susan@Example.com".into(),
+            password_hash: "$argon2id$secret".into(),
+            about_me: None,
+            last_seen: chrono::Utc.with_ymd_and_hms(2026, 11, 25, 1, 2, 3).unwrap(),
+            post_count: 0,
+            follower_count: 4,
+            followed_count: 5,
+        }
+    }
+
+    #[test]
+    fn the_avatar_hashes_the_trimmed_lower_cased_email() {
+        assert_eq!(
+            avatar_url("  MyEmailAddress@example.com ", 128),
+            "https://www.gravatar.com/avatar/0bc83cb571cd1c50ba6f3e8a78ef1346?d=identicon&s=128"
+        );
+    }
+
+    #[test]
+    fn a_user_shows_links_and_counts_but_never_the_password_hash() {
+        let json = serde_json::to_value(UserRepr::new(&user(), false)).unwrap();
+        assert_eq!(json["_links"]["self"], "/api/users/3");
+        assert_eq!(json["_links"]["followers"], "/api/users/3/followers");
+        assert_eq!(json["_links"]["followed"], "/api/users/3/followed");
+        assert_eq!(json["last_seen"], "2026-11-25T01:02:03Z");
+        assert_eq!(json["about_me"], serde_json::Value::Null);
+        assert_eq!(json["follower_count"], 4);
+        assert!(json.get("email").is_none());
+        assert!(!json.to_string().contains("argon2"));
+    }
+
+    #[test]
+    fn the_email_shows_only_when_asked_for() {
+        let json = serde_json::to_value(UserRepr::new(&user(), true)).unwrap();
+        assert_eq!(json["email"], "Susan@Example.com");
+    }
+}

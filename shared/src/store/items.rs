@@ -1,0 +1,328 @@
+//! Item <-> struct conversion and every key format, in one place.
+//!
+//! The table has a string partition key `pk`, a string sort key `sk`, and a
+//! local secondary index `by_time` on (`pk`, `edge_order`) that only follow
+//! edges carry. docs/ARCHITECTURE.md lists every item kind shown here.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// A DynamoDB item as the SDK hands it over.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+/// Sort key of the `by_time` local secondary index; only edges have it.
+pub const EDGE_ORDER: &str = "edge_order";
+/// The local secondary index listing a user's edges newest first.
+pub const BY_TIME_INDEX: &str = "by_time";
+/// The TTL attribute (epoch seconds) DynamoDB expires tokens by.
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// Sort key of a user's profile item.
+pub const PROFILE: &str = "PROFILE";
+/// Sort key of uniqueness markers.
+pub const UNIQUE: &str = "UNIQUE";
+/// Partition key of the directory listing every user by id.
+pub const DIRECTORY_PK: &str = "USERS";
+/// Key of the item holding the next user id.
+pub const COUNTER_PK: &str = "COUNTER#user_id";
+/// Key of the item holding the exact number of users.
+pub const STATS_PK: &str = "STATS#users";
+
+/// The item failed to convert: a missing or mistyped attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError(pub String);
+
+impl std::fmt::Display for ItemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed item: {}", self.0)
+    }
+}
+
+/// A string attribute value.
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute value.
+pub fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The primary key `{pk, sk}`.
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+/// Reads a string attribute.
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, ItemError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(ItemError(format!("attribute {name} is not a string"))),
+    }
+}
+
+/// Reads a non-negative integer attribute.
+pub fn get_u64(item: &Item, name: &str) -> Result<u64, ItemError> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| ItemError(format!("attribute {name} is not a u64: {v}"))),
+        _ => Err(ItemError(format!("attribute {name} is not a number"))),
+    }
+}
+
+/// Formats a timestamp as stored and shown: RFC 3339, UTC, `Z`, seconds.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_timestamp(item: &Item, name: &str) -> Result<DateTime<Utc>, ItemError> {
+    let raw = get_s(item, name)?;
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ItemError(format!("attribute {name} is not RFC 3339: {raw}")))
+}
+
+/// Partition key of everything a user owns: the profile and the edges.
+pub fn user_pk(id: u64) -> String {
+    format!("USER#{id}")
+}
+
+/// Key of a user's profile item.
+pub fn user_key(id: u64) -> Item {
+    key(user_pk(id), PROFILE)
+}
+
+/// Key of the marker reserving a case-folded username.
+pub fn username_key(folded: &str) -> Item {
+    key(format!("USERNAME#{folded}"), UNIQUE)
+}
+
+/// Key of the marker reserving a case-folded email address.
+pub fn email_key(folded: &str) -> Item {
+    key(format!("EMAIL#{folded}"), UNIQUE)
+}
+
+/// Key of a token item, by the token's SHA-256 in hex.
+pub fn token_key(token_hash: &str) -> Item {
+    key(format!("TOKEN#{token_hash}"), "TOKEN")
+}
+
+/// Directory sort keys are zero-padded so that string order is id order.
+pub fn directory_sk(id: u64) -> String {
+    format!("{id:020}")
+}
+
+/// Key of a user's directory entry.
+pub fn directory_key(id: u64) -> Item {
+    key(DIRECTORY_PK, directory_sk(id))
+}
+
+/// A user profile as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The integer id, from the atomic counter.
+    pub id: u64,
+    /// The username as typed.
+    pub username: String,
+    /// The email address as typed.
+    pub email: String,
+    /// The argon2id PHC string. Never leaves the server.
+    pub password_hash: String,
+    /// Free text, or none.
+    pub about_me: Option<String>,
+    /// When the user last obtained a token (or registered).
+    pub last_seen: DateTime<Utc>,
+    /// Posts written (maintained by the posts operations).
+    pub post_count: u64,
+    /// Users following this one.
+    pub follower_count: u64,
+    /// Users this one follows.
+    pub followed_count: u64,
+}
+
+impl User {
+    /// The full profile item.
+    pub fn to_item(&self) -> Item {
+        let mut item = user_key(self.id);
+        item.insert("id".into(), n(self.id));
+        item.insert("username".into(), s(&self.username));
+        item.insert("email".into(), s(&self.email));
+        item.insert("password_hash".into(), s(&self.password_hash));
+        if let Some(about) = &self.about_me {
+            item.insert("about_me".into(), s(about));
+        }
+        item.insert("last_seen".into(), s(timestamp(self.last_seen)));
+        item.insert("post_count".into(), n(self.post_count));
+        item.insert("follower_count".into(), n(self.follower_count));
+        item.insert("followed_count".into(), n(self.followed_count));
+        item
+    }
+
+    /// Reads a profile item.
+    pub fn from_item(item: &Item) -> Result<Self, ItemError> {
+        Ok(User {
+            id: get_u64(item, "id")?,
+            username: get_s(item, "username")?.to_string(),
+            email: get_s(item, "email")?.to_string(),
+            password_hash: get_s(item, "password_hash")?.to_string(),
+            about_me: match item.get("about_me") {
+                None | Some(AttributeValue::Null(_)) => None,
+                Some(AttributeValue::S(v)) => Some(v.clone()),
+                Some(_) => return Err(ItemError("attribute about_me is not a string".into())),
+            },
+            last_seen: parse_timestamp(item, "last_seen")?,
+            post_count: get_u64(item, "post_count")?,
+            follower_count: get_u64(item, "follower_count")?,
+            followed_count: get_u64(item, "followed_count")?,
+        })
+    }
+}
+
+/// Which side of a follow edge an item describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// Under the follower's partition: "I follow `other`".
+    Following,
+    /// Under the followed user's partition: "`other` follows me".
+    Follower,
+}
+
+impl EdgeKind {
+    /// The prefix of both the sort key and `edge_order`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            EdgeKind::Following => "FOLLOWING#",
+            EdgeKind::Follower => "FOLLOWER#",
+        }
+    }
+}
+
+/// The sort key of an edge item: looked up directly by (owner, other).
+pub fn edge_sk(kind: EdgeKind, other: u64) -> String {
+    format!("{}{other}", kind.prefix())
+}
+
+/// The `edge_order` value: kind, follow time in microseconds, other id; both
+/// numbers zero-padded so string order is time order.
+pub fn edge_order(kind: EdgeKind, followed_at_micros: u64, other: u64) -> String {
+    format!("{}{followed_at_micros:020}#{other:020}", kind.prefix())
+}
+
+/// One half of a follow edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    /// Whose partition the item lives in.
+    pub owner: u64,
+    /// The user at the other end.
+    pub other: u64,
+    /// Which half this is.
+    pub kind: EdgeKind,
+    /// When the follow happened, microseconds since the epoch.
+    pub followed_at_micros: u64,
+}
+
+impl Edge {
+    /// The edge item.
+    pub fn to_item(&self) -> Item {
+        let mut item = key(user_pk(self.owner), edge_sk(self.kind, self.other));
+        item.insert(
+            EDGE_ORDER.into(),
+            s(edge_order(self.kind, self.followed_at_micros, self.other)),
+        );
+        item.insert("other_id".into(), n(self.other));
+        item.insert("followed_at".into(), n(self.followed_at_micros));
+        item
+    }
+
+    /// Reads an edge item (from the table or the index, which projects all).
+    pub fn from_item(item: &Item) -> Result<Self, ItemError> {
+        let pk = get_s(item, PK)?;
+        let owner = pk
+            .strip_prefix("USER#")
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| ItemError(format!("edge pk {pk} is not USER#<id>")))?;
+        let sk = get_s(item, SK)?;
+        let kind = if sk.starts_with(EdgeKind::Following.prefix()) {
+            EdgeKind::Following
+        } else if sk.starts_with(EdgeKind::Follower.prefix()) {
+            EdgeKind::Follower
+        } else {
+            return Err(ItemError(format!("sort key {sk} is not an edge")));
+        };
+        Ok(Edge {
+            owner,
+            other: get_u64(item, "other_id")?,
+            kind,
+            followed_at_micros: get_u64(item, "followed_at")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn user() -> User {
+        User {
+            id: 7,
+            username: "Susan".into(),
+            email: "susan@example.com".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def".into(),
+            about_me: Some("hi".into()),
+            last_seen: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            post_count: 1,
+            follower_count: 2,
+            followed_count: 3,
+        }
+    }
+
+    #[test]
+    fn a_user_survives_the_round_trip_through_an_item() {
+        let u = user();
+        assert_eq!(User::from_item(&u.to_item()).unwrap(), u);
+        let no_about = User { about_me: None, ..user() };
+        assert_eq!(User::from_item(&no_about.to_item()).unwrap(), no_about);
+    }
+
+    #[test]
+    fn a_user_item_is_keyed_by_id_with_the_profile_sort_key() {
+        let item = user().to_item();
+        assert_eq!(item[PK], s("USER#7"));
+        assert_eq!(item[SK], s("PROFILE"));
+        assert_eq!(item["last_seen"], s("2026-01-02T03:04:05Z"));
+        assert!(!item.contains_key(EDGE_ORDER), "profiles must stay out of the edge index");
+    }
+
+    #[test]
+    fn a_user_item_missing_an_attribute_is_an_error_not_a_panic() {
+        let mut item = user().to_item();
+        item.remove("email");
+        assert!(User::from_item(&item).unwrap_err().0.contains("email"));
+        let mut item = user().to_item();
+        item.insert("follower_count".into(), s("lots"));
+        assert!(User::from_item(&item).is_err());
+    }
+
+    #[test]
+    fn an_edge_survives_the_round_trip_and_sorts_by_time() {
+        let edge = Edge { owner: 3, other: 12, kind: EdgeKind::Follower, followed_at_micros: 99 };
+        let item = edge.to_item();
+        assert_eq!(item[SK], s("FOLLOWER#12"));
+        assert_eq!(Edge::from_item(&item).unwrap(), edge);
+        assert!(edge_order(EdgeKind::Follower, 99, 500) < edge_order(EdgeKind::Follower, 100, 1));
+    }
+
+    #[test]
+    fn directory_keys_sort_in_id_order() {
+        assert!(directory_sk(9) < directory_sk(10));
+        assert!(directory_sk(99) < directory_sk(100_000));
+    }
+}

@@ -1,0 +1,123 @@
+//! Tokens: one item per issued token, keyed by the token's SHA-256, so the
+//! table never holds a usable secret. DynamoDB's TTL deletes expired items
+//! eventually; the expiry is also checked on every read.
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+
+use super::items::{get_u64, n, s, timestamp, token_key, user_key, EXPIRES_AT};
+use super::{item_error, sdk_error, Table};
+use crate::error::ApiError;
+
+/// A stored token, as read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Whose token it is.
+    pub user_id: u64,
+    /// Expiry in milliseconds since the epoch; TTL only has seconds.
+    pub expires_at_ms: u64,
+}
+
+impl TokenRecord {
+    /// Whether the token is still valid at `now`.
+    pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
+        (now.timestamp_millis().max(0) as u64) < self.expires_at_ms
+    }
+}
+
+/// Store of tokens.
+#[derive(Debug, Clone)]
+pub struct TokenStore {
+    table: Table,
+}
+
+impl TokenStore {
+    /// A store over `table`.
+    pub fn new(table: Table) -> Self {
+        TokenStore { table }
+    }
+
+    /// Stores a new token for `user_id` and sets the user's `last_seen` to
+    /// `now`, in one transaction. Returns false if the user no longer exists.
+    pub async fn issue(
+        &self,
+        token_hash: &str,
+        user_id: u64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, ApiError> {
+        let mut item = token_key(token_hash);
+        item.insert("user_id".into(), n(user_id));
+        item.insert("issued_at".into(), s(timestamp(now)));
+        item.insert("expires_at_ms".into(), n(expires_at.timestamp_millis()));
+        // TTL wants whole seconds; round up so DynamoDB never deletes early.
+        let ttl_secs = (expires_at.timestamp_millis() + 999).div_euclid(1000);
+        item.insert(EXPIRES_AT.into(), n(ttl_secs));
+        let put = Put::builder()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("table and item are set");
+        let touch = Update::builder()
+            .table_name(self.table.name())
+            .set_key(Some(user_key(user_id)))
+            .update_expression("SET last_seen = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", s(timestamp(now)))
+            .build()
+            .expect("table, key and expression are set");
+        let transaction = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(touch).build(),
+        ];
+        match self.table.transact("IssueToken", transaction).await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.failed(1) => Ok(false),
+            Err(cancelled) => {
+                // 256 random bits colliding is not a thing that happens.
+                tracing::error!(?cancelled, "token hash collision");
+                Err(ApiError::Internal)
+            }
+        }
+    }
+
+    /// The token with this hash, expired or not. Eventually consistent: a
+    /// token revoked less than about a second ago may still be seen.
+    pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, ApiError> {
+        let Some(item) = self.table.get(token_key(token_hash), false).await? else {
+            return Ok(None);
+        };
+        Ok(Some(TokenRecord {
+            user_id: get_u64(&item, "user_id").map_err(item_error)?,
+            expires_at_ms: get_u64(&item, "expires_at_ms").map_err(item_error)?,
+        }))
+    }
+
+    /// Deletes the token with this hash.
+    pub async fn revoke(&self, token_hash: &str) -> Result<(), ApiError> {
+        self.table
+            .client()
+            .delete_item()
+            .table_name(self.table.name())
+            .set_key(Some(token_key(token_hash)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_valid_until_the_millisecond_it_expires() {
+        let record = TokenRecord { user_id: 1, expires_at_ms: 10_000 };
+        let at = |ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap();
+        assert!(record.is_valid_at(at(9_999)));
+        assert!(!record.is_valid_at(at(10_000)));
+        assert!(!record.is_valid_at(at(20_000)));
+    }
+}
