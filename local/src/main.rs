@@ -1,1 +1,225 @@
-fn main(){}
+//! `microblog-local`: the whole API on http://127.0.0.1:3000 with an embedded
+//! DynamoDB-compatible engine. Run with `--help` for the options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use microblog_local::engine::{client_for_endpoint, Engine};
+use microblog_local::{seed, server};
+use microblog_shared::{App, Config};
+
+const USAGE: &str = "\
+microblog-local: the microblog API on one machine
+
+USAGE:
+    microblog-local [serve] [OPTIONS]   serve the API (default)
+    microblog-local seed [OPTIONS]      write the fixture users and token, then exit
+
+OPTIONS:
+    --host HOST     address to listen on (default 127.0.0.1)
+    --port PORT     port to listen on (default 3000; 0 picks a free one)
+    --data PATH     SQLite file of the embedded engine (default .microblog/local.db)
+    --memory        keep the embedded engine's data in memory only
+    --seed          (serve) write the fixtures before serving
+    -h, --help      show this help
+
+ENVIRONMENT:
+    TABLE_NAME                  table to use (default microblog; created when missing)
+    TOKEN_TTL_SECONDS           token lifetime (default 3600)
+    AWS_ENDPOINT_URL_DYNAMODB   use this DynamoDB endpoint instead of the embedded engine
+                                (needs AWS_REGION and credentials like any AWS client)
+    RUST_LOG                    log level (default info)";
+
+#[derive(Debug)]
+struct Options {
+    seed_only: bool,
+    seed: bool,
+    host: String,
+    port: u16,
+    data: Option<PathBuf>,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        seed_only: false,
+        seed: false,
+        host: "127.0.0.1".into(),
+        port: 3000,
+        data: Some(PathBuf::from(".microblog/local.db")),
+    };
+    let mut args = args.peekable();
+    match args.peek().map(String::as_str) {
+        Some("seed") => {
+            options.seed_only = true;
+            args.next();
+        }
+        Some("serve") => {
+            args.next();
+        }
+        _ => {}
+    }
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--host" => options.host = value("--host")?,
+            "--port" => {
+                let raw = value("--port")?;
+                options.port = raw.parse().map_err(|_| format!("--port must be a number from 0 to 65535, got {raw:?}"))?;
+            }
+            "--data" => options.data = Some(PathBuf::from(value("--data")?)),
+            "--memory" => options.data = None,
+            "--seed" => options.seed = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    // The embedded engine logs every 4xx it answers (a taken username, a
+    // repeated follow) as a warning; those are normal here.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "info,dynoxide=error");
+    }
+    microblog_shared::lambda::init_tracing();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(start()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: Options) -> Result<(), String> {
+    let config = Config::from_lookup(|name| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| (name == "TABLE_NAME").then(|| "microblog".to_string()))
+    })
+    .map_err(|e| e.to_string())?;
+
+    let mut engine = None;
+    let client = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        Ok(endpoint) => {
+            let sdk = aws_config_from_env().await;
+            if sdk.region().is_none() {
+                return Err(format!(
+                    "AWS_ENDPOINT_URL_DYNAMODB is set to {endpoint} but no region is: set AWS_REGION"
+                ));
+            }
+            tracing::info!(endpoint, "using the DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB");
+            aws_sdk_dynamodb::Client::new(&sdk)
+        }
+        Err(_) => {
+            let db = match &options.data {
+                Some(path) => {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                    }
+                    let text = path.to_str().ok_or("--data must be a UTF-8 path")?;
+                    dynoxide::Database::new(text).map_err(|e| format!("cannot open {text}: {e}"))?
+                }
+                None => dynoxide::Database::memory().map_err(|e| e.to_string())?,
+            };
+            let started = Engine::start(db).await.map_err(|e| e.to_string())?;
+            let where_ = options
+                .data
+                .as_ref()
+                .map_or("memory".to_string(), |p| p.display().to_string());
+            tracing::info!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started");
+            let client = client_for_endpoint(&started.endpoint);
+            engine = Some(started);
+            client
+        }
+    };
+
+    let app = App::new(config, client);
+    if app.table.create_if_missing().await.map_err(|e| e.to_string())? {
+        tracing::info!(table = app.table.name(), "created the table");
+    }
+    if options.seed || options.seed_only {
+        seed::seed(&app).await.map_err(|e| e.to_string())?;
+        println!(
+            "seeded: users susan (1) and john (2), password {:?}; tokens {} and {}",
+            seed::FIXTURE_PASSWORD,
+            seed::FIXTURE_TOKEN,
+            seed::FIXTURE_TOKEN_2
+        );
+    }
+    if !options.seed_only {
+        let addr: SocketAddr = format!("{}:{}", options.host, options.port)
+            .parse()
+            .map_err(|_| format!("{}:{} is not a valid address", options.host, options.port))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("microblog API listening on http://{bound} (Ctrl-C to stop)");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        server::serve(listener, Arc::new(app), shutdown).await;
+        println!("stopped");
+    }
+    if let Some(engine) = engine {
+        engine.stop().await;
+    }
+    Ok(())
+}
+
+async fn aws_config_from_env() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_serve_on_port_3000_with_a_data_file() {
+        let o = parse(&[]).unwrap();
+        assert_eq!((o.host.as_str(), o.port, o.seed_only), ("127.0.0.1", 3000, false));
+        assert_eq!(o.data, Some(PathBuf::from(".microblog/local.db")));
+    }
+
+    #[test]
+    fn memory_and_port_and_seed_are_understood() {
+        let o = parse(&["seed", "--memory", "--port", "0"]).unwrap();
+        assert!(o.seed_only && o.data.is_none() && o.port == 0);
+    }
+
+    #[test]
+    fn a_bad_argument_is_an_error_naming_it() {
+        assert!(parse(&["--port", "x"]).unwrap_err().contains("--port"));
+        assert!(parse(&["--bogus"]).unwrap_err().contains("--bogus"));
+    }
+}

@@ -1,1 +1,10 @@
-fn main(){}
+//! Lambda entry point of `get_user` (`GET /api/users/{id}`).
+
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    microblog_shared::lambda::init_tracing();
+    let app = microblog_shared::lambda::app_from_env().await?;
+    run(service_fn(|req| get_user::handler(&app, req))).await
+}

@@ -1,0 +1,49 @@
+//! Fixture users and a fixed token, written into a table so that the sample
+//! events in `events/` (and `sam local invoke` with them) get real answers.
+
+use microblog_shared::auth::{hash_password, token_hash};
+use microblog_shared::domain::{Email, Password, Username};
+use microblog_shared::store::users::NewUser;
+use microblog_shared::{ApiError, App};
+
+/// The bearer token the authenticated sample events carry (user 1, susan).
+pub const FIXTURE_TOKEN: &str = "fixture-token-for-sample-events-000000000001";
+/// The fixture token of user 2 (john).
+pub const FIXTURE_TOKEN_2: &str = "fixture-token-for-sample-events-000000000002";
+/// The fixture users' password.
+pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
+
+/// Writes the fixture users (susan = 1, john = 2, who follows susan) and
+/// their tokens, valid for ten years. Safe to run again: existing fixtures
+/// are left as they are. Expects an empty table so the ids come out as 1, 2.
+pub async fn seed(app: &App) -> Result<(), ApiError> {
+    for (i, (name, email)) in [("susan", "susan@example.com"), ("john", "john@example.com")]
+        .into_iter()
+        .enumerate()
+    {
+        let username = Username::parse(name)?;
+        let id = match app.users.id_by_username(&username.key()).await? {
+            Some(id) => id,
+            None => {
+                let new = NewUser {
+                    username,
+                    email: Email::parse(email)?,
+                    password_hash: hash_password(Password::parse(FIXTURE_PASSWORD)?).await?,
+                    about_me: Some(format!("Fixture user {name}")),
+                };
+                match app.users.create(new, chrono::Utc::now()).await? {
+                    Ok(user) => user.id,
+                    Err(taken) => return Err(taken.into_error()),
+                }
+            }
+        };
+        let token = [FIXTURE_TOKEN, FIXTURE_TOKEN_2][i];
+        if app.tokens.find(&token_hash(token)).await?.is_none() {
+            let now = chrono::Utc::now();
+            let ten_years = chrono::Duration::days(3650);
+            app.tokens.issue(&token_hash(token), id, now, now + ten_years).await?;
+        }
+    }
+    app.follows.follow(2, 1, chrono::Utc::now().timestamp_micros() as u64).await?;
+    Ok(())
+}
