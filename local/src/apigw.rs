@@ -45,7 +45,9 @@ pub fn event(incoming: &Incoming<'_>, request_id: &str) -> Value {
     let mut query = Map::new();
     for pair in incoming.query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        query.entry(k.to_string()).or_insert_with(|| Value::String(v.to_string()));
+        query
+            .entry(k.to_string())
+            .or_insert_with(|| Value::String(v.to_string()));
     }
     let params: Map<String, Value> = incoming
         .path_parameters

@@ -7,12 +7,26 @@ use microblog_shared::App;
 /// Every function the dispatcher knows, for the test that compares it with
 /// the route table, template.yaml and `functions/`.
 pub const FUNCTIONS: &[&str] = &[
-    "get_user", "get_users", "get_followers", "get_followed", "create_user", "update_user",
-    "get_token", "revoke_token", "follow_user", "unfollow_user", "is_following", "fallback",
+    "get_user",
+    "get_users",
+    "get_followers",
+    "get_followed",
+    "create_user",
+    "update_user",
+    "get_token",
+    "revoke_token",
+    "follow_user",
+    "unfollow_user",
+    "is_following",
+    "fallback",
 ];
 
 /// Runs the handler of `function`; `None` if no function has that name.
-pub async fn dispatch(app: &App, function: &str, req: Request) -> Option<Result<Response<Body>, lambda_http::Error>> {
+pub async fn dispatch(
+    app: &App,
+    function: &str,
+    req: Request,
+) -> Option<Result<Response<Body>, lambda_http::Error>> {
     Some(match function {
         "get_user" => get_user::handler(app, req).await,
         "get_users" => get_users::handler(app, req).await,

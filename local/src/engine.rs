@@ -24,7 +24,11 @@ impl Engine {
             let _ = stopped.await;
         };
         let task = tokio::spawn(serve(listener, db, shutdown));
-        Ok(Engine { endpoint, task, stop: Some(stop) })
+        Ok(Engine {
+            endpoint,
+            task,
+            stop: Some(stop),
+        })
     }
 
     /// An in-memory engine.
@@ -47,7 +51,11 @@ impl Engine {
     }
 }
 
-async fn serve(listener: TcpListener, db: dynoxide::Database, shutdown: impl Future<Output = ()> + Send + 'static) {
+async fn serve(
+    listener: TcpListener,
+    db: dynoxide::Database,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     if let Err(e) = dynoxide::server::serve_with_shutdown(listener, db, shutdown).await {
         tracing::error!(error = %e, "embedded DynamoDB engine stopped");
     }
@@ -59,7 +67,13 @@ pub fn client_for_endpoint(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "microblog-local"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "microblog-local",
+        ))
         .endpoint_url(endpoint)
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)

@@ -66,7 +66,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--host" => options.host = value("--host")?,
             "--port" => {
                 let raw = value("--port")?;
-                options.port = raw.parse().map_err(|_| format!("--port must be a number from 0 to 65535, got {raw:?}"))?;
+                options.port = raw
+                    .parse()
+                    .map_err(|_| format!("--port must be a number from 0 to 65535, got {raw:?}"))?;
             }
             "--data" => options.data = Some(PathBuf::from(value("--data")?)),
             "--memory" => options.data = None,
@@ -132,14 +134,18 @@ async fn run(options: Options) -> Result<(), String> {
                     "AWS_ENDPOINT_URL_DYNAMODB is set to {endpoint} but no region is: set AWS_REGION"
                 ));
             }
-            tracing::info!(endpoint, "using the DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB");
+            tracing::info!(
+                endpoint,
+                "using the DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB"
+            );
             aws_sdk_dynamodb::Client::new(&sdk)
         }
         Err(_) => {
             let db = match &options.data {
                 Some(path) => {
                     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                     }
                     let text = path.to_str().ok_or("--data must be a UTF-8 path")?;
                     dynoxide::Database::new(text).map_err(|e| format!("cannot open {text}: {e}"))?
@@ -159,7 +165,12 @@ async fn run(options: Options) -> Result<(), String> {
     };
 
     let app = App::new(config, client);
-    if app.table.create_if_missing().await.map_err(|e| e.to_string())? {
+    if app
+        .table
+        .create_if_missing()
+        .await
+        .map_err(|e| e.to_string())?
+    {
         tracing::info!(table = app.table.name(), "created the table");
     }
     if options.seed || options.seed_only {
@@ -207,7 +218,10 @@ mod tests {
     #[test]
     fn defaults_serve_on_port_3000_with_a_data_file() {
         let o = parse(&[]).unwrap();
-        assert_eq!((o.host.as_str(), o.port, o.seed_only), ("127.0.0.1", 3000, false));
+        assert_eq!(
+            (o.host.as_str(), o.port, o.seed_only),
+            ("127.0.0.1", 3000, false)
+        );
         assert_eq!(o.data, Some(PathBuf::from(".microblog/local.db")));
     }
 

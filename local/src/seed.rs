@@ -41,9 +41,13 @@ pub async fn seed(app: &App) -> Result<(), ApiError> {
         if app.tokens.find(&token_hash(token)).await?.is_none() {
             let now = chrono::Utc::now();
             let ten_years = chrono::Duration::days(3650);
-            app.tokens.issue(&token_hash(token), id, now, now + ten_years).await?;
+            app.tokens
+                .issue(&token_hash(token), id, now, now + ten_years)
+                .await?;
         }
     }
-    app.follows.follow(2, 1, chrono::Utc::now().timestamp_micros() as u64).await?;
+    app.follows
+        .follow(2, 1, chrono::Utc::now().timestamp_micros() as u64)
+        .await?;
     Ok(())
 }

@@ -59,7 +59,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
-async fn handle(app: &App, req: hyper::Request<Incoming>, peer: SocketAddr, id: u64) -> HttpResponse {
+async fn handle(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    id: u64,
+) -> HttpResponse {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
@@ -73,59 +78,108 @@ async fn handle(app: &App, req: hyper::Request<Incoming>, peer: SocketAddr, id: 
     response
 }
 
-async fn route(app: &App, req: hyper::Request<Incoming>, peer: SocketAddr, id: u64) -> HttpResponse {
+async fn route(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    id: u64,
+) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return to_hyper(ApiError::PayloadTooLarge("the request body is over 10 MB".into()).into_response())
+            return to_hyper(
+                ApiError::PayloadTooLarge("the request body is over 10 MB".into()).into_response(),
+            )
         }
     };
-    let method = parts.method.as_str();
-    let path = parts.uri.path();
-    let (function, route_key, params) = match resolve(method, path) {
-        Resolved::Route(route, params) => (route.function, format!("{} {}", route.method, route.path), params),
+    let request = Call {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &body,
+        source_ip: &peer.ip().to_string(),
+        request_id: &format!("local-{id}"),
+    };
+    match invoke(app, &request).await {
+        Ok(response) => to_hyper(response),
+        Err(()) => gateway_error(),
+    }
+}
+
+/// One HTTP request, as the local server (or a test) received it.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The path, without the query.
+    pub path: &'a str,
+    /// The raw query string, without `?`.
+    pub query: &'a str,
+    /// The request headers.
+    pub headers: &'a lambda_http::http::HeaderMap,
+    /// The body bytes.
+    pub body: &'a [u8],
+    /// The client's address.
+    pub source_ip: &'a str,
+    /// The id API Gateway would give the request.
+    pub request_id: &'a str,
+}
+
+/// Routes `call` as API Gateway would, shapes it as a payload 2.0 event, and
+/// runs the matching function's handler. `Err` stands for what API Gateway
+/// turns a failed invocation into (an opaque 500).
+pub async fn invoke(app: &App, call: &Call<'_>) -> Result<lambda_http::Response<Body>, ()> {
+    let (function, route_key, params) = match resolve(call.method, call.path) {
+        Resolved::Route(route, params) => (
+            route.function,
+            format!("{} {}", route.method, route.path),
+            params,
+        ),
         _ => (FALLBACK_FUNCTION, "$default".to_string(), Vec::new()),
     };
     let event = apigw::event(
         &apigw::Incoming {
-            method,
-            path,
-            query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            body: &body,
+            method: call.method,
+            path: call.path,
+            query: call.query,
+            headers: call.headers,
+            body: call.body,
             route_key: &route_key,
             path_parameters: &params,
-            source_ip: &peer.ip().to_string(),
+            source_ip: call.source_ip,
         },
-        &format!("local-{id}"),
+        call.request_id,
     );
     let request = match apigw::request(&event) {
         Ok(request) => request,
         Err(e) => {
             tracing::error!(error = %e, "could not shape the request as an API Gateway event");
-            return to_hyper(ApiError::bad_request("the request could not be read").into_response());
+            return Ok(ApiError::bad_request("the request could not be read").into_response());
         }
     };
     match dispatch(app, function, request).await {
-        Some(Ok(response)) => to_hyper(response),
-        // What API Gateway answers when a function fails.
+        Some(Ok(response)) => Ok(response),
         Some(Err(e)) => {
             tracing::error!(function, error = %e, "handler returned an error");
-            gateway_error()
+            Err(())
         }
         None => {
             tracing::error!(function, "no handler for a routed function");
-            gateway_error()
+            Err(())
         }
     }
 }
 
+/// What API Gateway answers when a function fails.
 fn gateway_error() -> HttpResponse {
     hyper::Response::builder()
         .status(500)
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from_static(br#"{"message":"Internal Server Error"}"#)))
+        .body(Full::new(Bytes::from_static(
+            br#"{"message":"Internal Server Error"}"#,
+        )))
         .expect("static response is valid")
 }
 

@@ -58,7 +58,11 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
     let hash = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
     let verified = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                hasher()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -95,8 +99,9 @@ fn credentials<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
 /// The username and password of an HTTP Basic `Authorization` header.
 pub fn basic_credentials(req: &Request) -> Result<(String, String), ApiError> {
     let unauthorized = |m: &str| ApiError::Unauthorized(Challenge::Basic, m.to_string());
-    let header = authorization(req)
-        .ok_or_else(|| unauthorized("send your username and password with HTTP Basic authentication"))?;
+    let header = authorization(req).ok_or_else(|| {
+        unauthorized("send your username and password with HTTP Basic authentication")
+    })?;
     let encoded = credentials(header, "Basic")
         .ok_or_else(|| unauthorized("the Authorization header must use the Basic scheme"))?;
     let decoded = STANDARD
@@ -113,12 +118,15 @@ pub fn basic_credentials(req: &Request) -> Result<(String, String), ApiError> {
 /// The bearer token of the `Authorization` header, checked for shape only.
 pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     let unauthorized = |m: &str| ApiError::Unauthorized(Challenge::Bearer, m.to_string());
-    let header = authorization(req)
-        .ok_or_else(|| unauthorized("this route needs a token: send Authorization: Bearer <token>"))?;
+    let header = authorization(req).ok_or_else(|| {
+        unauthorized("this route needs a token: send Authorization: Bearer <token>")
+    })?;
     let token = credentials(header, "Bearer")
         .ok_or_else(|| unauthorized("the Authorization header must use the Bearer scheme"))?;
     let plausible = (16..=256).contains(&token.len())
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if plausible {
         Ok(token)
     } else {
@@ -168,12 +176,17 @@ mod tests {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         let params = Params::try_from(&parsed).unwrap();
-        assert_eq!((params.m_cost(), params.t_cost(), params.p_cost()), (19_456, 2, 1));
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (19_456, 2, 1)
+        );
     }
 
     #[tokio::test]
     async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
-        let hash = hash_password(Password::parse("correct horse").unwrap()).await.unwrap();
+        let hash = hash_password(Password::parse("correct horse").unwrap())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
         assert!(!verify_password("wrong horse".into(), Some(hash)).await);
@@ -188,7 +201,9 @@ mod tests {
     fn tokens_are_43_url_safe_characters_and_never_repeat() {
         let a = new_token();
         assert_eq!(a.len(), 43);
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(a
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_ne!(a, new_token());
     }
 
@@ -203,24 +218,46 @@ mod tests {
     #[test]
     fn basic_credentials_split_at_the_first_colon() {
         let req = request(&format!("Basic {}", STANDARD.encode("susan:pa:ss")));
-        assert_eq!(basic_credentials(&req).unwrap(), ("susan".into(), "pa:ss".into()));
+        assert_eq!(
+            basic_credentials(&req).unwrap(),
+            ("susan".into(), "pa:ss".into())
+        );
         let req = request(&format!("basic {}", STANDARD.encode("susan:x")));
         assert!(basic_credentials(&req).is_ok(), "the scheme ignores case");
     }
 
     #[test]
     fn malformed_basic_credentials_are_a_401_asking_for_basic() {
-        for bad in ["Basic", "Basic !!!", "Bearer abc", &format!("Basic {}", STANDARD.encode("nocolon"))] {
+        for bad in [
+            "Basic",
+            "Basic !!!",
+            "Bearer abc",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+        ] {
             let err = basic_credentials(&request(bad)).unwrap_err();
-            assert_eq!(err, ApiError::Unauthorized(Challenge::Basic, err.message()), "{bad}");
+            assert_eq!(
+                err,
+                ApiError::Unauthorized(Challenge::Basic, err.message()),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn a_bearer_token_of_the_wrong_shape_is_refused_before_any_lookup() {
         assert!(bearer_token(&request(&format!("Bearer {}", new_token()))).is_ok());
-        for bad in ["Bearer", "Bearer short", "Basic abc", "Bearer has spaces in it ok", "Bearer ../../etc/passwd!!"] {
-            assert_eq!(bearer_token(&request(bad)).unwrap_err().status(), 401, "{bad}");
+        for bad in [
+            "Bearer",
+            "Bearer short",
+            "Basic abc",
+            "Bearer has spaces in it ok",
+            "Bearer ../../etc/passwd!!",
+        ] {
+            assert_eq!(
+                bearer_token(&request(bad)).unwrap_err().status(),
+                401,
+                "{bad}"
+            );
         }
     }
 }

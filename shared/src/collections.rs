@@ -23,19 +23,28 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
         None => Vec::new(),
         Some((after, skip)) => {
             let after = after.map(|c| c.0);
-            app.users.directory_window(after, skip, request.per_page).await?
+            app.users
+                .directory_window(after, skip, request.per_page)
+                .await?
         }
     };
     let users = app.users.get_many(&ids).await?;
     let last = users.last().map(|u| Cursor(u.id, None));
     let items = users.iter().map(|u| UserRepr::new(u, false)).collect();
-    json(StatusCode::OK, &Collection::new("/api/users", &request, total, items, last))
+    json(
+        StatusCode::OK,
+        &Collection::new("/api/users", &request, total, items, last),
+    )
 }
 
 /// `GET /api/users/{id}/followers` and `/followed`: token and user (for the
 /// exact count) are read concurrently, then one Query of the edge index,
 /// then one BatchGetItem fetches the page's users.
-pub async fn list_edges(app: &App, req: &Request, kind: EdgeKind) -> Result<Response<Body>, ApiError> {
+pub async fn list_edges(
+    app: &App,
+    req: &Request,
+    kind: EdgeKind,
+) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, req);
     let id = match path_id(req, "id") {
         Ok(id) => id,
@@ -64,13 +73,20 @@ pub async fn list_edges(app: &App, req: &Request, kind: EdgeKind) -> Result<Resp
                 }
                 None => None,
             };
-            app.follows.window(id, kind, after, skip, request.per_page).await?
+            app.follows
+                .window(id, kind, after, skip, request.per_page)
+                .await?
         }
     };
     let ids: Vec<u64> = edges.iter().map(|e| e.other).collect();
     let users = app.users.get_many(&ids).await?;
-    let last = edges.last().map(|e| Cursor(e.followed_at_micros, Some(e.other)));
+    let last = edges
+        .last()
+        .map(|e| Cursor(e.followed_at_micros, Some(e.other)));
     let items = users.iter().map(|u| UserRepr::new(u, false)).collect();
     let path = format!("/api/users/{id}/{segment}");
-    json(StatusCode::OK, &Collection::new(&path, &request, total, items, last))
+    json(
+        StatusCode::OK,
+        &Collection::new(&path, &request, total, items, last),
+    )
 }

@@ -41,8 +41,9 @@ impl Config {
     /// Reads configuration through `lookup`, so tests need not touch the
     /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let table_name = lookup("TABLE_NAME")
-            .ok_or_else(|| ConfigError("TABLE_NAME is not set; set it to the DynamoDB table name".into()))?;
+        let table_name = lookup("TABLE_NAME").ok_or_else(|| {
+            ConfigError("TABLE_NAME is not set; set it to the DynamoDB table name".into())
+        })?;
         validate_table_name(&table_name)?;
         let token_ttl = match lookup("TOKEN_TTL_SECONDS") {
             None => DEFAULT_TOKEN_TTL_SECONDS,
@@ -85,7 +86,12 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -103,8 +109,11 @@ mod tests {
     #[test]
     fn a_malformed_token_lifetime_is_refused_not_ignored() {
         for bad in ["0", "abc", "-5", "99999999999"] {
-            let err = Config::from_lookup(env(&[("TABLE_NAME", "microblog"), ("TOKEN_TTL_SECONDS", bad)]))
-                .unwrap_err();
+            let err = Config::from_lookup(env(&[
+                ("TABLE_NAME", "microblog"),
+                ("TOKEN_TTL_SECONDS", bad),
+            ]))
+            .unwrap_err();
             assert!(err.to_string().contains("TOKEN_TTL_SECONDS"), "{bad}");
         }
     }

@@ -147,7 +147,9 @@ impl std::error::Error for ApiError {}
 
 /// Turns a handler's result into the response every route returns: `Ok` for
 /// API errors too, so API Gateway passes our JSON through.
-pub fn respond(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, lambda_http::Error> {
+pub fn respond(
+    result: Result<Response<Body>, ApiError>,
+) -> Result<Response<Body>, lambda_http::Error> {
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
@@ -187,7 +189,10 @@ mod tests {
 
     #[test]
     fn a_405_lists_the_allowed_methods() {
-        let response = ApiError::MethodNotAllowed { allow: vec!["GET", "PUT"] }.into_response();
+        let response = ApiError::MethodNotAllowed {
+            allow: vec!["GET", "PUT"],
+        }
+        .into_response();
         assert_eq!(response.status(), 405);
         assert_eq!(response.headers()["allow"], "GET, PUT");
         assert_eq!(body_json(&response)["error"], "Method Not Allowed");

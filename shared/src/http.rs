@@ -21,11 +21,15 @@ pub fn json_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
         )));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("the request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("the request body must be a JSON object")),
+        Ok(_) => Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        )),
         Err(e) => Err(ApiError::bad_request(format!(
             "the request body is not valid JSON: {e}"
         ))),
@@ -34,7 +38,10 @@ pub fn json_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
 
 /// An optional string field of a JSON body: absent is `None`, a non-string is
 /// a 400 naming the field.
-pub fn string_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+pub fn string_field<'a>(
+    body: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
     match body.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -85,8 +92,22 @@ mod tests {
     #[test]
     fn only_a_json_object_is_a_valid_body() {
         assert!(json_object(&with_body(r#"{"a": 1}"#)).is_ok());
-        for bad in ["", "  ", "[]", "null", "3", "\"x\"", "{", "{\"a\":}", "username=x"] {
-            assert_eq!(json_object(&with_body(bad)).unwrap_err().status(), 400, "{bad:?}");
+        for bad in [
+            "",
+            "  ",
+            "[]",
+            "null",
+            "3",
+            "\"x\"",
+            "{",
+            "{\"a\":}",
+            "username=x",
+        ] {
+            assert_eq!(
+                json_object(&with_body(bad)).unwrap_err().status(),
+                400,
+                "{bad:?}"
+            );
         }
     }
 

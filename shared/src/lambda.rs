@@ -40,7 +40,10 @@ async fn report_init_error(err: &ConfigError) {
         "errorType": "Runtime.ConfigError",
         "errorMessage": err.to_string(),
     });
-    let client = match lambda_runtime_api_client::Client::builder().with_endpoint(base).build() {
+    let client = match lambda_runtime_api_client::Client::builder()
+        .with_endpoint(base)
+        .build()
+    {
         Ok(client) => client,
         Err(e) => {
             tracing::error!(error = %e, "cannot reach the Runtime API");

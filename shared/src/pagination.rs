@@ -48,7 +48,9 @@ impl Cursor {
     /// Parses the text form; anything not made by [`Cursor::encode`] is a 400.
     pub fn decode(text: &str) -> Result<Self, ApiError> {
         let invalid = || {
-            ApiError::bad_request("cursor is not valid; follow the next link as given, or use ?page=N")
+            ApiError::bad_request(
+                "cursor is not valid; follow the next link as given, or use ?page=N",
+            )
         };
         let raw = URL_SAFE_NO_PAD
             .decode(text)
@@ -75,7 +77,9 @@ fn positive(name: &str, raw: Option<&str>, default: u64) -> Result<u64, ApiError
             .parse::<u64>()
             .ok()
             .filter(|v| *v >= 1 && text.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| ApiError::bad_request(format!("{name} must be a positive integer, got {text:?}"))),
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("{name} must be a positive integer, got {text:?}"))
+            }),
     }
 }
 
@@ -87,7 +91,11 @@ impl PageRequest {
         let per_page = positive("per_page", query.first("per_page"), DEFAULT_PER_PAGE as u64)?
             .min(MAX_PER_PAGE as u64) as u32;
         let cursor = query.first("cursor").map(Cursor::decode).transpose()?;
-        Ok(PageRequest { page, per_page, cursor })
+        Ok(PageRequest {
+            page,
+            per_page,
+            cursor,
+        })
     }
 
     /// What to read, given the collection's exact size: nothing when the
@@ -141,7 +149,13 @@ pub struct Collection<T> {
 impl<T> Collection<T> {
     /// The envelope for `items` of a collection at `path` holding
     /// `total_items`; `last` is the cursor of the page's last item.
-    pub fn new(path: &str, request: &PageRequest, total_items: u64, items: Vec<T>, last: Option<Cursor>) -> Self {
+    pub fn new(
+        path: &str,
+        request: &PageRequest,
+        total_items: u64,
+        items: Vec<T>,
+        last: Option<Cursor>,
+    ) -> Self {
         let per_page = request.per_page;
         let total_pages = total_items.div_ceil(per_page as u64);
         let link = |page: u64, cursor: Option<Cursor>| {
@@ -153,11 +167,15 @@ impl<T> Collection<T> {
             link
         };
         let full_page = items.len() as u64 == per_page as u64;
-        let next = (request.page < total_pages && full_page)
-            .then(|| link(request.page + 1, last));
+        let next = (request.page < total_pages && full_page).then(|| link(request.page + 1, last));
         Collection {
             items,
-            _meta: Meta { page: request.page, per_page, total_pages, total_items },
+            _meta: Meta {
+                page: request.page,
+                per_page,
+                total_pages,
+                total_items,
+            },
             _links: Links {
                 self_: link(request.page, request.cursor),
                 next,
@@ -174,8 +192,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn request(query: &[(&str, &str)]) -> Result<PageRequest, ApiError> {
-        let map: HashMap<String, String> =
-            query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let req = lambda_http::http::Request::builder()
             .body(lambda_http::Body::Empty)
             .unwrap()
@@ -196,8 +216,16 @@ mod tests {
 
     #[test]
     fn non_integer_or_non_positive_page_numbers_are_a_400() {
-        for (k, v) in [("page", "0"), ("page", "-1"), ("page", "abc"), ("page", ""), ("per_page", "0"),
-            ("per_page", "1.5"), ("page", "+2"), ("page", "99999999999999999999999")] {
+        for (k, v) in [
+            ("page", "0"),
+            ("page", "-1"),
+            ("page", "abc"),
+            ("page", ""),
+            ("per_page", "0"),
+            ("per_page", "1.5"),
+            ("page", "+2"),
+            ("page", "99999999999999999999999"),
+        ] {
             assert_eq!(request(&[(k, v)]).unwrap_err().status(), 400, "{k}={v}");
         }
     }
@@ -226,14 +254,41 @@ mod tests {
     fn links_point_to_neighbouring_pages_and_are_null_at_the_ends() {
         let r = request(&[("page", "2"), ("per_page", "2")]).unwrap();
         let c = Collection::new("/api/users", &r, 5, vec![1, 2], Some(Cursor(9, None)));
-        assert_eq!(c._meta, Meta { page: 2, per_page: 2, total_pages: 3, total_items: 5 });
+        assert_eq!(
+            c._meta,
+            Meta {
+                page: 2,
+                per_page: 2,
+                total_pages: 3,
+                total_items: 5
+            }
+        );
         assert_eq!(c._links.self_, "/api/users?page=2&per_page=2");
-        assert_eq!(c._links.next.as_deref(), Some("/api/users?page=3&per_page=2&cursor=OQ"));
-        assert_eq!(c._links.prev.as_deref(), Some("/api/users?page=1&per_page=2"));
+        assert_eq!(
+            c._links.next.as_deref(),
+            Some("/api/users?page=3&per_page=2&cursor=OQ")
+        );
+        assert_eq!(
+            c._links.prev.as_deref(),
+            Some("/api/users?page=1&per_page=2")
+        );
         let last = request(&[("page", "3"), ("per_page", "2")]).unwrap();
         let c = Collection::new("/api/users", &last, 5, vec![5], None);
         assert_eq!(c._links.next, None);
-        let first = Collection::new("/api/users", &request(&[]).unwrap(), 0, Vec::<u8>::new(), None);
-        assert_eq!((first._links.next, first._links.prev, first._meta.total_pages), (None, None, 0));
+        let first = Collection::new(
+            "/api/users",
+            &request(&[]).unwrap(),
+            0,
+            Vec::<u8>::new(),
+            None,
+        );
+        assert_eq!(
+            (
+                first._links.next,
+                first._links.prev,
+                first._meta.total_pages
+            ),
+            (None, None, 0)
+        );
     }
 }

@@ -19,7 +19,11 @@ pub struct Route {
 }
 
 const fn route(function: &'static str, method: &'static str, path: &'static str) -> Route {
-    Route { function, method, path }
+    Route {
+        function,
+        method,
+        path,
+    }
 }
 
 /// Every route of the API.
@@ -30,9 +34,17 @@ pub const ROUTES: &[Route] = &[
     route("update_user", "PUT", "/api/users/{id}"),
     route("get_followers", "GET", "/api/users/{id}/followers"),
     route("get_followed", "GET", "/api/users/{id}/followed"),
-    route("is_following", "GET", "/api/users/{id}/followed/{target_id}"),
+    route(
+        "is_following",
+        "GET",
+        "/api/users/{id}/followed/{target_id}",
+    ),
     route("follow_user", "PUT", "/api/users/{id}/followed/{target_id}"),
-    route("unfollow_user", "DELETE", "/api/users/{id}/followed/{target_id}"),
+    route(
+        "unfollow_user",
+        "DELETE",
+        "/api/users/{id}/followed/{target_id}",
+    ),
     route("get_token", "POST", "/api/tokens"),
     route("revoke_token", "DELETE", "/api/tokens"),
 ];
@@ -110,7 +122,10 @@ mod tests {
         match resolve("GET", "/api/users/12/followed/7") {
             Resolved::Route(r, params) => {
                 assert_eq!(r.function, "is_following");
-                assert_eq!(params, vec![("id", "12".to_string()), ("target_id", "7".to_string())]);
+                assert_eq!(
+                    params,
+                    vec![("id", "12".to_string()), ("target_id", "7".to_string())]
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -118,13 +133,22 @@ mod tests {
 
     #[test]
     fn a_known_path_with_another_method_is_a_405_listing_the_methods() {
-        assert_eq!(resolve("PATCH", "/api/users/1"), Resolved::MethodNotAllowed(vec!["GET", "PUT"]));
+        assert_eq!(
+            resolve("PATCH", "/api/users/1"),
+            Resolved::MethodNotAllowed(vec!["GET", "PUT"])
+        );
         assert_eq!(unrouted("GET", "/api/tokens").status(), 405);
     }
 
     #[test]
     fn an_unknown_path_is_a_404() {
-        for path in ["/", "/api", "/api/users/", "/api/users/1/x", "/api/users//followers"] {
+        for path in [
+            "/",
+            "/api",
+            "/api/users/",
+            "/api/users/1/x",
+            "/api/users//followers",
+        ] {
             assert_eq!(resolve("GET", path), Resolved::NotFound, "{path}");
         }
     }

@@ -22,7 +22,9 @@ async fn create_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         string_field(&body, "email")?,
         string_field(&body, "password")?,
     ) else {
-        return Err(ApiError::bad_request("must include username, email and password fields"));
+        return Err(ApiError::bad_request(
+            "must include username, email and password fields",
+        ));
     };
     let username = Username::parse(username)?;
     let email = Email::parse(email)?;
@@ -36,7 +38,12 @@ async fn create_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         return Err(taken.into_error());
     }
     let password_hash = hash_password(password).await?;
-    let new = NewUser { username, email, password_hash, about_me };
+    let new = NewUser {
+        username,
+        email,
+        password_hash,
+        about_me,
+    };
     let user = app
         .users
         .create(new, chrono::Utc::now())

@@ -16,7 +16,9 @@ async fn follow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let caller = authenticate(app, req).await?;
     let id = path_id(req, "id")?;
     if caller.user_id != id {
-        return Err(ApiError::Forbidden("you can only change whom you follow yourself".into()));
+        return Err(ApiError::Forbidden(
+            "you can only change whom you follow yourself".into(),
+        ));
     }
     let target = path_id(req, "target_id")?;
     if target == id {

@@ -36,7 +36,11 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     let token = new_token();
     let now = chrono::Utc::now();
     let expires_at = now + app.config.token_ttl;
-    if !app.tokens.issue(&token_hash(&token), user.id, now, expires_at).await? {
+    if !app
+        .tokens
+        .issue(&token_hash(&token), user.id, now, expires_at)
+        .await?
+    {
         return Err(rejected());
     }
     let mut response = json(StatusCode::OK, &serde_json::json!({ "token": token }))?;

@@ -20,8 +20,12 @@ async fn is_following(app: &App, req: &Request) -> Result<Response<Body>, ApiErr
         return Ok(no_content());
     }
     if app.follows.both_exist(id, target).await? {
-        Err(ApiError::not_found(format!("user {id} does not follow user {target}")))
+        Err(ApiError::not_found(format!(
+            "user {id} does not follow user {target}"
+        )))
     } else {
-        Err(ApiError::not_found(format!("no user has the id {id} or {target}")))
+        Err(ApiError::not_found(format!(
+            "no user has the id {id} or {target}"
+        )))
     }
 }

@@ -24,12 +24,18 @@ async fn update_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let caller = authenticate(app, req).await?;
     let id = path_id(req, "id")?;
     if caller.user_id != id {
-        return Err(ApiError::Forbidden("you can only update your own profile".into()));
+        return Err(ApiError::Forbidden(
+            "you can only update your own profile".into(),
+        ));
     }
     let body = json_object(req)?;
     let changes = ProfileChanges {
-        username: string_field(&body, "username")?.map(Username::parse).transpose()?,
-        email: string_field(&body, "email")?.map(Email::parse).transpose()?,
+        username: string_field(&body, "username")?
+            .map(Username::parse)
+            .transpose()?,
+        email: string_field(&body, "email")?
+            .map(Email::parse)
+            .transpose()?,
         about_me: match body.get("about_me") {
             None => None,
             Some(Value::Null) => Some(None),

@@ -60,11 +60,24 @@ impl FollowStore {
     /// Makes `follower` follow `followed`. Idempotent: an existing edge fails
     /// its `attribute_not_exists` condition, so a retry or a concurrent
     /// duplicate never counts twice.
-    pub async fn follow(&self, follower: u64, followed: u64, at_micros: u64) -> Result<EdgeChange, ApiError> {
+    pub async fn follow(
+        &self,
+        follower: u64,
+        followed: u64,
+        at_micros: u64,
+    ) -> Result<EdgeChange, ApiError> {
         let edge = |owner, other, kind| {
             let put = Put::builder()
                 .table_name(self.table.name())
-                .set_item(Some(Edge { owner, other, kind, followed_at_micros: at_micros }.to_item()))
+                .set_item(Some(
+                    Edge {
+                        owner,
+                        other,
+                        kind,
+                        followed_at_micros: at_micros,
+                    }
+                    .to_item(),
+                ))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .expect("table and item are set");
@@ -124,7 +137,10 @@ impl FollowStore {
 
     /// Whether both users exist (two concurrent GetItems).
     pub async fn both_exist(&self, a: u64, b: u64) -> Result<bool, ApiError> {
-        let (x, y) = tokio::join!(self.table.get(user_key(a), false), self.table.get(user_key(b), false));
+        let (x, y) = tokio::join!(
+            self.table.get(user_key(a), false),
+            self.table.get(user_key(b), false)
+        );
         Ok(x?.is_some() && y?.is_some())
     }
 
@@ -146,7 +162,10 @@ impl FollowStore {
     ) -> Result<Vec<Edge>, ApiError> {
         let start = after.map(|(micros, other)| {
             let mut start = key(user_pk(owner), edge_sk(kind, other));
-            start.insert(EDGE_ORDER.into(), super::items::s(edge_order(kind, micros, other)));
+            start.insert(
+                EDGE_ORDER.into(),
+                super::items::s(edge_order(kind, micros, other)),
+            );
             start
         });
         let items = self

@@ -288,7 +288,10 @@ mod tests {
     fn a_user_survives_the_round_trip_through_an_item() {
         let u = user();
         assert_eq!(User::from_item(&u.to_item()).unwrap(), u);
-        let no_about = User { about_me: None, ..user() };
+        let no_about = User {
+            about_me: None,
+            ..user()
+        };
         assert_eq!(User::from_item(&no_about.to_item()).unwrap(), no_about);
     }
 
@@ -298,7 +301,10 @@ mod tests {
         assert_eq!(item[PK], s("USER#7"));
         assert_eq!(item[SK], s("PROFILE"));
         assert_eq!(item["last_seen"], s("2026-01-02T03:04:05Z"));
-        assert!(!item.contains_key(EDGE_ORDER), "profiles must stay out of the edge index");
+        assert!(
+            !item.contains_key(EDGE_ORDER),
+            "profiles must stay out of the edge index"
+        );
     }
 
     #[test]
@@ -313,7 +319,12 @@ mod tests {
 
     #[test]
     fn an_edge_survives_the_round_trip_and_sorts_by_time() {
-        let edge = Edge { owner: 3, other: 12, kind: EdgeKind::Follower, followed_at_micros: 99 };
+        let edge = Edge {
+            owner: 3,
+            other: 12,
+            kind: EdgeKind::Follower,
+            followed_at_micros: 99,
+        };
         let item = edge.to_item();
         assert_eq!(item[SK], s("FOLLOWER#12"));
         assert_eq!(Edge::from_item(&item).unwrap(), edge);

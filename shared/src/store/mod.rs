@@ -77,7 +77,10 @@ pub fn item_error(err: ItemError) -> ApiError {
 impl Table {
     /// Binds `client` to the table called `name`.
     pub fn new(client: Client, name: impl Into<Arc<str>>) -> Self {
-        Table { client, name: name.into() }
+        Table {
+            client,
+            name: name.into(),
+        }
     }
 
     /// The SDK client.
@@ -173,20 +176,25 @@ impl Table {
                         .map(|r| r.code().map(str::to_string))
                         .collect(),
                 ),
-                Some(TransactWriteItemsError::TransactionInProgressException(_))
-                => {
+                Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
                     backoff(attempt).await;
                     continue;
                 }
                 _ => return Err(sdk_error(operation, err)),
             };
-            if cancelled.0.iter().any(|c| c.as_deref() == Some("ConditionalCheckFailed")) {
+            if cancelled
+                .0
+                .iter()
+                .any(|c| c.as_deref() == Some("ConditionalCheckFailed"))
+            {
                 return Ok(Err(cancelled));
             }
             let contended = cancelled.0.iter().any(|c| {
                 matches!(
                     c.as_deref(),
-                    Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")
+                    Some(
+                        "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+                    )
                 )
             });
             if !contended {

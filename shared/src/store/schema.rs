@@ -49,7 +49,11 @@ impl Table {
             .index_name(BY_TIME_INDEX)
             .key_schema(key_element(PK, KeyType::Hash))
             .key_schema(key_element(EDGE_ORDER, KeyType::Range))
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .expect("index name, keys and projection are set");
         self.client()

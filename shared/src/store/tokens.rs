@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn a_token_is_valid_until_the_millisecond_it_expires() {
-        let record = TokenRecord { user_id: 1, expires_at_ms: 10_000 };
+        let record = TokenRecord {
+            user_id: 1,
+            expires_at_ms: 10_000,
+        };
         let at = |ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap();
         assert!(record.is_valid_at(at(9_999)));
         assert!(!record.is_valid_at(at(10_000)));

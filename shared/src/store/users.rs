@@ -125,7 +125,11 @@ impl UserStore {
     /// A cheap early answer to "is this name or address taken?", so that an
     /// obvious duplicate costs no password hash and no id. The transaction in
     /// [`UserStore::create`] remains the guarantee.
-    pub async fn precheck(&self, username: &Username, email: &Email) -> Result<Option<Taken>, ApiError> {
+    pub async fn precheck(
+        &self,
+        username: &Username,
+        email: &Email,
+    ) -> Result<Option<Taken>, ApiError> {
         let (name, mail) = tokio::join!(
             self.table.get(username_key(&username.key()), false),
             self.table.get(email_key(&email.key()), false),
@@ -143,7 +147,11 @@ impl UserStore {
     /// profile, both uniqueness markers, the directory entry and the user
     /// count in one transaction, so that of any number of concurrent creates
     /// of one name exactly one succeeds.
-    pub async fn create(&self, new: NewUser, now: DateTime<Utc>) -> Result<Result<User, Taken>, ApiError> {
+    pub async fn create(
+        &self,
+        new: NewUser,
+        now: DateTime<Utc>,
+    ) -> Result<Result<User, Taken>, ApiError> {
         let id = self
             .table
             .increment(items::key(COUNTER_PK, "COUNTER"), "next_id", 1)
@@ -170,27 +178,45 @@ impl UserStore {
             .build()
             .expect("table, key and expression are set");
         let transaction = vec![
-            put(&self.table, marker(username_key(&new.username.key()), id), not_exists),
-            put(&self.table, marker(email_key(&new.email.key()), id), not_exists),
+            put(
+                &self.table,
+                marker(username_key(&new.username.key()), id),
+                not_exists,
+            ),
+            put(
+                &self.table,
+                marker(email_key(&new.email.key()), id),
+                not_exists,
+            ),
             put(&self.table, user.to_item(), not_exists),
             put(&self.table, directory, None),
             TransactWriteItem::builder().update(count).build(),
         ];
-        Ok(match self.table.transact("CreateUser", transaction).await? {
-            Ok(()) => Ok(user),
-            Err(cancelled) if cancelled.failed(0) => Err(Taken::Username),
-            Err(cancelled) if cancelled.failed(1) => Err(Taken::Email),
-            Err(cancelled) => {
-                tracing::error!(?cancelled, id, "a freshly allocated user id was already in use");
-                return Err(ApiError::Internal);
-            }
-        })
+        Ok(
+            match self.table.transact("CreateUser", transaction).await? {
+                Ok(()) => Ok(user),
+                Err(cancelled) if cancelled.failed(0) => Err(Taken::Username),
+                Err(cancelled) if cancelled.failed(1) => Err(Taken::Email),
+                Err(cancelled) => {
+                    tracing::error!(
+                        ?cancelled,
+                        id,
+                        "a freshly allocated user id was already in use"
+                    );
+                    return Err(ApiError::Internal);
+                }
+            },
+        )
     }
 
     /// Applies `changes` to `current` (read with a consistent read): one
     /// transaction updates the profile, conditioned on the username and email
     /// being what we read, and moves any marker whose key changes.
-    pub async fn update(&self, current: &User, changes: ProfileChanges) -> Result<Result<User, Taken>, ApiError> {
+    pub async fn update(
+        &self,
+        current: &User,
+        changes: ProfileChanges,
+    ) -> Result<Result<User, Taken>, ApiError> {
         let mut updated = current.clone();
         let mut transaction = Vec::new();
         let mut markers = Vec::new();
@@ -198,7 +224,11 @@ impl UserStore {
             updated.username = username.as_str().to_string();
             let old = current.username.to_ascii_lowercase();
             if username.key() != old {
-                markers.push((Taken::Username, username_key(&old), username_key(&username.key())));
+                markers.push((
+                    Taken::Username,
+                    username_key(&old),
+                    username_key(&username.key()),
+                ));
             }
         }
         if let Some(email) = &changes.email {
@@ -254,29 +284,33 @@ impl UserStore {
             transaction.push(TransactWriteItem::builder().delete(delete).build());
         }
 
-        Ok(match self.table.transact("UpdateUser", transaction).await? {
-            Ok(()) => Ok(updated),
-            Err(cancelled) => {
-                if cancelled.failed(0) {
-                    return Ok(Err(Taken::Raced));
-                }
-                match put_positions.iter().find(|(i, _)| cancelled.failed(*i)) {
-                    Some((_, kind)) => Err(*kind),
-                    None => {
-                        tracing::error!(?cancelled, "a marker we own was missing");
-                        return Err(ApiError::Internal);
+        Ok(
+            match self.table.transact("UpdateUser", transaction).await? {
+                Ok(()) => Ok(updated),
+                Err(cancelled) => {
+                    if cancelled.failed(0) {
+                        return Ok(Err(Taken::Raced));
+                    }
+                    match put_positions.iter().find(|(i, _)| cancelled.failed(*i)) {
+                        Some((_, kind)) => Err(*kind),
+                        None => {
+                            tracing::error!(?cancelled, "a marker we own was missing");
+                            return Err(ApiError::Internal);
+                        }
                     }
                 }
-            }
-        })
+            },
+        )
     }
 
     /// The exact number of users, kept by the create transaction.
     pub async fn count(&self) -> Result<u64, ApiError> {
-        Ok(match self.table.get(items::key(STATS_PK, "COUNT"), false).await? {
-            Some(item) => get_u64(&item, "user_count").map_err(item_error)?,
-            None => 0,
-        })
+        Ok(
+            match self.table.get(items::key(STATS_PK, "COUNT"), false).await? {
+                Some(item) => get_u64(&item, "user_count").map_err(item_error)?,
+                None => 0,
+            },
+        )
     }
 
     /// A window of user ids in id order from the directory: after `after`

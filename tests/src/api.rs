@@ -1,0 +1,272 @@
+//! Test harness for the API: an isolated engine and table per test, requests
+//! sent in-process through the same routing and API Gateway event shaping as
+//! the local server, or over real HTTP to a local server on an ephemeral port.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
+use lambda_http::Body;
+use microblog_local::engine::Engine;
+use microblog_local::server::{invoke, Call};
+use microblog_shared::{App, Config};
+use serde_json::Value;
+
+/// A response as a client sees it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body text.
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON; panics with the body if it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts this is a JSON error with `status` whose message contains
+    /// `message_part`, and returns the message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, message_part: &str) -> String {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        let json = self.json();
+        let reason = lambda_http::http::StatusCode::from_u16(status)
+            .unwrap()
+            .canonical_reason()
+            .unwrap();
+        assert_eq!(json["error"], reason, "body: {}", self.body);
+        let message = json["message"]
+            .as_str()
+            .expect("message is a string")
+            .to_string();
+        assert!(
+            message.contains(message_part),
+            "message {message:?} lacks {message_part:?}"
+        );
+        message
+    }
+}
+
+static TABLES: AtomicU32 = AtomicU32::new(0);
+
+/// One isolated API: its own in-memory engine and its own table.
+pub struct TestApi {
+    /// The app, as every handler receives it.
+    pub app: Arc<App>,
+    /// Kept alive for the test; its task ends with the test's runtime.
+    _engine: Engine,
+}
+
+impl TestApi {
+    /// A fresh API with the default token lifetime.
+    pub async fn start() -> TestApi {
+        TestApi::start_with(&[]).await
+    }
+
+    /// A fresh API with extra environment settings (e.g. `TOKEN_TTL_SECONDS`).
+    pub async fn start_with(env: &[(&str, &str)]) -> TestApi {
+        let engine = Engine::memory().await.expect("engine starts");
+        let table = format!(
+            "microblog-test-{}-{}",
+            std::process::id(),
+            TABLES.fetch_add(1, Ordering::Relaxed)
+        );
+        let config = Config::from_lookup(|name| {
+            if name == "TABLE_NAME" {
+                return Some(table.clone());
+            }
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .expect("test config is valid");
+        let app = App::new(config, engine.client());
+        assert!(app
+            .table
+            .create_if_missing()
+            .await
+            .expect("table is created"));
+        TestApi {
+            app: Arc::new(app),
+            _engine: engine,
+        }
+    }
+
+    /// Sends a request in-process. `headers` are `(name, value)` pairs.
+    pub async fn call(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        if body.is_some() && !map.contains_key("content-type") {
+            map.insert("content-type", HeaderValue::from_static("application/json"));
+        }
+        let call = Call {
+            method,
+            path,
+            query,
+            headers: &map,
+            body: body.unwrap_or("").as_bytes(),
+            source_ip: "127.0.0.1",
+            request_id: "test",
+        };
+        let response = invoke(&self.app, &call).await.unwrap_or_else(|()| {
+            panic!("{method} {target}: the handler returned Err (an opaque 5xx at API Gateway)")
+        });
+        let (parts, body) = response.into_parts();
+        let body = match body {
+            Body::Empty => String::new(),
+            Body::Text(text) => text,
+            Body::Binary(bytes) => String::from_utf8(bytes).expect("binary bodies are UTF-8 here"),
+            _ => String::new(),
+        };
+        Reply {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// GET with a bearer token.
+    pub async fn get(&self, target: &str, token: &str) -> Reply {
+        self.call(
+            "GET",
+            target,
+            &[("authorization", &format!("Bearer {token}"))],
+            None,
+        )
+        .await
+    }
+
+    /// Registers a user and returns its JSON; panics unless 201.
+    pub async fn create_user(&self, username: &str, password: &str) -> Value {
+        let body = serde_json::json!({
+            "username": username,
+            "email": format!("{username}@example.com"),
+            "password": password,
+        });
+        let reply = self
+            .call("POST", "/api/users", &[], Some(&body.to_string()))
+            .await;
+        assert_eq!(reply.status, 201, "creating {username}: {}", reply.body);
+        reply.json()
+    }
+
+    /// Gets a token with HTTP Basic.
+    pub async fn token_reply(&self, username: &str, password: &str) -> Reply {
+        let basic = format!(
+            "Basic {}",
+            STANDARD.encode(format!("{username}:{password}"))
+        );
+        self.call("POST", "/api/tokens", &[("authorization", &basic)], None)
+            .await
+    }
+
+    /// A token for the user; panics unless 200.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let reply = self.token_reply(username, password).await;
+        assert_eq!(reply.status, 200, "token for {username}: {}", reply.body);
+        reply.json()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user and returns (id, token).
+    pub async fn user_with_token(&self, username: &str) -> (u64, String) {
+        let user = self.create_user(username, "password-123").await;
+        let token = self.token(username, "password-123").await;
+        (user["id"].as_u64().unwrap(), token)
+    }
+
+    /// Serves this API over HTTP on an ephemeral loopback port; returns the
+    /// base URL. The server stops when the test's runtime ends.
+    pub async fn serve_http(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = self.app.clone();
+        tokio::spawn(microblog_local::server::serve(
+            listener,
+            app,
+            std::future::pending(),
+        ));
+        base
+    }
+}
+
+/// Sends one HTTP/1.1 request over a real socket (`Connection: close`) and
+/// reads the whole reply: a deliberately plain client, so the test sees the
+/// bytes the server really sends.
+pub async fn http(
+    base: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base
+        .strip_prefix("http://")
+        .expect("base is http://host:port");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("server accepts");
+    let body = body.unwrap_or("");
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).expect("UTF-8 reply");
+    let (head, body) = text.split_once("\r\n\r\n").expect("reply has a head");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap();
+        headers.append(
+            HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
+            HeaderValue::from_str(value.trim()).unwrap(),
+        );
+    }
+    Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}

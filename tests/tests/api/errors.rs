@@ -1,0 +1,136 @@
+//! Unknown routes, wrong methods and hostile input: always a JSON 4xx.
+
+use microblog_shared::routes::ROUTES;
+use microblog_tests::api::TestApi;
+
+#[tokio::test]
+async fn an_unknown_route_is_a_json_404() {
+    let api = TestApi::start().await;
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/api"),
+        ("POST", "/api/posts"),
+        ("GET", "/api/users/1/friends"),
+        ("GET", "/api/users/"),
+    ] {
+        api.call(method, path, &[], None)
+            .await
+            .assert_error(404, "no route");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_json_405_with_allow() {
+    let api = TestApi::start().await;
+    for (method, path, allow) in [
+        ("DELETE", "/api/users", "GET, POST"),
+        ("PATCH", "/api/users/1", "GET, PUT"),
+        ("GET", "/api/tokens", "POST, DELETE"),
+        ("POST", "/api/users/1/followed/2", "GET, PUT, DELETE"),
+        ("PUT", "/api/users/1/followers", "GET"),
+    ] {
+        let reply = api.call(method, path, &[], None).await;
+        reply.assert_error(405, "allows only");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn every_route_but_registration_and_login_needs_a_bearer_token() {
+    let api = TestApi::start().await;
+    for route in ROUTES {
+        let path = route.path.replace("{id}", "1").replace("{target_id}", "2");
+        let reply = api.call(route.method, &path, &[], Some("{}")).await;
+        match route.function {
+            "create_user" => assert_eq!(reply.status, 400),
+            "get_token" => {
+                assert_eq!(reply.status, 401);
+                assert_eq!(
+                    reply.header("www-authenticate"),
+                    Some(r#"Basic realm="Authentication Required""#)
+                );
+            }
+            _ => {
+                reply.assert_error(401, "");
+                assert_eq!(
+                    reply.header("www-authenticate"),
+                    Some(r#"Bearer realm="Authentication Required""#),
+                    "{}",
+                    route.function
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn hostile_input_never_causes_a_5xx() {
+    let api = TestApi::start().await;
+    let (id, token) = api.user_with_token("susan").await;
+    let bearer = format!("Bearer {token}");
+    let long_name = "a".repeat(5000);
+    let bodies = [
+        "",
+        "null",
+        "{}",
+        "[]",
+        "\"str\"",
+        "{\"username\": null}",
+        "{\"username\": {\"$ne\": 1}}",
+        "{\"username\": \"\\u0000\"}",
+        "{\"email\": \"a@b.co\\u0000\"}",
+        "{{{{",
+        "\u{feff}{}",
+        &format!("{{\"username\": \"{long_name}\"}}"),
+    ];
+    for body in bodies {
+        for (method, path) in [
+            ("POST", "/api/users".to_string()),
+            ("PUT", format!("/api/users/{id}")),
+        ] {
+            let reply = api
+                .call(method, &path, &[("authorization", &bearer)], Some(body))
+                .await;
+            // `{}` is a valid, empty update; everything else here is a 4xx.
+            let ok = if method == "PUT" && body == "{}" {
+                200..201
+            } else {
+                400..500
+            };
+            assert!(
+                ok.contains(&reply.status),
+                "{method} {path} {body:?}: {} {}",
+                reply.status,
+                reply.body
+            );
+            reply.json();
+        }
+    }
+    let basic = format!("Basic {}", base64_of(&format!("{long_name}:{long_name}")));
+    assert_eq!(
+        api.call("POST", "/api/tokens", &[("authorization", &basic)], None)
+            .await
+            .status,
+        401
+    );
+    for path in [
+        format!("/api/users/{long_name}"),
+        "/api/users/%00".to_string(),
+        "/api/users/1?page=1".to_string(),
+        "/api/users?page=99999999999999999999".to_string(),
+        "/api/users?per_page=18446744073709551615".to_string(),
+    ] {
+        let reply = api.get(&path, &token).await;
+        assert!(
+            reply.status < 500,
+            "{path}: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}

@@ -1,0 +1,324 @@
+//! Following, unfollowing, the follower lists and their counts.
+
+use std::sync::Arc;
+
+use microblog_tests::api::{Reply, TestApi};
+use serde_json::Value;
+
+use crate::pagination::walk;
+
+async fn send(api: &TestApi, method: &str, path: &str, token: &str) -> Reply {
+    api.call(
+        method,
+        path,
+        &[("authorization", &format!("Bearer {token}"))],
+        None,
+    )
+    .await
+}
+
+async fn counts(api: &TestApi, id: u64, token: &str) -> (u64, u64) {
+    let user = api.get(&format!("/api/users/{id}"), token).await.json();
+    (
+        user["follower_count"].as_u64().unwrap(),
+        user["followed_count"].as_u64().unwrap(),
+    )
+}
+
+fn ids(page: &Value) -> Vec<u64> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn following_shows_in_both_lists_and_both_counts() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let (john, jt) = api.user_with_token("john").await;
+    let reply = send(
+        &api,
+        "PUT",
+        &format!("/api/users/{john}/followed/{susan}"),
+        &jt,
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (204, ""));
+    assert_eq!(
+        send(
+            &api,
+            "GET",
+            &format!("/api/users/{john}/followed/{susan}"),
+            &st
+        )
+        .await
+        .status,
+        204
+    );
+    send(
+        &api,
+        "GET",
+        &format!("/api/users/{susan}/followed/{john}"),
+        &st,
+    )
+    .await
+    .assert_error(404, "does not follow");
+    assert_eq!(counts(&api, susan, &st).await, (1, 0));
+    assert_eq!(counts(&api, john, &st).await, (0, 1));
+    let followers = api
+        .get(&format!("/api/users/{susan}/followers"), &st)
+        .await
+        .json();
+    assert_eq!(ids(&followers), vec![john]);
+    assert_eq!(followers["_meta"]["total_items"], 1);
+    assert!(followers["items"][0].get("email").is_none());
+    let followed = api
+        .get(&format!("/api/users/{john}/followed"), &st)
+        .await
+        .json();
+    assert_eq!(ids(&followed), vec![susan]);
+    assert_eq!(
+        followed["_links"]["self"],
+        format!("/api/users/{john}/followed?page=1&per_page=10")
+    );
+}
+
+#[tokio::test]
+async fn following_twice_and_unfollowing_twice_change_the_counts_once() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let (john, jt) = api.user_with_token("john").await;
+    let path = format!("/api/users/{john}/followed/{susan}");
+    for _ in 0..2 {
+        assert_eq!(send(&api, "PUT", &path, &jt).await.status, 204);
+    }
+    assert_eq!(counts(&api, susan, &st).await, (1, 0));
+    for _ in 0..2 {
+        assert_eq!(send(&api, "DELETE", &path, &jt).await.status, 204);
+    }
+    assert_eq!(counts(&api, susan, &st).await, (0, 0));
+    assert_eq!(counts(&api, john, &st).await, (0, 0));
+    send(&api, "GET", &path, &st)
+        .await
+        .assert_error(404, "does not follow");
+    assert_eq!(
+        api.get(&format!("/api/users/{susan}/followers"), &st)
+            .await
+            .json()["items"],
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test]
+async fn only_the_user_themself_may_follow_or_unfollow() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let (john, _) = api.user_with_token("john").await;
+    for method in ["PUT", "DELETE"] {
+        send(
+            &api,
+            method,
+            &format!("/api/users/{john}/followed/{susan}"),
+            &st,
+        )
+        .await
+        .assert_error(403, "yourself");
+    }
+}
+
+#[tokio::test]
+async fn following_yourself_is_a_400() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    send(
+        &api,
+        "PUT",
+        &format!("/api/users/{susan}/followed/{susan}"),
+        &st,
+    )
+    .await
+    .assert_error(400, "you cannot follow yourself");
+    send(
+        &api,
+        "DELETE",
+        &format!("/api/users/{susan}/followed/{susan}"),
+        &st,
+    )
+    .await
+    .assert_error(400, "yourself");
+    assert_eq!(counts(&api, susan, &st).await, (0, 0));
+}
+
+#[tokio::test]
+async fn an_unknown_user_in_a_follow_path_is_a_404() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    for method in ["PUT", "DELETE", "GET"] {
+        send(
+            &api,
+            method,
+            &format!("/api/users/{susan}/followed/999"),
+            &st,
+        )
+        .await
+        .assert_error(404, "999");
+        send(
+            &api,
+            method,
+            &format!("/api/users/{susan}/followed/abc"),
+            &st,
+        )
+        .await
+        .assert_error(404, "");
+    }
+    send(&api, "GET", "/api/users/999/followed/1", &st)
+        .await
+        .assert_error(404, "999");
+    send(&api, "GET", "/api/users/999/followers", &st)
+        .await
+        .assert_error(404, "999");
+    send(&api, "GET", "/api/users/999/followed", &st)
+        .await
+        .assert_error(404, "999");
+    assert_eq!(counts(&api, susan, &st).await, (0, 0));
+}
+
+#[tokio::test]
+async fn follow_routes_need_a_token() {
+    let api = TestApi::start().await;
+    api.user_with_token("susan").await;
+    for (method, path) in [
+        ("PUT", "/api/users/1/followed/2"),
+        ("DELETE", "/api/users/1/followed/2"),
+        ("GET", "/api/users/1/followed/2"),
+        ("GET", "/api/users/1/followers"),
+        ("GET", "/api/users/1/followed"),
+    ] {
+        let reply = api.call(method, path, &[], None).await;
+        reply.assert_error(401, "token");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Bearer realm="Authentication Required""#)
+        );
+    }
+}
+
+#[tokio::test]
+async fn followers_are_listed_newest_first_and_a_walk_visits_each_once() {
+    let api = TestApi::start().await;
+    let (star, st) = api.user_with_token("star").await;
+    let mut fans = Vec::new();
+    for i in 0..13 {
+        let (fan, ft) = api.user_with_token(&format!("fan{i:02}")).await;
+        assert_eq!(
+            send(
+                &api,
+                "PUT",
+                &format!("/api/users/{fan}/followed/{star}"),
+                &ft
+            )
+            .await
+            .status,
+            204
+        );
+        fans.push(fan);
+    }
+    let pages = walk(
+        &api,
+        &format!("/api/users/{star}/followers?per_page=4"),
+        &st,
+    )
+    .await;
+    assert_eq!(pages.len(), 4);
+    let seen: Vec<u64> = pages.iter().flat_map(ids).collect();
+    fans.reverse();
+    assert_eq!(seen, fans, "newest follow first, each once");
+    assert_eq!(pages[0]["_meta"]["total_items"], 13);
+    assert_eq!(pages[0]["_meta"]["total_pages"], 4);
+    let bare = api
+        .get(
+            &format!("/api/users/{star}/followers?page=3&per_page=4"),
+            &st,
+        )
+        .await
+        .json();
+    assert_eq!(ids(&bare), ids(&pages[2]));
+    let past = api
+        .get(
+            &format!("/api/users/{star}/followers?page=9&per_page=4"),
+            &st,
+        )
+        .await
+        .json();
+    assert_eq!(past["items"], serde_json::json!([]));
+    let users_cursor = api.get("/api/users?per_page=1", &st).await.json()["_links"]["next"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cursor = users_cursor.split("cursor=").nth(1).unwrap();
+    api.get(&format!("/api/users/{star}/followers?cursor={cursor}"), &st)
+        .await
+        .assert_error(400, "cursor");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_and_repeated_follows_and_unfollows_keep_counts_equal_to_edges() {
+    let api = Arc::new(TestApi::start().await);
+    let (target, tt) = api.user_with_token("target").await;
+    let mut fans = Vec::new();
+    for i in 0..20 {
+        fans.push(api.user_with_token(&format!("fan{i:02}")).await);
+    }
+    let run = |method: &'static str, jobs: Vec<(u64, String)>| {
+        let api = api.clone();
+        async move {
+            let mut set = tokio::task::JoinSet::new();
+            for (fan, token) in jobs {
+                let api = api.clone();
+                set.spawn(async move {
+                    send(
+                        &api,
+                        method,
+                        &format!("/api/users/{fan}/followed/{target}"),
+                        &token,
+                    )
+                    .await
+                });
+            }
+            while let Some(reply) = set.join_next().await {
+                let reply = reply.unwrap();
+                assert_eq!(reply.status, 204, "{method}: {}", reply.body);
+            }
+        }
+    };
+    // 20 users follow one target at once, and one of them repeats it 20 times at once.
+    let repeats: Vec<(u64, String)> = std::iter::repeat_n(fans[0].clone(), 20).collect();
+    run("PUT", fans.clone()).await;
+    run("PUT", repeats.clone()).await;
+    assert_eq!(counts(&api, target, &tt).await, (20, 0));
+    for (fan, _) in &fans {
+        assert_eq!(counts(&api, *fan, &tt).await, (0, 1));
+    }
+    let listed: Vec<u64> = walk(
+        &api,
+        &format!("/api/users/{target}/followers?per_page=7"),
+        &tt,
+    )
+    .await
+    .iter()
+    .flat_map(ids)
+    .collect();
+    assert_eq!(listed.len(), 20);
+    // Concurrent repeats of one unfollow, then everyone unfollows at once.
+    run("DELETE", repeats).await;
+    assert_eq!(counts(&api, target, &tt).await, (19, 0));
+    assert_eq!(counts(&api, fans[0].0, &tt).await, (0, 0));
+    run("DELETE", fans.clone()).await;
+    assert_eq!(counts(&api, target, &tt).await, (0, 0));
+    for (fan, _) in &fans {
+        assert_eq!(counts(&api, *fan, &tt).await, (0, 0));
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of every operation, in-process and over HTTP, each test
+//! on its own engine and table so they run in parallel.
+
+mod errors;
+mod follows;
+mod http;
+mod pagination;
+mod tokens;
+mod users;

@@ -1,0 +1,154 @@
+//! The users collection: page numbers, cursors, links and limits.
+
+use std::collections::HashSet;
+
+use microblog_tests::api::TestApi;
+use serde_json::Value;
+
+/// Follows `next` from `first` and returns every page.
+pub async fn walk(api: &TestApi, first: &str, token: &str) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut next = Some(first.to_string());
+    while let Some(link) = next {
+        let reply = api.get(&link, token).await;
+        assert_eq!(reply.status, 200, "{link}: {}", reply.body);
+        let page = reply.json();
+        next = page["_links"]["next"].as_str().map(str::to_string);
+        pages.push(page);
+        assert!(pages.len() < 100, "next links do not end");
+    }
+    pages
+}
+
+fn ids(page: &Value) -> Vec<u64> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_u64().unwrap())
+        .collect()
+}
+
+async fn api_with_users(n: usize) -> (TestApi, String) {
+    let api = TestApi::start().await;
+    let (_, token) = api.user_with_token("viewer").await;
+    for i in 1..n {
+        api.create_user(&format!("user{i:02}"), "password-1").await;
+    }
+    (api, token)
+}
+
+#[tokio::test]
+async fn walking_next_from_the_first_page_visits_every_user_once_in_id_order() {
+    let (api, token) = api_with_users(23).await;
+    let pages = walk(&api, "/api/users?per_page=5", &token).await;
+    assert_eq!(pages.len(), 5);
+    let seen: Vec<u64> = pages.iter().flat_map(ids).collect();
+    assert_eq!(seen, (1..=23).collect::<Vec<u64>>());
+    for (i, page) in pages.iter().enumerate() {
+        let meta = &page["_meta"];
+        assert_eq!(
+            (meta["page"].as_u64(), meta["per_page"].as_u64()),
+            (Some(i as u64 + 1), Some(5))
+        );
+        assert_eq!(
+            (meta["total_pages"].as_u64(), meta["total_items"].as_u64()),
+            (Some(5), Some(23))
+        );
+        assert!(page["_links"]["self"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/users?page="));
+    }
+    assert_eq!(pages[0]["_links"]["prev"], Value::Null);
+    assert_eq!(pages[4]["_links"]["next"], Value::Null);
+    assert_eq!(pages[1]["_links"]["prev"], "/api/users?page=1&per_page=5");
+    assert!(
+        pages[0]["_links"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("cursor="),
+        "next carries a cursor"
+    );
+}
+
+#[tokio::test]
+async fn a_bare_page_number_gives_the_same_page_as_the_next_link() {
+    let (api, token) = api_with_users(12).await;
+    let pages = walk(&api, "/api/users?per_page=5", &token).await;
+    for n in 1..=3 {
+        let bare = api
+            .get(&format!("/api/users?page={n}&per_page=5"), &token)
+            .await
+            .json();
+        assert_eq!(ids(&bare), ids(&pages[n - 1]), "page {n}");
+        assert_eq!(
+            bare["_links"]["next"].is_null(),
+            pages[n - 1]["_links"]["next"].is_null()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_walk_stays_exact_while_users_register_during_it() {
+    let (api, token) = api_with_users(6).await;
+    let first = api.get("/api/users?per_page=4", &token).await.json();
+    api.create_user("latecomer", "password-1").await;
+    let second = api
+        .get(first["_links"]["next"].as_str().unwrap(), &token)
+        .await
+        .json();
+    let seen: HashSet<u64> = ids(&first).into_iter().chain(ids(&second)).collect();
+    assert_eq!(seen, (1..=7).collect());
+}
+
+#[tokio::test]
+async fn defaults_are_page_1_of_10_and_per_page_is_clamped_to_100() {
+    let (api, token) = api_with_users(12).await;
+    let page = api.get("/api/users", &token).await.json();
+    assert_eq!(ids(&page), (1..=10).collect::<Vec<u64>>());
+    assert_eq!(page["_meta"]["per_page"], 10);
+    let clamped = api.get("/api/users?per_page=1000", &token).await.json();
+    assert_eq!(clamped["_meta"]["per_page"], 100);
+    assert_eq!(ids(&clamped).len(), 12);
+    assert_eq!(clamped["_links"]["next"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_page_past_the_end_is_200_with_no_items() {
+    let (api, token) = api_with_users(3).await;
+    let reply = api.get("/api/users?page=7&per_page=2", &token).await;
+    assert_eq!(reply.status, 200);
+    let page = reply.json();
+    assert_eq!(page["items"], serde_json::json!([]));
+    assert_eq!(page["_meta"]["total_items"], 3);
+    assert_eq!(page["_links"]["next"], Value::Null);
+    assert_eq!(page["_links"]["prev"], "/api/users?page=6&per_page=2");
+}
+
+#[tokio::test]
+async fn bad_page_parameters_and_forged_cursors_are_a_400() {
+    let (api, token) = api_with_users(2).await;
+    for query in [
+        "page=0",
+        "page=-1",
+        "page=abc",
+        "per_page=0",
+        "per_page=2.5",
+        "page=",
+        "cursor=%%%",
+        "cursor=bm9wZQ",
+    ] {
+        api.get(&format!("/api/users?{query}"), &token)
+            .await
+            .assert_error(400, "");
+    }
+}
+
+#[tokio::test]
+async fn the_collection_needs_a_token() {
+    let (api, _) = api_with_users(1).await;
+    api.call("GET", "/api/users", &[], None)
+        .await
+        .assert_error(401, "token");
+}

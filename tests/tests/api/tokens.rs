@@ -1,0 +1,182 @@
+//! Getting, using, revoking and expiring tokens.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use microblog_shared::auth::token_hash;
+use microblog_shared::store::items::token_key;
+use microblog_tests::api::TestApi;
+
+#[tokio::test]
+async fn basic_credentials_get_a_token_that_no_cache_may_keep() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-1").await;
+    let reply = api.token_reply("susan", "password-1").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let token = reply.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 43);
+    assert_eq!(
+        reply.json().as_object().unwrap().len(),
+        1,
+        "only the token: {}",
+        reply.body
+    );
+    assert_eq!(api.get("/api/users/1", &token).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_username_of_basic_credentials_ignores_case() {
+    let api = TestApi::start().await;
+    api.create_user("Susan", "password-1").await;
+    assert_eq!(api.token_reply("sUSAN", "password-1").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-1").await;
+    let wrong = api.token_reply("susan", "password-2").await;
+    let unknown = api.token_reply("nobody", "password-1").await;
+    let malformed = api.token_reply("no body!", "password-1").await;
+    for reply in [&wrong, &unknown, &malformed] {
+        reply.assert_error(401, "invalid username or password");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Basic realm="Authentication Required""#)
+        );
+    }
+    assert_eq!(wrong.body, unknown.body);
+}
+
+#[tokio::test]
+async fn missing_or_malformed_basic_credentials_are_a_401_asking_for_basic() {
+    let api = TestApi::start().await;
+    for headers in [
+        vec![],
+        vec![("authorization", "Basic %%%")],
+        vec![("authorization", "Bearer abc")],
+    ] {
+        let reply = api.call("POST", "/api/tokens", &headers, None).await;
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Basic realm="Authentication Required""#)
+        );
+    }
+}
+
+#[tokio::test]
+async fn issuing_a_token_updates_last_seen() {
+    let api = TestApi::start().await;
+    let created = api.create_user("susan", "password-1").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let token = api.token("susan", "password-1").await;
+    let seen = api.get("/api/users/1", &token).await.json()["last_seen"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        seen.as_str() > created["last_seen"].as_str().unwrap(),
+        "{seen} vs {}",
+        created["last_seen"]
+    );
+}
+
+#[tokio::test]
+async fn every_login_gets_its_own_token_and_revoking_one_leaves_the_others() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-1").await;
+    let phone = api.token("susan", "password-1").await;
+    let laptop = api.token("susan", "password-1").await;
+    assert_ne!(phone, laptop);
+    let revoked = api
+        .call(
+            "DELETE",
+            "/api/tokens",
+            &[("authorization", &format!("Bearer {phone}"))],
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    assert_eq!(revoked.body, "");
+    let reply = api.get("/api/users/1", &phone).await;
+    reply.assert_error(401, "revoked");
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Bearer realm="Authentication Required""#)
+    );
+    assert_eq!(api.get("/api/users/1", &laptop).await.status, 200);
+    let again = api
+        .call(
+            "DELETE",
+            "/api/tokens",
+            &[("authorization", &format!("Bearer {phone}"))],
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 401, "a revoked token cannot revoke");
+}
+
+#[tokio::test]
+async fn a_token_stops_working_when_it_expires() {
+    let api = TestApi::start_with(&[("TOKEN_TTL_SECONDS", "1")]).await;
+    api.create_user("susan", "password-1").await;
+    let token = api.token("susan", "password-1").await;
+    assert_eq!(api.get("/api/users/1", &token).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    api.get("/api/users/1", &token)
+        .await
+        .assert_error(401, "expired");
+}
+
+#[tokio::test]
+async fn a_malformed_or_unknown_bearer_token_is_a_401() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-1").await;
+    for header in [
+        "Bearer",
+        "Bearer x",
+        "Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "Basic c3VzYW46cGFzc3dvcmQtMQ==",
+        "token",
+    ] {
+        let reply = api
+            .call("GET", "/api/users/1", &[("authorization", header)], None)
+            .await;
+        assert_eq!(reply.status, 401, "{header}: {}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn the_table_keeps_only_a_hash_of_each_token_with_a_ttl() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-1").await;
+    let token = api.token("susan", "password-1").await;
+    let table = &api.app.table;
+    let item = table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .set_key(Some(token_key(&token_hash(&token))))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the token's hash is the key");
+    let ttl: i64 = match &item["expires_at"] {
+        AttributeValue::N(n) => n.parse().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let in_an_hour = chrono::Utc::now().timestamp() + 3600;
+    assert!((in_an_hour - 5..=in_an_hour + 5).contains(&ttl), "{ttl}");
+    // A test-only Scan: no stored attribute holds the token itself.
+    let everything = table
+        .client()
+        .scan()
+        .table_name(table.name())
+        .send()
+        .await
+        .unwrap();
+    for item in everything.items() {
+        assert!(!format!("{item:?}").contains(&token), "{item:?}");
+    }
+}
