@@ -1,1 +1,3 @@
+//! Shared test harnesses for the integration tests in `tests/tests/`.
 
+pub mod api;
