@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::Password;
 use crate::error::{ApiError, Challenge};
+use crate::http::path_id;
+use crate::store::items::User;
 use crate::App;
 
 /// argon2id with OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
@@ -148,6 +150,43 @@ pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> 
             Challenge::Bearer,
             "the token is invalid, expired or revoked; get a new one from POST /api/tokens".into(),
         )),
+    }
+}
+
+/// Authenticates and reads the user named by the `{id}` path parameter,
+/// concurrently: one round trip for the two GetItems. An unauthenticated
+/// request is a 401 whatever the id; then a malformed or unknown id is a 404.
+pub async fn authenticate_and_load_user(
+    app: &App,
+    req: &Request,
+) -> Result<(Caller, User), ApiError> {
+    let caller = authenticate(app, req);
+    let id = match path_id(req, "id") {
+        Ok(id) => id,
+        Err(not_found) => {
+            caller.await?;
+            return Err(not_found);
+        }
+    };
+    let (caller, user) = tokio::join!(caller, app.users.get(id, false));
+    let caller = caller?;
+    let user = user?.ok_or_else(|| ApiError::not_found(format!("no user has the id {id}")))?;
+    Ok((caller, user))
+}
+
+/// Authenticates a request that acts as the user of the `{id}` path
+/// parameter: anyone else gets a 403 with `message`. Returns that id.
+pub async fn authenticate_as_path_user(
+    app: &App,
+    req: &Request,
+    message: &str,
+) -> Result<u64, ApiError> {
+    let caller = authenticate(app, req).await?;
+    let id = path_id(req, "id")?;
+    if caller.user_id == id {
+        Ok(id)
+    } else {
+        Err(ApiError::Forbidden(message.to_string()))
     }
 }
 

@@ -4,9 +4,9 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::auth::authenticate;
+use crate::auth::{authenticate, authenticate_and_load_user};
 use crate::error::ApiError;
-use crate::http::{json, path_id};
+use crate::http::json;
 use crate::pagination::{Collection, Cursor, PageRequest};
 use crate::representation::UserRepr;
 use crate::store::items::EdgeKind;
@@ -45,18 +45,9 @@ pub async fn list_edges(
     req: &Request,
     kind: EdgeKind,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req);
-    let id = match path_id(req, "id") {
-        Ok(id) => id,
-        Err(not_found) => {
-            caller.await?;
-            return Err(not_found);
-        }
-    };
-    let (caller, owner) = tokio::join!(caller, app.users.get(id, false));
-    caller?;
+    let (_, owner) = authenticate_and_load_user(app, req).await?;
     let request = PageRequest::from_request(req)?;
-    let owner = owner?.ok_or_else(|| ApiError::not_found(format!("no user has the id {id}")))?;
+    let id = owner.id;
     let (total, segment) = match kind {
         EdgeKind::Follower => (owner.follower_count, "followers"),
         EdgeKind::Following => (owner.followed_count, "followed"),

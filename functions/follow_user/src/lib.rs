@@ -2,7 +2,7 @@
 //! One TransactWriteItems; already following is also 204.
 
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::authenticate;
+use microblog_shared::auth::authenticate_as_path_user;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{respond, ApiError, App};
@@ -13,13 +13,8 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn follow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req).await?;
-    let id = path_id(req, "id")?;
-    if caller.user_id != id {
-        return Err(ApiError::Forbidden(
-            "you can only change whom you follow yourself".into(),
-        ));
-    }
+    let id =
+        authenticate_as_path_user(app, req, "you can only change whom you follow yourself").await?;
     let target = path_id(req, "target_id")?;
     if target == id {
         return Err(ApiError::bad_request("you cannot follow yourself"));

@@ -3,8 +3,8 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::authenticate;
-use microblog_shared::http::{json, path_id};
+use microblog_shared::auth::authenticate_and_load_user;
+use microblog_shared::http::json;
 use microblog_shared::representation::UserRepr;
 use microblog_shared::{respond, ApiError, App};
 
@@ -14,16 +14,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req);
-    let id = match path_id(req, "id") {
-        Ok(id) => id,
-        Err(not_found) => {
-            caller.await?;
-            return Err(not_found);
-        }
-    };
-    let (caller, user) = tokio::join!(caller, app.users.get(id, false));
-    let caller = caller?;
-    let user = user?.ok_or_else(|| ApiError::not_found(format!("no user has the id {id}")))?;
-    json(StatusCode::OK, &UserRepr::new(&user, caller.user_id == id))
+    let (caller, user) = authenticate_and_load_user(app, req).await?;
+    json(
+        StatusCode::OK,
+        &UserRepr::new(&user, caller.user_id == user.id),
+    )
 }

@@ -3,9 +3,9 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::authenticate;
+use microblog_shared::auth::authenticate_as_path_user;
 use microblog_shared::domain::{AboutMe, Email, Username};
-use microblog_shared::http::{json, json_object, path_id, string_field};
+use microblog_shared::http::{json, json_object, string_field};
 use microblog_shared::representation::UserRepr;
 use microblog_shared::store::users::{ProfileChanges, Taken};
 use microblog_shared::{respond, ApiError, App};
@@ -21,13 +21,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn update_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req).await?;
-    let id = path_id(req, "id")?;
-    if caller.user_id != id {
-        return Err(ApiError::Forbidden(
-            "you can only update your own profile".into(),
-        ));
-    }
+    let id = authenticate_as_path_user(app, req, "you can only update your own profile").await?;
     let body = json_object(req)?;
     let changes = ProfileChanges {
         username: string_field(&body, "username")?

@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use microblog_tests::api::{Reply, TestApi};
-use serde_json::Value;
 
-use crate::pagination::walk;
+use crate::pagination::{ids, walk};
 
 async fn send(api: &TestApi, method: &str, path: &str, token: &str) -> Reply {
     api.call(
@@ -23,15 +22,6 @@ async fn counts(api: &TestApi, id: u64, token: &str) -> (u64, u64) {
         user["follower_count"].as_u64().unwrap(),
         user["followed_count"].as_u64().unwrap(),
     )
-}
-
-fn ids(page: &Value) -> Vec<u64> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_u64().unwrap())
-        .collect()
 }
 
 #[tokio::test]

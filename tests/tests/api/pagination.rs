@@ -20,7 +20,8 @@ pub async fn walk(api: &TestApi, first: &str, token: &str) -> Vec<Value> {
     pages
 }
 
-fn ids(page: &Value) -> Vec<u64> {
+/// The user ids of a page's items.
+pub fn ids(page: &Value) -> Vec<u64> {
     page["items"]
         .as_array()
         .unwrap()
