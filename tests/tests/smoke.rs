@@ -1,0 +1,508 @@
+//! Smoke tests of the real Lambda binaries: each one is built, started with
+//! the environment Lambda gives it, and driven through an emulated Lambda
+//! Runtime API against an embedded DynamoDB engine holding the fixture data.
+//!
+//! For every `events/<function>[.<case>].json` the function's binary must
+//! answer with what `events/<function>[.<case>].expect.json` describes:
+//!
+//! ```json
+//! {"status": 404, "json": {"error": "not found"}, "headers": {"content-type": "application/json"}}
+//! ```
+//!
+//! `json` (a subset of the JSON body: objects may have more members, arrays
+//! must match element by element) and `headers` (lower-case names; a value
+//! of `null` means the header must be absent) are optional; `body` compares
+//! the whole body as text. `MICROBLOG_EVENTS_DIR` points the test at another
+//! directory of events.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use microblog_local::engine::Engine;
+use microblog_shared::{App, Config};
+use microblog_tests::lambda_emulator::{
+    build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
+    FunctionProcess, Outcome, RuntimeApi,
+};
+use serde_json::Value;
+
+/// Events run at the same time.
+const PARALLEL: usize = 4;
+/// How long one invocation (including start-up) may take.
+const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The table the functions are configured with.
+const TABLE: &str = "microblog-smoke";
+
+/// The function binaries, built once for all tests of this file.
+fn binaries() -> &'static BTreeMap<String, PathBuf> {
+    static BINARIES: OnceLock<Result<BTreeMap<String, PathBuf>, String>> = OnceLock::new();
+    let built = BINARIES.get_or_init(|| {
+        let functions = function_names().map_err(|e| format!("cannot list functions/: {e}"))?;
+        let dir =
+            current_profile_dir().map_err(|e| format!("cannot find the target directory: {e}"))?;
+        build_function_binaries(&profile_of_dir(&dir), &functions, &dir)
+    });
+    match built {
+        Ok(binaries) => binaries,
+        Err(e) => panic!("building the function binaries failed: {e}"),
+    }
+}
+
+fn binary(function: &str) -> Result<&'static Path, String> {
+    binaries()
+        .get(function)
+        .map(PathBuf::as_path)
+        .ok_or_else(|| format!("there is no function {function:?} (no functions/{function}/)"))
+}
+
+/// An engine with the table created and the fixtures written.
+async fn seeded_engine() -> Result<Engine, String> {
+    let engine = Engine::memory()
+        .await
+        .map_err(|e| format!("cannot start the engine: {e}"))?;
+    let config = Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
+        .map_err(|e| e.to_string())?;
+    let app = App::new(config, engine.client());
+    app.table
+        .create_if_missing()
+        .await
+        .map_err(|e| format!("cannot create the table: {e}"))?;
+    microblog_local::seed::seed(&app)
+        .await
+        .map_err(|e| format!("cannot seed the table: {e}"))?;
+    Ok(engine)
+}
+
+/// The environment of a correctly configured function.
+fn configured_env(function: &str, api: &RuntimeApi, engine: &Engine) -> Vec<(String, String)> {
+    let mut env = lambda_env(function, &api.address());
+    env.push(("TABLE_NAME".into(), TABLE.into()));
+    env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), engine.endpoint.clone()));
+    env
+}
+
+/// The last `max` characters of a process's output, for failure messages.
+fn tail(output: &str, max: usize) -> String {
+    let start = output.len().saturating_sub(max);
+    let start = (start..=output.len())
+        .find(|i| output.is_char_boundary(*i))
+        .unwrap_or(0);
+    let text = output[start..].trim_end();
+    if text.is_empty() {
+        "    (no output)".to_string()
+    } else {
+        text.lines()
+            .map(|l| format!("    | {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// One sample event and its expectation.
+struct Case {
+    name: String,
+    function: String,
+    event: PathBuf,
+    expect: PathBuf,
+}
+
+fn events_dir() -> PathBuf {
+    match std::env::var_os("MICROBLOG_EVENTS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../events"),
+    }
+}
+
+fn cases(dir: &Path) -> Vec<Case> {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let mut cases: Vec<Case> = entries
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter_map(|path| {
+            let file = path.file_name()?.to_str()?.to_string();
+            let name = file.strip_suffix(".json")?;
+            if name.ends_with(".expect") || name == "env" {
+                return None;
+            }
+            Some(Case {
+                name: name.to_string(),
+                function: name.split('.').next().unwrap_or(name).to_string(),
+                expect: dir.join(format!("{name}.expect.json")),
+                event: path,
+            })
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+/// Compares `actual` with the subset `expected`, noting differences.
+fn compare_subset(at: &str, expected: &Value, actual: &Value, problems: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(expected), Value::Object(actual)) => {
+            for (key, value) in expected {
+                let path = format!("{at}.{key}");
+                match actual.get(key) {
+                    Some(found) => compare_subset(&path, value, found, problems),
+                    None => problems.push(format!("{path} is missing (expected {value})")),
+                }
+            }
+        }
+        (Value::Array(expected), Value::Array(actual)) if expected.len() == actual.len() => {
+            for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
+                compare_subset(&format!("{at}[{i}]"), e, a, problems);
+            }
+        }
+        _ if expected == actual => {}
+        _ => problems.push(format!("{at} is {actual}, expected {expected}")),
+    }
+}
+
+/// The response headers of an API Gateway v2 response, lower-cased names.
+fn response_headers(response: &Value) -> BTreeMap<String, String> {
+    let mut headers = BTreeMap::new();
+    if let Some(multi) = response["multiValueHeaders"].as_object() {
+        for (name, values) in multi {
+            let joined = match values {
+                Value::Array(values) => values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Value::String(value) => value.clone(),
+                _ => continue,
+            };
+            headers.insert(name.to_ascii_lowercase(), joined);
+        }
+    }
+    if let Some(single) = response["headers"].as_object() {
+        for (name, value) in single {
+            if let Some(value) = value.as_str() {
+                headers.insert(name.to_ascii_lowercase(), value.to_string());
+            }
+        }
+    }
+    headers
+}
+
+/// Every way `response` (an API Gateway v2 response) differs from `expect`.
+fn check_response(expect: &Value, response: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(expect) = expect.as_object() else {
+        return vec!["the expectation is not a JSON object".into()];
+    };
+    for key in expect.keys() {
+        if !matches!(
+            key.as_str(),
+            "status" | "json" | "headers" | "body" | "description"
+        ) {
+            problems.push(format!(
+                "the expectation has an unknown key {key:?} (known: status, json, headers, body)"
+            ));
+        }
+    }
+    match expect.get("status").and_then(Value::as_u64) {
+        None => problems.push("the expectation has no numeric \"status\"".into()),
+        Some(status) if response["statusCode"].as_u64() != Some(status) => problems.push(format!(
+            "statusCode is {}, expected {status}",
+            response["statusCode"]
+        )),
+        Some(_) => {}
+    }
+    if let Some(expected) = expect.get("headers") {
+        let actual = response_headers(response);
+        match expected.as_object() {
+            None => problems.push("the expectation's \"headers\" is not an object".into()),
+            Some(expected) => {
+                for (name, value) in expected {
+                    let found = actual.get(&name.to_ascii_lowercase());
+                    match (value, found) {
+                        (Value::Null, None) => {}
+                        (Value::Null, Some(found)) => problems.push(format!(
+                            "header {name} is {found:?}, expected it to be absent"
+                        )),
+                        (Value::String(value), Some(found)) if value == found => {}
+                        (value, Some(found)) => {
+                            problems.push(format!("header {name} is {found:?}, expected {value}"))
+                        }
+                        (value, None) => {
+                            problems.push(format!("header {name} is absent, expected {value}"))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let raw_body = response["body"].as_str().unwrap_or("");
+    let body = if response["isBase64Encoded"] == Value::Bool(true) {
+        match base64::engine::general_purpose::STANDARD.decode(raw_body) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                problems.push(format!("the body is marked base64 but is not: {e}"));
+                return problems;
+            }
+        }
+    } else {
+        raw_body.to_string()
+    };
+    if let Some(expected) = expect.get("body") {
+        if expected.as_str() != Some(body.as_str()) {
+            problems.push(format!("the body is {body:?}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = expect.get("json") {
+        match serde_json::from_str::<Value>(&body) {
+            Ok(actual) => compare_subset("json", expected, &actual, &mut problems),
+            Err(e) => problems.push(format!("the body is not JSON ({e}): {body:?}")),
+        }
+    }
+    problems
+}
+
+/// Runs one case; `Err` describes every problem.
+async fn run_case(case: &Case) -> Result<Duration, String> {
+    let started = Instant::now();
+    let event = std::fs::read(&case.event).map_err(|e| format!("cannot read the event: {e}"))?;
+    serde_json::from_slice::<Value>(&event).map_err(|e| format!("the event is not JSON: {e}"))?;
+    let expect = std::fs::read(&case.expect)
+        .map_err(|e| format!("cannot read its expectation {}: {e}", case.expect.display()))?;
+    let expect: Value =
+        serde_json::from_slice(&expect).map_err(|e| format!("the expectation is not JSON: {e}"))?;
+    let binary = binary(&case.function)?;
+
+    let engine = seeded_engine().await?;
+    let api = RuntimeApi::start(&case.function)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut process =
+        FunctionProcess::spawn(binary, &configured_env(&case.function, &api, &engine))
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let outcome = process.invoke(&api, event, INVOKE_TIMEOUT).await;
+    let output = process.kill();
+    api.stop().await;
+    let logs = || format!("\n  function output:\n{}", tail(&output, 3000));
+
+    let response = match outcome {
+        Ok(Outcome::Response(body)) => body,
+        Ok(error @ Outcome::Error { .. }) => {
+            return Err(format!(
+                "the invocation failed: {}{}",
+                error.body_text(),
+                logs()
+            ));
+        }
+        Err(e) => return Err(format!("{e}{}", logs())),
+    };
+    let response: Value = serde_json::from_slice(&response).map_err(|e| {
+        format!(
+            "the response is not JSON ({e}): {}",
+            String::from_utf8_lossy(&response)
+        )
+    })?;
+    let problems = check_response(&expect, &response);
+    if problems.is_empty() {
+        Ok(started.elapsed())
+    } else {
+        Err(format!("{}\n  response: {response}", problems.join("\n  ")))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_sample_event_gets_its_expected_response_from_the_real_binary() {
+    let dir = events_dir();
+    let cases = cases(&dir);
+    assert!(
+        !cases.is_empty(),
+        "no events found in {} (expected <function>[.<case>].json files)",
+        dir.display()
+    );
+    tokio::task::spawn_blocking(binaries)
+        .await
+        .expect("the build does not panic");
+
+    let started = Instant::now();
+    let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+    let mut runs = tokio::task::JoinSet::new();
+    for case in cases {
+        let limit = limit.clone();
+        runs.spawn(async move {
+            let _permit = limit
+                .acquire_owned()
+                .await
+                .expect("the semaphore stays open");
+            let result = run_case(&case).await;
+            (case.name, result)
+        });
+    }
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    while let Some(joined) = runs.join_next().await {
+        match joined {
+            Ok((name, Ok(took))) => {
+                passed += 1;
+                eprintln!("ok   {name} ({} ms)", took.as_millis());
+            }
+            Ok((name, Err(problem))) => failures.push(format!("{name}: {problem}")),
+            Err(e) => failures.push(format!("a case panicked: {e}")),
+        }
+    }
+    failures.sort();
+    eprintln!(
+        "{passed} events passed, {} failed, in {} ms",
+        failures.len(),
+        started.elapsed().as_millis()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} events in {} got an unexpected response:\n\n{}\n",
+        failures.len(),
+        failures.len() + passed,
+        dir.display(),
+        failures.join("\n\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_without_its_configuration_reports_an_init_error_and_exits() {
+    tokio::task::spawn_blocking(binaries)
+        .await
+        .expect("the build does not panic");
+    let mut failures = Vec::new();
+    for (function, binary) in binaries() {
+        let api = RuntimeApi::start(function)
+            .await
+            .expect("the emulator starts");
+        // Everything Lambda sets, but no TABLE_NAME.
+        let env = lambda_env(function, &api.address());
+        let mut process = FunctionProcess::spawn(binary, &env).expect("the binary starts");
+        let exited = process.wait_exit(INVOKE_TIMEOUT).await;
+        let output = process.kill();
+        let mut problems = Vec::new();
+        match exited {
+            None => problems.push(format!("still running after {INVOKE_TIMEOUT:?}")),
+            Some(status) if status.success() => problems.push("exited successfully".to_string()),
+            Some(_) => {}
+        }
+        match api.init_error() {
+            None => problems.push("reported no init error to /runtime/init/error".to_string()),
+            Some(init) if !init.body.contains("TABLE_NAME") => problems.push(format!(
+                "reported an init error not naming TABLE_NAME: {}",
+                init.body
+            )),
+            Some(init) => {
+                if serde_json::from_str::<Value>(&init.body)
+                    .map_or(true, |v| v["errorMessage"].as_str().is_none())
+                {
+                    problems.push(format!("the init error has no errorMessage: {}", init.body));
+                }
+            }
+        }
+        if api.first_poll().is_some() {
+            problems.push("asked for an invocation despite failing to initialise".to_string());
+        }
+        if output.contains("panicked") {
+            problems.push("panicked".to_string());
+        }
+        api.stop().await;
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{function}: {}\n  output:\n{}",
+                problems.join("; "),
+                tail(&output, 2000)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_no_api_gateway_sends_is_an_invocation_error_and_the_function_keeps_serving() {
+    let binary = tokio::task::spawn_blocking(|| binary("get_user"))
+        .await
+        .expect("the build does not panic")
+        .expect("get_user exists");
+    let engine = seeded_engine().await.expect("the engine starts");
+    let api = RuntimeApi::start("get_user")
+        .await
+        .expect("the emulator starts");
+    let mut process = FunctionProcess::spawn(binary, &configured_env("get_user", &api, &engine))
+        .expect("the binary starts");
+
+    let bad = process
+        .invoke(&api, br#"{"hello": "world"}"#.to_vec(), INVOKE_TIMEOUT)
+        .await;
+    let good_event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": "GET /api/users/{id}",
+        "rawPath": "/api/users/2",
+        "rawQueryString": "",
+        "headers": {"authorization": format!("Bearer {}", microblog_local::seed::FIXTURE_TOKEN)},
+        "pathParameters": {"id": "2"},
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "smoke", "domainName": "smoke.example.com",
+            "domainPrefix": "smoke", "requestId": "smoke-1", "routeKey": "GET /api/users/{id}",
+            "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 1767225600000u64,
+            "http": {"method": "GET", "path": "/api/users/2", "protocol": "HTTP/1.1",
+                     "sourceIp": "192.0.2.1", "userAgent": "smoke"}
+        },
+        "isBase64Encoded": false
+    });
+    let good = process
+        .invoke(&api, good_event.to_string(), INVOKE_TIMEOUT)
+        .await;
+    let output = process.kill();
+
+    match bad {
+        Ok(Outcome::Error { .. }) => {}
+        other => panic!(
+            "expected an invocation error, got {other:?}\n{}",
+            tail(&output, 3000)
+        ),
+    }
+    match good {
+        Ok(Outcome::Response(body)) => {
+            let response: Value = serde_json::from_slice(&body).expect("a JSON response");
+            assert_eq!(response["statusCode"], 200, "{response}");
+            let user: Value = serde_json::from_str(response["body"].as_str().expect("a body"))
+                .expect("a JSON body");
+            assert_eq!(user["username"], "john", "{user}");
+        }
+        other => panic!(
+            "expected a response after the bad event, got {other:?}\n{}",
+            tail(&output, 3000)
+        ),
+    }
+}
+
+#[test]
+fn the_expectation_check_reports_every_difference() {
+    let response = serde_json::json!({
+        "statusCode": 404,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {"content-type": ["application/json"], "x-many": ["a", "b"]},
+        "body": "{\"error\":\"not found\",\"items\":[1,2]}",
+        "isBase64Encoded": false
+    });
+    let good = serde_json::json!({"status": 404, "json": {"error": "not found"},
+        "headers": {"content-type": "application/json", "x-many": "a,b", "location": null}});
+    assert_eq!(check_response(&good, &response), Vec::<String>::new());
+    let bad = serde_json::json!({"status": 200, "json": {"error": "gone", "items": [1]},
+        "headers": {"Content-Type": "text/plain", "x-absent": "x"}, "header": {}});
+    assert_eq!(
+        check_response(&bad, &response).len(),
+        6,
+        "{:?}",
+        check_response(&bad, &response)
+    );
+
+    let encoded =
+        serde_json::json!({"statusCode": 200, "body": "eyJhIjoxfQ==", "isBase64Encoded": true});
+    assert!(check_response(
+        &serde_json::json!({"status": 200, "json": {"a": 1}}),
+        &encoded
+    )
+    .is_empty());
+}
