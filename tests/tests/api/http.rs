@@ -72,11 +72,25 @@ async fn the_readme_walkthrough_works_over_http() {
         .await
         .json();
     assert_eq!(followers["items"][0]["username"], "alice");
-    let followed = http(&base, "GET", "/api/users/1/followed", &auth, None).await.json();
+    let followed = http(&base, "GET", "/api/users/1/followed", &auth, None)
+        .await
+        .json();
     assert_eq!(followed["items"][0]["username"], "bob");
-    assert_eq!(http(&base, "GET", "/api/users/1/followed/2", &auth, None).await.status, 204);
-    assert_eq!(http(&base, "DELETE", "/api/users/1/followed/2", &auth, None).await.status, 204);
-    http(&base, "GET", "/api/users/1/followed/2", &auth, None).await.assert_error(404, "does not follow");
+    assert_eq!(
+        http(&base, "GET", "/api/users/1/followed/2", &auth, None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        http(&base, "DELETE", "/api/users/1/followed/2", &auth, None)
+            .await
+            .status,
+        204
+    );
+    http(&base, "GET", "/api/users/1/followed/2", &auth, None)
+        .await
+        .assert_error(404, "does not follow");
     assert_eq!(
         http(&base, "DELETE", "/api/tokens", &auth, None)
             .await
