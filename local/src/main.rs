@@ -128,6 +128,11 @@ async fn run(options: Options) -> Result<(), String> {
     let mut engine = None;
     let client = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
+            if (options.seed || options.seed_only) && !seed::is_local_endpoint(&endpoint) {
+                return Err(format!(
+                    "refusing to write the publicly known fixture users and token to {endpoint}: seed only local engines"
+                ));
+            }
             let sdk = aws_config_from_env().await;
             if sdk.region().is_none() {
                 return Err(format!(

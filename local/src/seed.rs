@@ -15,8 +15,11 @@ pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
 
 /// Writes the fixture users (susan = 1, john = 2, who follows susan) and
 /// their tokens, valid for ten years. Safe to run again: existing fixtures
-/// are left as they are. Expects an empty table so the ids come out as 1, 2.
+/// are left as they are. Expects an empty table so the ids come out as 1, 2,
+/// as the sample events assume. These are publicly known credentials: the
+/// `seed` command refuses endpoints that are not on this machine.
 pub async fn seed(app: &App) -> Result<(), ApiError> {
+    let mut ids: Vec<u64> = Vec::new();
     for (i, (name, email)) in [("susan", "susan@example.com"), ("john", "john@example.com")]
         .into_iter()
         .enumerate()
@@ -45,9 +48,54 @@ pub async fn seed(app: &App) -> Result<(), ApiError> {
                 .issue(&token_hash(token), id, now, now + ten_years)
                 .await?;
         }
+        ids.push(id);
     }
     app.follows
-        .follow(2, 1, chrono::Utc::now().timestamp_micros() as u64)
+        .follow(ids[1], ids[0], chrono::Utc::now().timestamp_micros() as u64)
         .await?;
     Ok(())
+}
+
+/// Whether `endpoint` is on this machine (or the Docker host, for `sam local
+/// invoke`), where fixture credentials are harmless.
+pub fn is_local_endpoint(endpoint: &str) -> bool {
+    let host = endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or(endpoint)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    matches!(host, "localhost" | "[::1]" | "host.docker.internal")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_endpoint;
+
+    #[test]
+    fn only_loopback_and_the_docker_host_count_as_local() {
+        for local in [
+            "http://127.0.0.1:8000",
+            "http://localhost:8000",
+            "http://[::1]:8000",
+            "http://host.docker.internal:8000/",
+        ] {
+            assert!(is_local_endpoint(local), "{local}");
+        }
+        for remote in [
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "http://10.0.0.5:8000",
+            "http://127.evil.com:80",
+        ] {
+            assert!(!is_local_endpoint(remote), "{remote}");
+        }
+    }
 }

@@ -87,10 +87,16 @@ async fn route(
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => {
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return to_hyper(
                 ApiError::PayloadTooLarge("the request body is over 10 MB".into()).into_response(),
             )
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "reading the request body failed");
+            return to_hyper(
+                ApiError::bad_request("the request body could not be read").into_response(),
+            );
         }
     };
     let request = Call {

@@ -12,6 +12,14 @@ use crate::representation::UserRepr;
 use crate::store::items::EdgeKind;
 use crate::App;
 
+/// Splits a window read with [`PageRequest::fetch_limit`] into the page and
+/// whether more items follow it.
+fn split_page<T>(mut window: Vec<T>, request: &PageRequest) -> (Vec<T>, bool) {
+    let more = window.len() > request.per_page as usize;
+    window.truncate(request.per_page as usize);
+    (window, more)
+}
+
 /// `GET /api/users`: token and user count are read concurrently, then one
 /// Query of the directory, then one BatchGetItem fetches the page's users.
 pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -19,21 +27,26 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     caller?;
     let request = PageRequest::from_request(req)?;
     let total = total?;
-    let ids = match request.plan(total) {
+    let window = match request.plan(total)? {
         None => Vec::new(),
         Some((after, skip)) => {
-            let after = after.map(|c| c.0);
+            let after = match after {
+                Some(Cursor(id, None)) => Some(id),
+                Some(_) => return Err(invalid_cursor()),
+                None => None,
+            };
             app.users
-                .directory_window(after, skip, request.per_page)
+                .directory_window(after, skip, request.fetch_limit())
                 .await?
         }
     };
+    let (ids, more) = split_page(window, &request);
     let users = app.users.get_many(&ids).await?;
-    let last = users.last().map(|u| Cursor(u.id, None));
+    let next = ids.last().filter(|_| more).map(|id| Cursor(*id, None));
     let items = users.iter().map(|u| UserRepr::new(u, false)).collect();
     json(
         StatusCode::OK,
-        &Collection::new("/api/users", &request, total, items, last),
+        &Collection::new("/api/users", &request, total, items, next),
     )
 }
 
@@ -47,37 +60,39 @@ pub async fn list_edges(
 ) -> Result<Response<Body>, ApiError> {
     let (_, owner) = authenticate_and_load_user(app, req).await?;
     let request = PageRequest::from_request(req)?;
-    let id = owner.id;
     let (total, segment) = match kind {
         EdgeKind::Follower => (owner.follower_count, "followers"),
         EdgeKind::Following => (owner.followed_count, "followed"),
     };
-    let edges = match request.plan(total) {
+    let window = match request.plan(total)? {
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
                 Some(Cursor(micros, Some(other))) => Some((micros, other)),
-                Some(Cursor(_, None)) => {
-                    return Err(ApiError::bad_request(
-                        "cursor is not valid; follow the next link as given, or use ?page=N",
-                    ))
-                }
+                Some(_) => return Err(invalid_cursor()),
                 None => None,
             };
             app.follows
-                .window(id, kind, after, skip, request.per_page)
+                .window(owner.id, kind, after, skip, request.fetch_limit())
                 .await?
         }
     };
+    let (edges, more) = split_page(window, &request);
     let ids: Vec<u64> = edges.iter().map(|e| e.other).collect();
     let users = app.users.get_many(&ids).await?;
-    let last = edges
+    let next = edges
         .last()
+        .filter(|_| more)
         .map(|e| Cursor(e.followed_at_micros, Some(e.other)));
     let items = users.iter().map(|u| UserRepr::new(u, false)).collect();
-    let path = format!("/api/users/{id}/{segment}");
+    let path = format!("/api/users/{}/{segment}", owner.id);
     json(
         StatusCode::OK,
-        &Collection::new(&path, &request, total, items, last),
+        &Collection::new(&path, &request, total, items, next),
     )
+}
+
+/// The 400 for a cursor this API did not issue for this collection.
+pub fn invalid_cursor() -> ApiError {
+    ApiError::bad_request("cursor is not valid; follow the next link as given, or use ?page=N")
 }

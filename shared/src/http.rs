@@ -36,14 +36,14 @@ pub fn json_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// An optional string field of a JSON body: absent is `None`, a non-string is
-/// a 400 naming the field.
+/// An optional string field of a JSON body: absent or null is `None`, any
+/// other non-string is a 400 naming the field.
 pub fn string_field<'a>(
     body: &'a Map<String, Value>,
     name: &str,
 ) -> Result<Option<&'a str>, ApiError> {
     match body.get(name) {
-        None => Ok(None),
+        None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(ApiError::bad_request(format!("{name} must be a string"))),
     }

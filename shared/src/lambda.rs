@@ -7,10 +7,44 @@ use lambda_runtime_api_client::body::Body;
 use crate::config::{Config, ConfigError};
 use crate::App;
 
-/// Sets up logging: JSON when Lambda's log format is JSON, text otherwise.
-/// Level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default INFO).
+/// Sets up logging: JSON when Lambda's log format is JSON, text otherwise;
+/// level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` directives, else INFO.
+///
+/// The Lambda runtime logs every raw event at TRACE, and an event carries the
+/// `Authorization` header and request bodies with passwords: the runtime
+/// and HTTP crates are capped whatever the level asked for, so no setting can
+/// put a secret (or a password hash sent to DynamoDB) in the logs.
 pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
+    use lambda_http::tracing::subscriber::filter::{EnvFilter, LevelFilter};
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .ok()
+        .and_then(|l| l.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let mut filter = EnvFilter::builder()
+        .with_default_directive(level.into())
+        .from_env_lossy();
+    for directive in [
+        "lambda_runtime=debug",
+        "lambda_http=debug",
+        "lambda_runtime_api_client=debug",
+        "aws_smithy_runtime=debug",
+        "aws_smithy_http_client=debug",
+        "hyper=info",
+        "hyper_util=info",
+    ] {
+        filter = filter.add_directive(directive.parse().expect("static directive is valid"));
+    }
+    let builder = lambda_http::tracing::subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // A second initialisation (tests) keeps the first subscriber.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Builds the [`App`] from the environment once per cold start. On a

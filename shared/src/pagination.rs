@@ -18,6 +18,10 @@ use crate::error::ApiError;
 pub const DEFAULT_PER_PAGE: u32 = 10;
 /// Largest page size; larger requests are clamped, as in the tutorial.
 pub const MAX_PER_PAGE: u32 = 100;
+/// Deepest offset a bare `?page=N` may jump to. Skipping costs a key-only
+/// read per entry (10 Queries at this depth); deeper pages are reached by
+/// following `next` links, whose cost does not grow with depth.
+pub const MAX_SKIP: u64 = 10_000;
 
 /// What the client asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,17 +102,33 @@ impl PageRequest {
         })
     }
 
-    /// What to read, given the collection's exact size: nothing when the
-    /// page lies past the end, else a start position and a skip.
-    pub fn plan(&self, total_items: u64) -> Option<(Option<Cursor>, u64)> {
-        let offset = (self.page - 1).checked_mul(self.per_page as u64)?;
-        if offset >= total_items {
-            return None;
+    /// What to read, given the collection's exact size: `None` when a bare
+    /// page lies past the end (answered without reading), else the position
+    /// to start after and how many entries to skip. A cursor is always
+    /// followed: the count may have shrunk since it was issued.
+    pub fn plan(&self, total_items: u64) -> Result<Option<(Option<Cursor>, u64)>, ApiError> {
+        if let Some(cursor) = self.cursor {
+            return Ok(Some((Some(cursor), 0)));
         }
-        Some(match self.cursor {
-            Some(cursor) => (Some(cursor), 0),
-            None => (None, offset),
-        })
+        let Some(offset) = (self.page - 1).checked_mul(self.per_page as u64) else {
+            return Ok(None);
+        };
+        if offset >= total_items {
+            return Ok(None);
+        }
+        if offset > MAX_SKIP {
+            return Err(ApiError::bad_request(format!(
+                "page {} starts {offset} items in, deeper than a page number may jump ({MAX_SKIP}); follow the next links to go further",
+                self.page
+            )));
+        }
+        Ok(Some((None, offset)))
+    }
+
+    /// How many items to ask the store for: one more than a page, so the
+    /// extra one tells whether a next page exists.
+    pub fn fetch_limit(&self) -> u32 {
+        self.per_page + 1
     }
 }
 
@@ -148,13 +168,14 @@ pub struct Collection<T> {
 
 impl<T> Collection<T> {
     /// The envelope for `items` of a collection at `path` holding
-    /// `total_items`; `last` is the cursor of the page's last item.
+    /// `total_items`; `next` is the cursor of the page's last item when more
+    /// items follow it.
     pub fn new(
         path: &str,
         request: &PageRequest,
         total_items: u64,
         items: Vec<T>,
-        last: Option<Cursor>,
+        next: Option<Cursor>,
     ) -> Self {
         let per_page = request.per_page;
         let total_pages = total_items.div_ceil(per_page as u64);
@@ -166,8 +187,6 @@ impl<T> Collection<T> {
             }
             link
         };
-        let full_page = items.len() as u64 == per_page as u64;
-        let next = (request.page < total_pages && full_page).then(|| link(request.page + 1, last));
         Collection {
             items,
             _meta: Meta {
@@ -178,7 +197,7 @@ impl<T> Collection<T> {
             },
             _links: Links {
                 self_: link(request.page, request.cursor),
-                next,
+                next: next.map(|cursor| link(request.page + 1, Some(cursor))),
                 prev: (request.page > 1).then(|| link(request.page - 1, None)),
             },
         }
@@ -243,11 +262,34 @@ mod tests {
     #[test]
     fn a_page_past_the_end_reads_nothing() {
         let r = request(&[("page", "3"), ("per_page", "10")]).unwrap();
-        assert_eq!(r.plan(20), None);
-        assert_eq!(r.plan(21), Some((None, 20)));
-        assert_eq!(request(&[]).unwrap().plan(0), None);
+        assert_eq!(r.plan(20).unwrap(), None);
+        assert_eq!(r.plan(21).unwrap(), Some((None, 20)));
+        assert_eq!(request(&[]).unwrap().plan(0).unwrap(), None);
         let huge = request(&[("page", "18446744073709551615"), ("per_page", "100")]).unwrap();
-        assert_eq!(huge.plan(10), None, "no overflow");
+        assert_eq!(huge.plan(10).unwrap(), None, "no overflow");
+    }
+
+    #[test]
+    fn a_cursor_is_followed_even_past_the_counted_end() {
+        let r = request(&[
+            ("page", "9"),
+            ("per_page", "10"),
+            ("cursor", &Cursor(4, None).encode()),
+        ])
+        .unwrap();
+        assert_eq!(r.plan(5).unwrap(), Some((Some(Cursor(4, None)), 0)));
+    }
+
+    #[test]
+    fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links() {
+        let deep = request(&[("page", "102"), ("per_page", "100")]).unwrap();
+        assert!(deep
+            .plan(1_000_000)
+            .unwrap_err()
+            .message()
+            .contains("next links"));
+        let ok = request(&[("page", "101"), ("per_page", "100")]).unwrap();
+        assert_eq!(ok.plan(1_000_000).unwrap(), Some((None, 10_000)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `GET /api/users/{id}/followed/{target_id}`: 204 if {id} follows
-//! {target_id}, 404 if not. One GetItem of the edge (plus, on a miss, two to
-//! say whether a user is unknown).
+//! {target_id}, 404 if not. The token and the edge are read concurrently; a
+//! miss is confirmed by a consistent read and two user reads say whether a
+//! user is unknown.
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate;
@@ -13,10 +14,18 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn is_following(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    authenticate(app, req).await?;
-    let id = path_id(req, "id")?;
-    let target = path_id(req, "target_id")?;
-    if app.follows.is_following(id, target).await? {
+    let (id, target) = match (path_id(req, "id"), path_id(req, "target_id")) {
+        (Ok(id), Ok(target)) => (id, target),
+        (Err(not_found), _) | (_, Err(not_found)) => {
+            authenticate(app, req).await?;
+            return Err(not_found);
+        }
+    };
+    // Token and edge in one round trip.
+    let (caller, follows) =
+        tokio::join!(authenticate(app, req), app.follows.is_following(id, target));
+    caller?;
+    if follows? {
         return Ok(no_content());
     }
     if app.follows.both_exist(id, target).await? {

@@ -98,6 +98,9 @@ impl FollowStore {
 
     /// Makes `follower` stop following `followed`. Idempotent like follow.
     pub async fn unfollow(&self, follower: u64, followed: u64) -> Result<EdgeChange, ApiError> {
+        if follower == followed {
+            return Err(ApiError::bad_request("you cannot unfollow yourself"));
+        }
         let edge = |owner, other, kind| {
             let delete = Delete::builder()
                 .table_name(self.table.name())
@@ -115,21 +118,27 @@ impl FollowStore {
         ];
         match self.table.transact("Unfollow", transaction).await? {
             Ok(()) => Ok(EdgeChange::Changed),
-            Err(c) if c.failed(2) || c.failed(3) => {
-                // No edge. Count conditions may have failed too (a count of
-                // zero), so tell "not following" from "no such user" apart.
-                Ok(if self.both_exist(follower, followed).await? {
-                    EdgeChange::Unchanged
-                } else {
-                    EdgeChange::UnknownUser
-                })
-            }
-            Err(c) => {
-                if self.both_exist(follower, followed).await? {
-                    tracing::error!(?c, follower, followed, "edge present but a count is zero");
-                    Err(ApiError::Internal)
-                } else {
-                    Ok(EdgeChange::UnknownUser)
+            Err(cancelled) => {
+                // A condition failed: the edge is missing (not following), a
+                // user is missing, or both. Which conditions an engine reports
+                // varies, so look instead of guessing.
+                let edge = key(user_pk(follower), edge_sk(EdgeKind::Following, followed));
+                let (edge, users) = tokio::join!(
+                    self.table.get(edge, true),
+                    self.both_exist(follower, followed)
+                );
+                match (edge?.is_some(), users?) {
+                    (_, false) => Ok(EdgeChange::UnknownUser),
+                    (false, true) => Ok(EdgeChange::Unchanged),
+                    (true, true) => {
+                        tracing::error!(
+                            ?cancelled,
+                            follower,
+                            followed,
+                            "edge present but a count is zero"
+                        );
+                        Err(ApiError::Internal)
+                    }
                 }
             }
         }
@@ -144,10 +153,11 @@ impl FollowStore {
         Ok(x?.is_some() && y?.is_some())
     }
 
-    /// Whether `follower` follows `followed`: one GetItem.
+    /// Whether `follower` follows `followed`: one GetItem, confirmed by a
+    /// consistent one on a miss so that a follow just made is seen.
     pub async fn is_following(&self, follower: u64, followed: u64) -> Result<bool, ApiError> {
         let edge = key(user_pk(follower), edge_sk(EdgeKind::Following, followed));
-        Ok(self.table.get(edge, false).await?.is_some())
+        Ok(self.table.get_confirming_miss(edge).await?.is_some())
     }
 
     /// A window of `owner`'s edges of `kind`, newest first: after the cursor

@@ -82,10 +82,15 @@ impl TokenStore {
         }
     }
 
-    /// The token with this hash, expired or not. Eventually consistent: a
-    /// token revoked less than about a second ago may still be seen.
+    /// The token with this hash, expired or not. Eventually consistent, with
+    /// a consistent re-read on a miss so that a token issued a moment ago is
+    /// found; a token revoked less than about a second ago may still be seen.
     pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, ApiError> {
-        let Some(item) = self.table.get(token_key(token_hash), false).await? else {
+        let Some(item) = self
+            .table
+            .get_confirming_miss(token_key(token_hash))
+            .await?
+        else {
             return Ok(None);
         };
         Ok(Some(TokenRecord {

@@ -88,12 +88,16 @@ impl UserStore {
         UserStore { table }
     }
 
-    /// One user by id. Eventually consistent unless `consistent`.
+    /// One user by id: eventually consistent (confirmed by a consistent read
+    /// before answering "no such user"), or strongly consistent when
+    /// `consistent`, for read-modify-write.
     pub async fn get(&self, id: u64, consistent: bool) -> Result<Option<User>, ApiError> {
-        self.table
-            .get(user_key(id), consistent)
-            .await?
-            .map(|item| User::from_item(&item).map_err(item_error))
+        let item = if consistent {
+            self.table.get(user_key(id), true).await?
+        } else {
+            self.table.get_confirming_miss(user_key(id)).await?
+        };
+        item.map(|item| User::from_item(&item).map_err(item_error))
             .transpose()
     }
 
@@ -113,10 +117,12 @@ impl UserStore {
         Ok(users)
     }
 
-    /// The id of the user holding the case-folded `username`, if any.
+    /// The id of the user holding the case-folded `username`, if any. A
+    /// strongly consistent read: a login right after a sign-up or a rename
+    /// must see it.
     pub async fn id_by_username(&self, folded: &str) -> Result<Option<u64>, ApiError> {
         self.table
-            .get(username_key(folded), false)
+            .get(username_key(folded), true)
             .await?
             .map(|item| get_u64(&item, "user_id").map_err(item_error))
             .transpose()

@@ -312,3 +312,82 @@ async fn concurrent_and_repeated_follows_and_unfollows_keep_counts_equal_to_edge
         assert_eq!(counts(&api, *fan, &tt).await, (0, 0));
     }
 }
+
+#[tokio::test]
+async fn the_followed_list_walks_newest_first_and_rejects_bad_page_parameters() {
+    let api = TestApi::start().await;
+    let (fan, ft) = api.user_with_token("fan").await;
+    let mut stars = Vec::new();
+    for i in 0..7 {
+        let star = api.create_user(&format!("star{i}"), "password-1").await["id"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(
+            send(
+                &api,
+                "PUT",
+                &format!("/api/users/{fan}/followed/{star}"),
+                &ft
+            )
+            .await
+            .status,
+            204
+        );
+        stars.push(star);
+    }
+    let pages = walk(&api, &format!("/api/users/{fan}/followed?per_page=3"), &ft).await;
+    let seen: Vec<u64> = pages.iter().flat_map(ids).collect();
+    stars.reverse();
+    assert_eq!(seen, stars);
+    assert_eq!(pages.len(), 3);
+    for list in ["followed", "followers"] {
+        for query in ["page=0", "per_page=x", "cursor=%%", "cursor=MQ"] {
+            api.get(&format!("/api/users/{fan}/{list}?{query}"), &ft)
+                .await
+                .assert_error(400, "");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_walk_visits_every_remaining_follower_even_when_others_unfollow_meanwhile() {
+    let api = TestApi::start().await;
+    let (star, st) = api.user_with_token("star").await;
+    let mut fans = Vec::new();
+    for i in 0..9 {
+        let (fan, ft) = api.user_with_token(&format!("fan{i}")).await;
+        send(
+            &api,
+            "PUT",
+            &format!("/api/users/{fan}/followed/{star}"),
+            &ft,
+        )
+        .await;
+        fans.push((fan, ft));
+    }
+    let first = api
+        .get(&format!("/api/users/{star}/followers?per_page=3"), &st)
+        .await
+        .json();
+    assert_eq!(ids(&first), vec![fans[8].0, fans[7].0, fans[6].0]);
+    // Four of the first page's and earlier followers leave: the count drops to 5.
+    for (fan, ft) in [&fans[8], &fans[7], &fans[6], &fans[5]] {
+        assert_eq!(
+            send(
+                &api,
+                "DELETE",
+                &format!("/api/users/{fan}/followed/{star}"),
+                ft
+            )
+            .await
+            .status,
+            204
+        );
+    }
+    let rest = walk(&api, first["_links"]["next"].as_str().unwrap(), &st).await;
+    let seen: Vec<u64> = rest.iter().flat_map(ids).collect();
+    assert_eq!(
+        seen,
+        vec![fans[4].0, fans[3].0, fans[2].0, fans[1].0, fans[0].0]
+    );
+}

@@ -153,3 +153,91 @@ async fn the_collection_needs_a_token() {
         .await
         .assert_error(401, "token");
 }
+
+#[tokio::test]
+async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
+    use microblog_shared::store::items::{directory_key, n};
+    use microblog_shared::store::SKIP_BATCH;
+    let api = TestApi::start().await;
+    // Directory entries written directly: 2.5 skip batches' worth, cheaply.
+    let total = SKIP_BATCH * 5 / 2;
+    let table = &api.app.table;
+    let ids: Vec<u64> = (1..=total).collect();
+    for chunk in ids.chunks(25) {
+        let writes = chunk
+            .iter()
+            .map(|id| {
+                let mut item = directory_key(*id);
+                item.insert("user_id".into(), n(id));
+                let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .unwrap();
+                aws_sdk_dynamodb::types::WriteRequest::builder()
+                    .put_request(put)
+                    .build()
+            })
+            .collect();
+        table
+            .client()
+            .batch_write_item()
+            .request_items(table.name(), writes)
+            .send()
+            .await
+            .unwrap();
+    }
+    let skip = SKIP_BATCH * 2 + 7;
+    let window = api.app.users.directory_window(None, skip, 3).await.unwrap();
+    assert_eq!(window, vec![skip + 1, skip + 2, skip + 3]);
+    assert_eq!(
+        api.app
+            .users
+            .directory_window(None, total - 1, 3)
+            .await
+            .unwrap(),
+        vec![total]
+    );
+    assert_eq!(
+        api.app
+            .users
+            .directory_window(None, total, 3)
+            .await
+            .unwrap(),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        api.app
+            .users
+            .directory_window(Some(total - 2), 0, 5)
+            .await
+            .unwrap(),
+        vec![total - 1, total]
+    );
+}
+
+#[tokio::test]
+async fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links() {
+    use microblog_shared::store::items::{key, n};
+    let (api, token) = api_with_users(2).await;
+    // Pretend to hold many users: only the count decides how deep a page lies.
+    let mut stats = key("STATS#users", "COUNT");
+    stats.insert("user_count".into(), n(50_000));
+    let table = &api.app.table;
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(stats))
+        .send()
+        .await
+        .unwrap();
+    api.get("/api/users?page=1002&per_page=10", &token)
+        .await
+        .assert_error(400, "follow the next links");
+    assert_eq!(
+        api.get("/api/users?page=1001&per_page=10", &token)
+            .await
+            .status,
+        200
+    );
+}

@@ -56,6 +56,7 @@ async fn a_registration_missing_a_field_is_a_400_naming_the_required_fields() {
         json!({"email": "a@example.com", "password": "password-1"}),
         json!({"username": "alice", "password": "password-1"}),
         json!({"username": "alice", "email": "a@example.com"}),
+        json!({"username": null, "email": "a@example.com", "password": "password-1"}),
         json!({}),
     ] {
         create(&api, body)
@@ -313,4 +314,79 @@ async fn an_update_breaking_a_rule_is_a_400() {
     }
     let big = json!({"about_me": "x".repeat(17 * 1024)}).to_string();
     put(&api, id, &token, &big).await.assert_error(413, "16384");
+}
+
+#[tokio::test]
+async fn a_body_of_exactly_16_kib_is_read_and_one_byte_more_is_a_413() {
+    let api = TestApi::start().await;
+    let (id, token) = api.user_with_token("susan").await;
+    let pad = |len: usize| {
+        let skeleton = r#"{"about_me": "hi", "pad": ""}"#;
+        format!(
+            r#"{{"about_me": "hi", "pad": "{}"}}"#,
+            "x".repeat(len - skeleton.len())
+        )
+    };
+    let exact = pad(16 * 1024);
+    assert_eq!(exact.len(), 16 * 1024);
+    assert_eq!(put(&api, id, &token, &exact).await.status, 200);
+    put(&api, id, &token, &pad(16 * 1024 + 1))
+        .await
+        .assert_error(413, "at most");
+    let reply = api
+        .call("POST", "/api/users", &[], Some(&pad(16 * 1024 + 1)))
+        .await;
+    reply.assert_error(413, "at most");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_renames_and_a_create_of_one_name_exactly_one_wins() {
+    let api = Arc::new(TestApi::start().await);
+    let mut renamers = Vec::new();
+    for i in 0..6 {
+        renamers.push(api.user_with_token(&format!("renamer{i}")).await);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, token) in renamers.clone() {
+        let api = api.clone();
+        tasks.spawn(async move {
+            put(&api, id, &token, r#"{"username": "prize"}"#)
+                .await
+                .status
+        });
+    }
+    let creator = api.clone();
+    tasks.spawn(async move {
+        let body =
+            json!({"username": "Prize", "email": "prize@example.com", "password": "password-1"});
+        match creator
+            .call("POST", "/api/users", &[], Some(&body.to_string()))
+            .await
+            .status
+        {
+            201 => 200,
+            other => other,
+        }
+    });
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [vec![200], vec![400; 6]].concat());
+    // Whoever won, exactly one user is called prize, and its marker is its own.
+    let (_, token) = renamers[0].clone();
+    let list = api.get("/api/users?per_page=100", &token).await.json();
+    let prizes: Vec<&serde_json::Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| {
+            u["username"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("prize")
+        })
+        .collect();
+    assert_eq!(prizes.len(), 1);
 }
