@@ -537,7 +537,30 @@ pub fn build_function_binaries(
     fallback_dir: &Path,
 ) -> Result<BTreeMap<String, PathBuf>, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    // Cargo gives a test the variables of the crate under test; some build
+    // scripts (ring's) track one, so passing them on would make this build
+    // and a plain `cargo build` rebuild each other's dependencies.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let per_crate = matches!(
+            name.as_ref(),
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        ) || name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_");
+        if per_crate {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let output = command
         .current_dir(workspace_root())
         .args(["build", "--bins", "--workspace", "--profile", profile])
         .args(["--message-format", "json-render-diagnostics"])
