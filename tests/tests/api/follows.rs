@@ -16,6 +16,18 @@ async fn send(api: &TestApi, method: &str, path: &str, token: &str) -> Reply {
     .await
 }
 
+/// `follower` (holding `token`) follows `followed`; asserts the 204.
+async fn follow(api: &TestApi, follower: u64, followed: u64, token: &str) {
+    let reply = send(
+        api,
+        "PUT",
+        &format!("/api/users/{follower}/followed/{followed}"),
+        token,
+    )
+    .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+}
+
 async fn counts(api: &TestApi, id: u64, token: &str) -> (u64, u64) {
     let user = api.get(&format!("/api/users/{id}"), token).await.json();
     (
@@ -203,17 +215,7 @@ async fn followers_are_listed_newest_first_and_a_walk_visits_each_once() {
     let mut fans = Vec::new();
     for i in 0..13 {
         let (fan, ft) = api.user_with_token(&format!("fan{i:02}")).await;
-        assert_eq!(
-            send(
-                &api,
-                "PUT",
-                &format!("/api/users/{fan}/followed/{star}"),
-                &ft
-            )
-            .await
-            .status,
-            204
-        );
+        follow(&api, fan, star, &ft).await;
         fans.push(fan);
     }
     let pages = walk(
@@ -322,17 +324,7 @@ async fn the_followed_list_walks_newest_first_and_rejects_bad_page_parameters() 
         let star = api.create_user(&format!("star{i}"), "password-1").await["id"]
             .as_u64()
             .unwrap();
-        assert_eq!(
-            send(
-                &api,
-                "PUT",
-                &format!("/api/users/{fan}/followed/{star}"),
-                &ft
-            )
-            .await
-            .status,
-            204
-        );
+        follow(&api, fan, star, &ft).await;
         stars.push(star);
     }
     let pages = walk(&api, &format!("/api/users/{fan}/followed?per_page=3"), &ft).await;
