@@ -11,6 +11,9 @@ use super::items::{
 use super::{item_error, QueryWindow, Table};
 use crate::error::ApiError;
 
+/// Times an unfollow re-runs when a concurrent follow recreates the edge.
+const UNFOLLOW_ATTEMPTS: usize = 5;
+
 /// What a follow or unfollow did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeChange {
@@ -110,38 +113,38 @@ impl FollowStore {
                 .expect("table and key are set");
             TransactWriteItem::builder().delete(delete).build()
         };
-        let transaction = vec![
-            count_update(&self.table, follower, "followed_count", -1),
-            count_update(&self.table, followed, "follower_count", -1),
-            edge(follower, followed, EdgeKind::Following),
-            edge(followed, follower, EdgeKind::Follower),
-        ];
-        match self.table.transact("Unfollow", transaction).await? {
-            Ok(()) => Ok(EdgeChange::Changed),
-            Err(cancelled) => {
-                // A condition failed: the edge is missing (not following), a
-                // user is missing, or both. Which conditions an engine reports
-                // varies, so look instead of guessing.
-                let edge = key(user_pk(follower), edge_sk(EdgeKind::Following, followed));
-                let (edge, users) = tokio::join!(
-                    self.table.get(edge, true),
-                    self.both_exist(follower, followed)
-                );
-                match (edge?.is_some(), users?) {
-                    (_, false) => Ok(EdgeChange::UnknownUser),
-                    (false, true) => Ok(EdgeChange::Unchanged),
-                    (true, true) => {
-                        tracing::error!(
-                            ?cancelled,
-                            follower,
-                            followed,
-                            "edge present but a count is zero"
-                        );
-                        Err(ApiError::Internal)
-                    }
-                }
+        // A cancelled unfollow looks at what is there: no edge means "not
+        // following"; an edge means a concurrent follow landed in between,
+        // so the unfollow runs again and removes it.
+        for _ in 0..UNFOLLOW_ATTEMPTS {
+            let transaction = vec![
+                count_update(&self.table, follower, "followed_count", -1),
+                count_update(&self.table, followed, "follower_count", -1),
+                edge(follower, followed, EdgeKind::Following),
+                edge(followed, follower, EdgeKind::Follower),
+            ];
+            let cancelled = match self.table.transact("Unfollow", transaction).await? {
+                Ok(()) => return Ok(EdgeChange::Changed),
+                Err(cancelled) => cancelled,
+            };
+            let edge_key = key(user_pk(follower), edge_sk(EdgeKind::Following, followed));
+            let (edge, users) = tokio::join!(
+                self.table.get(edge_key, true),
+                self.both_exist(follower, followed)
+            );
+            match (edge?.is_some(), users?) {
+                (_, false) => return Ok(EdgeChange::UnknownUser),
+                (false, true) => return Ok(EdgeChange::Unchanged),
+                (true, true) => tracing::debug!(
+                    ?cancelled,
+                    follower,
+                    followed,
+                    "a follow raced this unfollow"
+                ),
             }
         }
+        tracing::warn!(follower, followed, "unfollow kept racing follows");
+        Err(ApiError::Unavailable)
     }
 
     /// Whether both users exist (two concurrent GetItems).

@@ -383,3 +383,63 @@ async fn a_walk_visits_every_remaining_follower_even_when_others_unfollow_meanwh
         vec![fans[4].0, fans[3].0, fans[2].0, fans[1].0, fans[0].0]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn interleaved_follows_and_unfollows_of_one_pair_leave_counts_equal_to_the_edges() {
+    let api = Arc::new(TestApi::start().await);
+    let (target, tt) = api.user_with_token("target").await;
+    let mut fans = Vec::new();
+    for i in 0..4 {
+        fans.push(api.user_with_token(&format!("fan{i}")).await);
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for round in 0..10 {
+        for (fan, token) in fans.clone() {
+            let api = api.clone();
+            let method = if (round + fan) % 2 == 0 {
+                "PUT"
+            } else {
+                "DELETE"
+            };
+            set.spawn(async move {
+                send(
+                    &api,
+                    method,
+                    &format!("/api/users/{fan}/followed/{target}"),
+                    &token,
+                )
+                .await
+                .status
+            });
+        }
+    }
+    while let Some(status) = set.join_next().await {
+        assert_eq!(status.unwrap(), 204);
+    }
+    // Whatever order the requests landed in, the counts equal the edges.
+    let mut edges = 0;
+    for (fan, _) in &fans {
+        let follows = send(
+            &api,
+            "GET",
+            &format!("/api/users/{fan}/followed/{target}"),
+            &tt,
+        )
+        .await
+        .status
+            == 204;
+        assert_eq!(counts(&api, *fan, &tt).await, (0, follows as u64));
+        edges += follows as u64;
+    }
+    assert_eq!(counts(&api, target, &tt).await, (edges, 0));
+    let listed: Vec<u64> = walk(
+        &api,
+        &format!("/api/users/{target}/followers?per_page=2"),
+        &tt,
+    )
+    .await
+    .iter()
+    .flat_map(ids)
+    .collect();
+    assert_eq!(listed.len() as u64, edges);
+}
