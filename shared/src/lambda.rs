@@ -2,20 +2,36 @@
 //! DynamoDB client, and reporting an init failure to the Lambda Runtime API.
 
 use lambda_http::http::{Method, Request, Uri};
+use lambda_http::tracing::subscriber::filter::{EnvFilter, LevelFilter};
 use lambda_runtime_api_client::body::Body;
 
 use crate::config::{Config, ConfigError};
 use crate::App;
 
+/// Crates that log requests or responses whole at TRACE: the Lambda runtime
+/// logs each raw event (with the `Authorization` header and bodies holding
+/// passwords), the SDK and HTTP crates what goes to DynamoDB.
+const NEVER_TRACE: &[&str] = &[
+    "lambda_runtime",
+    "lambda_http",
+    "lambda_runtime_api_client",
+    "aws_smithy_runtime",
+    "aws_smithy_http_client",
+    "hyper",
+    "hyper_util",
+];
+
+/// The level [`NEVER_TRACE`] crates log at, given the most verbose level
+/// enabled anywhere: the same, but never beyond DEBUG.
+fn capped(most_verbose: LevelFilter) -> LevelFilter {
+    most_verbose.min(LevelFilter::DEBUG)
+}
+
 /// Sets up logging: JSON when Lambda's log format is JSON, text otherwise;
 /// level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` directives, else INFO.
-///
-/// The Lambda runtime logs every raw event at TRACE, and an event carries the
-/// `Authorization` header and request bodies with passwords: the runtime
-/// and HTTP crates are capped whatever the level asked for, so no setting can
-/// put a secret (or a password hash sent to DynamoDB) in the logs.
+/// Whatever level is asked for, the [`NEVER_TRACE`] crates stop at DEBUG, so
+/// no setting can put a secret in the logs.
 pub fn init_tracing() {
-    use lambda_http::tracing::subscriber::filter::{EnvFilter, LevelFilter};
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
         .and_then(|l| l.parse::<LevelFilter>().ok())
@@ -23,16 +39,13 @@ pub fn init_tracing() {
     let mut filter = EnvFilter::builder()
         .with_default_directive(level.into())
         .from_env_lossy();
-    for directive in [
-        "lambda_runtime=debug",
-        "lambda_http=debug",
-        "lambda_runtime_api_client=debug",
-        "aws_smithy_runtime=debug",
-        "aws_smithy_http_client=debug",
-        "hyper=info",
-        "hyper_util=info",
-    ] {
-        filter = filter.add_directive(directive.parse().expect("static directive is valid"));
+    let cap = capped(filter.max_level_hint().unwrap_or(level));
+    for target in NEVER_TRACE {
+        filter = filter.add_directive(
+            format!("{target}={cap}")
+                .parse()
+                .expect("a crate name and a level make a valid directive"),
+        );
     }
     let builder = lambda_http::tracing::subscriber::fmt()
         .with_target(false)
@@ -93,5 +106,18 @@ async fn report_init_error(err: &ConfigError) {
         .expect("static request parts are valid");
     if let Err(e) = client.call(request).await {
         tracing::error!(error = %e, "reporting the init error failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_crates_never_log_at_trace_and_stay_quiet_at_info() {
+        assert_eq!(capped(LevelFilter::TRACE), LevelFilter::DEBUG);
+        assert_eq!(capped(LevelFilter::DEBUG), LevelFilter::DEBUG);
+        assert_eq!(capped(LevelFilter::INFO), LevelFilter::INFO);
+        assert_eq!(capped(LevelFilter::ERROR), LevelFilter::ERROR);
     }
 }
