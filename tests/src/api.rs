@@ -162,6 +162,17 @@ impl TestApi {
         .await
     }
 
+    /// `DELETE /api/tokens` with a bearer token.
+    pub async fn revoke(&self, token: &str) -> Reply {
+        self.call(
+            "DELETE",
+            "/api/tokens",
+            &[("authorization", &format!("Bearer {token}"))],
+            None,
+        )
+        .await
+    }
+
     /// Registers a user and returns its JSON; panics unless 201.
     pub async fn create_user(&self, username: &str, password: &str) -> Value {
         let body = serde_json::json!({

@@ -88,14 +88,7 @@ async fn every_login_gets_its_own_token_and_revoking_one_leaves_the_others() {
     let phone = api.token("susan", "password-1").await;
     let laptop = api.token("susan", "password-1").await;
     assert_ne!(phone, laptop);
-    let revoked = api
-        .call(
-            "DELETE",
-            "/api/tokens",
-            &[("authorization", &format!("Bearer {phone}"))],
-            None,
-        )
-        .await;
+    let revoked = api.revoke(&phone).await;
     assert_eq!(revoked.status, 204);
     assert_eq!(revoked.body, "");
     let reply = api.get("/api/users/1", &phone).await;
@@ -105,14 +98,7 @@ async fn every_login_gets_its_own_token_and_revoking_one_leaves_the_others() {
         Some(r#"Bearer realm="Authentication Required""#)
     );
     assert_eq!(api.get("/api/users/1", &laptop).await.status, 200);
-    let again = api
-        .call(
-            "DELETE",
-            "/api/tokens",
-            &[("authorization", &format!("Bearer {phone}"))],
-            None,
-        )
-        .await;
+    let again = api.revoke(&phone).await;
     assert_eq!(again.status, 401, "a revoked token cannot revoke");
 }
 
