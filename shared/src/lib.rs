@@ -51,6 +51,18 @@ impl App {
         }
     }
 
+    /// Creates the table with its index and TTL unless it exists (the local
+    /// server and the tests; on AWS the template creates it). Returns whether
+    /// it was created.
+    pub async fn create_table_if_missing(&self) -> Result<bool, ApiError> {
+        self.table.create_if_missing().await
+    }
+
+    /// The name of the table every store uses.
+    pub fn table_name(&self) -> &str {
+        self.table.name()
+    }
+
     /// An app whose DynamoDB client comes from the standard AWS environment
     /// (region, credentials, and `AWS_ENDPOINT_URL_DYNAMODB` when set).
     pub async fn from_config(config: Config) -> Self {

@@ -1,13 +1,121 @@
-//! The route table: which function serves which method and path.
+//! The route table: which function serves which method and path, and what
+//! each function may do to DynamoDB.
 //!
-//! template.yaml declares the same routes for API Gateway and the local
-//! server dispatches by this table; a test keeps the two, the `functions/`
-//! crates and `events/` in step. Requests matching no route go to the
+//! This table is the one place a route is declared. template.yaml declares the
+//! same routes for API Gateway, and grants each function exactly the
+//! DynamoDB actions declared here; the local server dispatches by this table.
+//! Tests keep template.yaml, the `functions/` crates and `events/` in step
+//! with it, and check that the calls each function really makes while
+//! answering requests are declared. Requests matching no route go to the
 //! `fallback` function, which answers 404, or 405 with `Allow`.
+
+use std::fmt;
 
 use crate::error::ApiError;
 
-/// One route: an HTTP method and a path template served by one function.
+/// A DynamoDB action as IAM names it (without the `dynamodb:` prefix). A
+/// TransactWriteItems needs the action of each of its items, not an action
+/// of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    /// GetItem.
+    GetItem,
+    /// BatchGetItem.
+    BatchGetItem,
+    /// Query.
+    Query,
+    /// PutItem, alone or in a transaction.
+    PutItem,
+    /// UpdateItem, alone or in a transaction.
+    UpdateItem,
+    /// DeleteItem, alone or in a transaction.
+    DeleteItem,
+    /// ConditionCheck in a transaction.
+    ConditionCheckItem,
+}
+
+impl Action {
+    /// Every action, for parsing.
+    pub const ALL: [Action; 7] = [
+        Action::GetItem,
+        Action::BatchGetItem,
+        Action::Query,
+        Action::PutItem,
+        Action::UpdateItem,
+        Action::DeleteItem,
+        Action::ConditionCheckItem,
+    ];
+
+    /// The IAM action name without its service prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::GetItem => "GetItem",
+            Action::BatchGetItem => "BatchGetItem",
+            Action::Query => "Query",
+            Action::PutItem => "PutItem",
+            Action::UpdateItem => "UpdateItem",
+            Action::DeleteItem => "DeleteItem",
+            Action::ConditionCheckItem => "ConditionCheckItem",
+        }
+    }
+
+    /// The action named `name` (`GetItem`, without `dynamodb:`).
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Whether the action changes data.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Action::PutItem | Action::UpdateItem | Action::DeleteItem
+        )
+    }
+}
+
+/// What an action applies to: the table, or one of its indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resource {
+    /// The table itself (`Table.Arn` in template.yaml).
+    Table,
+    /// An index of the table (`${Table.Arn}/index/<name>`).
+    Index(&'static str),
+}
+
+/// One DynamoDB permission: an action on a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Access {
+    /// The action.
+    pub action: Action,
+    /// Where it applies.
+    pub resource: Resource,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.resource {
+            Resource::Table => write!(f, "{} on the table", self.action.name()),
+            Resource::Index(index) => write!(f, "{} on index {index}", self.action.name()),
+        }
+    }
+}
+
+const fn table(action: Action) -> Access {
+    Access {
+        action,
+        resource: Resource::Table,
+    }
+}
+
+const fn index(action: Action, name: &'static str) -> Access {
+    Access {
+        action,
+        resource: Resource::Index(name),
+    }
+}
+
+/// One route: an HTTP method and a path template served by one function,
+/// with everything that function needs from its deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     /// The function crate (and Lambda function) serving it.
@@ -16,42 +124,150 @@ pub struct Route {
     pub method: &'static str,
     /// The path, with `{name}` for a path parameter.
     pub path: &'static str,
+    /// The DynamoDB permissions the function's policy grants, no more.
+    pub dynamodb: &'static [Access],
+    /// Whether the function runs argon2id, and so needs the memory (and the
+    /// CPU share that comes with it) to hash in ~20 ms.
+    pub hashes_passwords: bool,
 }
 
-const fn route(function: &'static str, method: &'static str, path: &'static str) -> Route {
-    Route {
-        function,
-        method,
-        path,
+impl Route {
+    const fn new(
+        method: &'static str,
+        path: &'static str,
+        function: &'static str,
+        dynamodb: &'static [Access],
+    ) -> Route {
+        Route {
+            function,
+            method,
+            path,
+            dynamodb,
+            hashes_passwords: false,
+        }
+    }
+
+    const fn hashing_passwords(self) -> Route {
+        Route {
+            hashes_passwords: true,
+            ..self
+        }
+    }
+
+    /// API Gateway's route key: `GET /api/users/{id}`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
     }
 }
 
-/// Every route of the API.
+use Action::{BatchGetItem, DeleteItem, GetItem, PutItem, Query, UpdateItem};
+
+use crate::store::items::BY_TIME_INDEX as BY_TIME;
+
+/// Every route of the API. Every Bearer route reads the token (GetItem).
 pub const ROUTES: &[Route] = &[
-    route("get_users", "GET", "/api/users"),
-    route("create_user", "POST", "/api/users"),
-    route("get_user", "GET", "/api/users/{id}"),
-    route("update_user", "PUT", "/api/users/{id}"),
-    route("get_followers", "GET", "/api/users/{id}/followers"),
-    route("get_followed", "GET", "/api/users/{id}/followed"),
-    route(
-        "is_following",
+    Route::new(
+        "GET",
+        "/api/users",
+        "get_users",
+        // Token and user count, the directory, the page's profiles.
+        &[table(GetItem), table(Query), table(BatchGetItem)],
+    ),
+    Route::new(
+        "POST",
+        "/api/users",
+        "create_user",
+        // Pre-check of the markers; the id counter (UpdateItem) and one
+        // transaction of Puts and the user count's Update.
+        &[table(GetItem), table(PutItem), table(UpdateItem)],
+    )
+    .hashing_passwords(),
+    Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)]),
+    Route::new(
+        "PUT",
+        "/api/users/{id}",
+        "update_user",
+        // One transaction: the profile's Update, a Put and a Delete per
+        // moved uniqueness marker.
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
+    ),
+    Route::new(
+        "GET",
+        "/api/users/{id}/followers",
+        "get_followers",
+        &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
+    ),
+    Route::new(
+        "GET",
+        "/api/users/{id}/followed",
+        "get_followed",
+        &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
+    ),
+    Route::new(
         "GET",
         "/api/users/{id}/followed/{target_id}",
+        "is_following",
+        &[table(GetItem)],
     ),
-    route("follow_user", "PUT", "/api/users/{id}/followed/{target_id}"),
-    route(
-        "unfollow_user",
+    Route::new(
+        "PUT",
+        "/api/users/{id}/followed/{target_id}",
+        "follow_user",
+        // One transaction: both counts' Updates, both edge halves' Puts.
+        &[table(GetItem), table(PutItem), table(UpdateItem)],
+    ),
+    Route::new(
         "DELETE",
         "/api/users/{id}/followed/{target_id}",
+        "unfollow_user",
+        // One transaction: both counts' Updates, both edge halves' Deletes;
+        // GetItems explain a cancelled one.
+        &[table(GetItem), table(UpdateItem), table(DeleteItem)],
     ),
-    route("get_token", "POST", "/api/tokens"),
-    route("revoke_token", "DELETE", "/api/tokens"),
+    Route::new(
+        "POST",
+        "/api/tokens",
+        "get_token",
+        // The username marker and profile; one transaction putting the
+        // token and updating last_seen.
+        &[table(GetItem), table(PutItem), table(UpdateItem)],
+    )
+    .hashing_passwords(),
+    Route::new(
+        "DELETE",
+        "/api/tokens",
+        "revoke_token",
+        &[table(GetItem), table(DeleteItem)],
+    ),
 ];
 
-/// The function serving requests that match no route.
+/// The function serving requests that match no route. It touches no table.
 pub const FALLBACK_FUNCTION: &str = "fallback";
 
+/// The route `function` serves; `None` for the fallback and unknown names.
+pub fn route_of(function: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.function == function)
+}
+
+/// Every function's name: one per route, then the fallback.
+pub fn functions() -> impl Iterator<Item = &'static str> {
+    ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION])
+}
+
+/// The DynamoDB permissions declared for `function` (none for the
+/// fallback); `None` if no function has that name.
+pub fn dynamodb_of(function: &str) -> Option<&'static [Access]> {
+    match route_of(function) {
+        Some(route) => Some(route.dynamodb),
+        None if function == FALLBACK_FUNCTION => Some(&[]),
+        None => None,
+    }
+}
 /// The path parameters of `path` if it matches `template`.
 pub fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
     let mut params = Vec::new();
