@@ -245,8 +245,7 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
     let config = Config::from_lookup(|n| (n == "TABLE_NAME").then(|| TABLE.to_string()))
         .map_err(|e| e.to_string())?;
     let app = App::new(config, engine.client());
-    app.table
-        .create_if_missing()
+    app.create_table_if_missing()
         .await
         .map_err(|e| e.to_string())?;
     microblog_local::seed::seed(&app)

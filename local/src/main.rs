@@ -171,12 +171,11 @@ async fn run(options: Options) -> Result<(), String> {
 
     let app = App::new(config, client);
     if app
-        .table
-        .create_if_missing()
+        .create_table_if_missing()
         .await
         .map_err(|e| e.to_string())?
     {
-        tracing::info!(table = app.table.name(), "created the table");
+        tracing::info!(table = app.table_name(), "created the table");
     }
     if options.seed || options.seed_only {
         seed::seed(&app).await.map_err(|e| e.to_string())?;

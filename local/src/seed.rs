@@ -2,9 +2,12 @@
 //! events in `events/` (and `sam local invoke` with them) get real answers.
 
 use microblog_shared::auth::{hash_password, token_hash};
-use microblog_shared::domain::{Email, Password, Username};
-use microblog_shared::store::users::NewUser;
-use microblog_shared::{ApiError, App};
+use microblog_shared::domain::{AboutMe, Email, NewUser, Password, Username};
+use microblog_shared::App;
+
+/// Why seeding failed: a store or hashing failure (logged), or a fixture
+/// that breaks a rule.
+pub type SeedError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The bearer token the authenticated sample events carry (user 1, susan).
 pub const FIXTURE_TOKEN: &str = "fixture-token-for-sample-events-000000000001";
@@ -18,26 +21,23 @@ pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
 /// are left as they are. Expects an empty table so the ids come out as 1, 2,
 /// as the sample events assume. These are publicly known credentials: the
 /// `seed` command refuses endpoints that are not on this machine.
-pub async fn seed(app: &App) -> Result<(), ApiError> {
+pub async fn seed(app: &App) -> Result<(), SeedError> {
     let mut ids: Vec<u64> = Vec::new();
     for (i, (name, email)) in [("susan", "susan@example.com"), ("john", "john@example.com")]
         .into_iter()
         .enumerate()
     {
         let username = Username::parse(name)?;
-        let id = match app.users.id_by_username(&username.key()).await? {
+        let id = match app.users.id_by_username(&username).await? {
             Some(id) => id,
             None => {
                 let new = NewUser {
                     username,
                     email: Email::parse(email)?,
                     password_hash: hash_password(Password::parse(FIXTURE_PASSWORD)?).await?,
-                    about_me: Some(format!("Fixture user {name}")),
+                    about_me: Some(AboutMe::parse(&format!("Fixture user {name}"))?),
                 };
-                match app.users.create(new, chrono::Utc::now()).await? {
-                    Ok(user) => user.id,
-                    Err(taken) => return Err(taken.into_error()),
-                }
+                app.users.create(new, chrono::Utc::now()).await?.id
             }
         };
         let token = [FIXTURE_TOKEN, FIXTURE_TOKEN_2][i];

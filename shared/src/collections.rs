@@ -5,11 +5,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use crate::auth::{authenticate, authenticate_and_load_user};
+use crate::domain::EdgeKind;
 use crate::error::ApiError;
 use crate::http::json;
 use crate::pagination::{Collection, Cursor, PageRequest};
 use crate::representation::UserRepr;
-use crate::store::items::EdgeKind;
 use crate::App;
 
 /// Splits a window read with [`PageRequest::fetch_limit`] into the page and

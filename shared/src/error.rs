@@ -1,12 +1,20 @@
 //! The one error type every handler returns, and its mapping to HTTP.
 //!
-//! Handlers turn every failure into an [`ApiError`] and then into an `Ok`
-//! response: an `Err` from a lambda_http handler would reach the client as
-//! API Gateway's opaque 502, without our JSON body.
+//! The domain and the stores know nothing of HTTP: their errors become an
+//! [`ApiError`] here and nowhere else (the `From` impls at the end), so a
+//! handler's `?` does the work. Handlers then turn every `ApiError` into an
+//! `Ok` response: an `Err` from a lambda_http handler would reach the client
+//! as API Gateway's opaque 502, without our JSON body.
+
+use std::time::Duration;
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
+
+use crate::auth::password::HashError;
+use crate::domain::{NoSuchUser, ValidationError};
+use crate::store::{Constraint, StoreError};
 
 /// Which credentials a 401 asks for, shown in `WWW-Authenticate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +53,12 @@ pub enum ApiError {
     PayloadTooLarge(String),
     /// 500: a fault of ours. The detail is logged, never sent.
     Internal,
-    /// 503: DynamoDB throttled us or stayed contended after retries.
-    Unavailable,
+    /// 503: DynamoDB throttled us or stayed contended after retries; the
+    /// client may retry after `retry_after` (`Retry-After`).
+    Unavailable {
+        /// How long to wait, rounded up to whole seconds in the header.
+        retry_after: Duration,
+    },
 }
 
 #[derive(Serialize)]
@@ -77,7 +89,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -96,7 +108,7 @@ impl ApiError {
             ApiError::Internal => {
                 "the server failed to handle this request; it has been logged".to_string()
             }
-            ApiError::Unavailable => {
+            ApiError::Unavailable { .. } => {
                 "the service is busy; retry the request in a moment".to_string()
             }
         }
@@ -128,8 +140,9 @@ impl ApiError {
                     headers.insert(header::ALLOW, value);
                 }
             }
-            ApiError::Unavailable => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            ApiError::Unavailable { retry_after } => {
+                let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             _ => {}
         }
@@ -144,6 +157,51 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// A broken rule is the client's to fix: 400, naming the field.
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        ApiError::BadRequest(err.to_string())
+    }
+}
+
+impl From<NoSuchUser> for ApiError {
+    fn from(err: NoSuchUser) -> Self {
+        ApiError::NotFound(err.to_string())
+    }
+}
+
+/// Store failures were logged where their context was; a conflict a client
+/// can fix or retry says so, anything else reveals nothing.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(Constraint::UsernameTaken) => {
+                ApiError::bad_request("please use a different username")
+            }
+            StoreError::Conflict(Constraint::EmailTaken) => {
+                ApiError::bad_request("please use a different email address")
+            }
+            StoreError::Conflict(Constraint::ProfileChanged) => ApiError::Conflict(
+                "the profile was changed by another request at the same time; retry".into(),
+            ),
+            StoreError::Conflict(constraint) => {
+                // The operation should have turned this into an outcome.
+                tracing::error!(?constraint, "a store conflict reached the client");
+                ApiError::Internal
+            }
+            StoreError::Unavailable { retry_after } => ApiError::Unavailable { retry_after },
+            StoreError::Internal => ApiError::Internal,
+        }
+    }
+}
+
+/// Hashing failed on our side (already logged).
+impl From<HashError> for ApiError {
+    fn from(_: HashError) -> Self {
+        ApiError::Internal
+    }
+}
 
 /// Turns a handler's result into the response every route returns: `Ok` for
 /// API errors too, so API Gateway passes our JSON through.
@@ -196,6 +254,29 @@ mod tests {
         assert_eq!(response.status(), 405);
         assert_eq!(response.headers()["allow"], "GET, PUT");
         assert_eq!(body_json(&response)["error"], "Method Not Allowed");
+    }
+
+    #[test]
+    fn a_503_says_when_to_retry_in_whole_seconds() {
+        let response = ApiError::from(StoreError::Unavailable {
+            retry_after: Duration::from_millis(1500),
+        })
+        .into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "2");
+    }
+
+    #[test]
+    fn domain_and_store_errors_become_the_status_a_client_can_act_on() {
+        let invalid = ValidationError::Missing(&["username"]);
+        assert_eq!(ApiError::from(invalid).status(), 400);
+        assert_eq!(ApiError::from(NoSuchUser::id(5)).status(), 404);
+        let taken = ApiError::from(StoreError::Conflict(Constraint::EmailTaken));
+        assert_eq!(taken.message(), "please use a different email address");
+        let raced = StoreError::Conflict(Constraint::ProfileChanged);
+        assert_eq!(ApiError::from(raced).status(), 409);
+        let unexplained = StoreError::Conflict(Constraint::AlreadyFollowing);
+        assert_eq!(ApiError::from(unexplained), ApiError::Internal);
     }
 
     #[test]

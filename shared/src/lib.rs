@@ -1,6 +1,10 @@
-//! The library every microblog function uses: configuration, validation,
-//! authentication, DynamoDB stores, representations, pagination, routes and
-//! the one error type that maps to HTTP.
+//! The library every microblog function uses.
+//!
+//! Two layers that know nothing of HTTP: [`domain`] (users, follow edges,
+//! validated values, `ValidationError`) and [`store`] (DynamoDB access,
+//! `StoreError`). Above them the HTTP layer: [`http`] (typed bodies,
+//! responses), [`auth`], [`pagination`], [`collections`], [`representation`],
+//! [`routes`], and [`error`], where every lower error becomes an [`ApiError`].
 
 pub mod auth;
 pub mod collections;
@@ -28,8 +32,7 @@ use store::Table;
 pub struct App {
     /// The configuration.
     pub config: Config,
-    /// The table, for operations outside any store (creating it).
-    pub table: Table,
+    table: Table,
     /// Users, markers, counters and the directory.
     pub users: UserStore,
     /// Tokens.
@@ -54,7 +57,7 @@ impl App {
     /// Creates the table with its index and TTL unless it exists (the local
     /// server and the tests; on AWS the template creates it). Returns whether
     /// it was created.
-    pub async fn create_table_if_missing(&self) -> Result<bool, ApiError> {
+    pub async fn create_table_if_missing(&self) -> Result<bool, store::StoreError> {
         self.table.create_if_missing().await
     }
 

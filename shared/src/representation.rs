@@ -3,7 +3,8 @@
 use md5::{Digest, Md5};
 use serde::Serialize;
 
-use crate::store::items::{timestamp, User};
+use crate::domain::User;
+use crate::store::items::timestamp;
 
 /// A user as the API shows it. `email` only appears for the user themself.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

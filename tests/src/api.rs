@@ -67,6 +67,9 @@ static TABLES: AtomicU32 = AtomicU32::new(0);
 pub struct TestApi {
     /// The app, as every handler receives it.
     pub app: Arc<App>,
+    /// A client of the same engine, for tests that read or write items
+    /// directly (in `app.table_name()`).
+    pub client: aws_sdk_dynamodb::Client,
     /// Kept alive for the test; its task ends with the test's runtime.
     _engine: Engine,
 }
@@ -94,14 +97,15 @@ impl TestApi {
                 .map(|(_, v)| v.to_string())
         })
         .expect("test config is valid");
-        let app = App::new(config, engine.client());
+        let client = engine.client();
+        let app = App::new(config, client.clone());
         assert!(app
-            .table
-            .create_if_missing()
+            .create_table_if_missing()
             .await
             .expect("table is created"));
         TestApi {
             app: Arc::new(app),
+            client,
             _engine: engine,
         }
     }

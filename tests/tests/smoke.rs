@@ -66,8 +66,7 @@ async fn seeded_engine() -> Result<Engine, String> {
     let config = Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
         .map_err(|e| e.to_string())?;
     let app = App::new(config, engine.client());
-    app.table
-        .create_if_missing()
+    app.create_table_if_missing()
         .await
         .map_err(|e| format!("cannot create the table: {e}"))?;
     microblog_local::seed::seed(&app)

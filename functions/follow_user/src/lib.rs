@@ -3,6 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_as_path_user;
+use microblog_shared::domain::NoSuchUser;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{respond, ApiError, App};
@@ -22,6 +23,6 @@ async fn follow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let now = chrono::Utc::now().timestamp_micros().max(0) as u64;
     match app.follows.follow(id, target, now).await? {
         EdgeChange::Changed | EdgeChange::Unchanged => Ok(no_content()),
-        EdgeChange::UnknownUser => Err(ApiError::not_found(format!("no user has the id {target}"))),
+        EdgeChange::UnknownUser => Err(NoSuchUser::id(target).into()),
     }
 }

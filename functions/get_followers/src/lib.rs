@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::collections::list_edges;
-use microblog_shared::store::items::EdgeKind;
+use microblog_shared::domain::EdgeKind;
 use microblog_shared::{respond, App};
 
 /// The Lambda handler.

@@ -7,7 +7,7 @@ use microblog_shared::auth::{basic_credentials, new_token, token_hash, verify_pa
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
 use microblog_shared::http::json;
-use microblog_shared::store::items::user_key;
+use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
 /// The Lambda handler.
@@ -21,20 +21,10 @@ fn rejected() -> ApiError {
 
 async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (username, password) = basic_credentials(req)?;
-    // Every attempt makes the same two reads before the same argon2 verify,
-    // so neither the answer nor its timing tells whether the name exists. A
-    // name that cannot exist is looked up as "", which no marker has.
-    let folded = Username::parse(&username)
-        .map(|name| name.key())
-        .unwrap_or_default();
-    let user = match app.users.id_by_username(&folded).await? {
-        Some(id) => app.users.get(id, false).await?,
-        None => {
-            // User id 0 is never assigned: a read that costs what the profile read costs.
-            app.table.get(user_key(0), false).await?;
-            None
-        }
-    };
+    // The same reads and the same argon2 verify whether or not the name
+    // exists, so neither the answer nor its timing tells.
+    let username = Username::parse(&username).ok();
+    let user = app.users.for_login(username.as_ref()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !verify_password(password, stored).await {
         return Err(rejected());
@@ -43,12 +33,13 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     let token = new_token();
     let now = chrono::Utc::now();
     let expires_at = now + app.config.token_ttl;
-    if !app
+    match app
         .tokens
         .issue(&token_hash(&token), user.id, now, expires_at)
-        .await?
+        .await
     {
-        return Err(rejected());
+        Err(StoreError::Conflict(Constraint::UserMissing)) => return Err(rejected()),
+        issued => issued?,
     }
     let mut response = json(StatusCode::OK, &serde_json::json!({ "token": token }))?;
     // A token is a credential: no cache may keep it.

@@ -5,6 +5,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate;
+use microblog_shared::domain::NoSuchUser;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::{respond, ApiError, App};
 
@@ -33,8 +34,6 @@ async fn is_following(app: &App, req: &Request) -> Result<Response<Body>, ApiErr
             "user {id} does not follow user {target}"
         )))
     } else {
-        Err(ApiError::not_found(format!(
-            "no user has the id {id} or {target}"
-        )))
+        Err(NoSuchUser::either(id, target).into())
     }
 }

@@ -3,6 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_as_path_user;
+use microblog_shared::domain::NoSuchUser;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{respond, ApiError, App};
@@ -21,6 +22,6 @@ async fn unfollow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
     }
     match app.follows.unfollow(id, target).await? {
         EdgeChange::Changed | EdgeChange::Unchanged => Ok(no_content()),
-        EdgeChange::UnknownUser => Err(ApiError::not_found(format!("no user has the id {target}"))),
+        EdgeChange::UnknownUser => Err(NoSuchUser::id(target).into()),
     }
 }

@@ -3,13 +3,13 @@
 //! `by_time` index (newest first), and "does A follow B" is one GetItem.
 //! Both users' counts change in the same transaction as the edge.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::items::{
-    edge_order, edge_sk, key, n, user_key, user_pk, Edge, EdgeKind, BY_TIME_INDEX, EDGE_ORDER,
+    edge_order, edge_prefix, edge_sk, key, n, s, user_key, user_pk, BY_TIME_INDEX, EDGE_ORDER,
 };
-use super::{item_error, QueryWindow, Table};
-use crate::error::ApiError;
+use super::{Constraint, QueryWindow, Read, StoreError, Table, Transaction};
+use crate::domain::{Edge, EdgeKind};
 
 /// Times an unfollow re-runs when a concurrent follow recreates the edge.
 const UNFOLLOW_ATTEMPTS: usize = 5;
@@ -31,27 +31,27 @@ pub struct FollowStore {
     table: Table,
 }
 
+/// `ADD delta` to a user's count, conditioned on the profile existing and,
+/// when subtracting, on the count staying at zero or above: a count can
+/// never go below zero, whatever the edges say; the edge conditions mean it
+/// never has to.
 fn count_update(table: &Table, user: u64, attribute: &str, delta: i64) -> TransactWriteItem {
-    // The floor condition means a count can never go below zero, whatever
-    // the edges say; the edge conditions mean it never has to.
-    let condition = if delta < 0 {
-        "attribute_exists(pk) AND #count >= :one"
-    } else {
-        "attribute_exists(pk)"
-    };
-    let mut update = Update::builder()
-        .table_name(table.name())
-        .set_key(Some(user_key(user)))
-        .update_expression("ADD #count :delta")
-        .condition_expression(condition)
-        .expression_attribute_names("#count", attribute)
-        .expression_attribute_values(":delta", n(delta));
-    if delta < 0 {
-        update = update.expression_attribute_values(":one", n(1));
-    }
-    TransactWriteItem::builder()
-        .update(update.build().expect("table, key and expression are set"))
-        .build()
+    table.update(user_key(user), |u| {
+        let u = u
+            .update_expression("ADD #count :delta")
+            .expression_attribute_names("#count", attribute)
+            .expression_attribute_values(":delta", n(delta));
+        if delta < 0 {
+            u.condition_expression("attribute_exists(pk) AND #count >= :one")
+                .expression_attribute_values(":one", n(1))
+        } else {
+            u.condition_expression("attribute_exists(pk)")
+        }
+    })
+}
+
+fn edge_key(owner: u64, other: u64, kind: EdgeKind) -> super::items::Item {
+    key(user_pk(owner), edge_sk(kind, other))
 }
 
 impl FollowStore {
@@ -68,98 +68,107 @@ impl FollowStore {
         follower: u64,
         followed: u64,
         at_micros: u64,
-    ) -> Result<EdgeChange, ApiError> {
+    ) -> Result<EdgeChange, StoreError> {
         let edge = |owner, other, kind| {
-            let put = Put::builder()
-                .table_name(self.table.name())
-                .set_item(Some(
-                    Edge {
-                        owner,
-                        other,
-                        kind,
-                        followed_at_micros: at_micros,
-                    }
-                    .to_item(),
-                ))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .expect("table and item are set");
-            TransactWriteItem::builder().put(put).build()
+            let item = Edge {
+                owner,
+                other,
+                kind,
+                followed_at_micros: at_micros,
+            }
+            .to_item();
+            self.table.put(item, Some("attribute_not_exists(pk)"))
         };
-        let transaction = vec![
-            count_update(&self.table, follower, "followed_count", 1),
-            count_update(&self.table, followed, "follower_count", 1),
-            edge(follower, followed, EdgeKind::Following),
-            edge(followed, follower, EdgeKind::Follower),
-        ];
-        Ok(match self.table.transact("Follow", transaction).await? {
-            Ok(()) => EdgeChange::Changed,
-            Err(c) if c.failed(0) || c.failed(1) => EdgeChange::UnknownUser,
-            Err(_) => EdgeChange::Unchanged,
-        })
+        let mut transaction = Transaction::new("Follow");
+        transaction
+            .guarded(
+                count_update(&self.table, follower, "followed_count", 1),
+                Constraint::UserMissing,
+            )
+            .guarded(
+                count_update(&self.table, followed, "follower_count", 1),
+                Constraint::UserMissing,
+            )
+            .guarded(
+                edge(follower, followed, EdgeKind::Following),
+                Constraint::AlreadyFollowing,
+            )
+            .guarded(
+                edge(followed, follower, EdgeKind::Follower),
+                Constraint::AlreadyFollowing,
+            );
+        match self.table.transact(transaction).await {
+            Ok(()) => Ok(EdgeChange::Changed),
+            Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(EdgeChange::UnknownUser),
+            Err(StoreError::Conflict(Constraint::AlreadyFollowing)) => Ok(EdgeChange::Unchanged),
+            Err(other) => Err(other),
+        }
     }
 
     /// Makes `follower` stop following `followed`. Idempotent like follow.
-    pub async fn unfollow(&self, follower: u64, followed: u64) -> Result<EdgeChange, ApiError> {
-        if follower == followed {
-            return Err(ApiError::bad_request("you cannot unfollow yourself"));
-        }
+    pub async fn unfollow(&self, follower: u64, followed: u64) -> Result<EdgeChange, StoreError> {
         let edge = |owner, other, kind| {
-            let delete = Delete::builder()
-                .table_name(self.table.name())
-                .set_key(Some(key(user_pk(owner), edge_sk(kind, other))))
-                .condition_expression("attribute_exists(pk)")
-                .build()
-                .expect("table and key are set");
-            TransactWriteItem::builder().delete(delete).build()
+            self.table.delete(edge_key(owner, other, kind), |d| {
+                d.condition_expression("attribute_exists(pk)")
+            })
         };
         // A cancelled unfollow looks at what is there: no edge means "not
         // following"; an edge means a concurrent follow landed in between,
         // so the unfollow runs again and removes it.
         for _ in 0..UNFOLLOW_ATTEMPTS {
-            let transaction = vec![
-                count_update(&self.table, follower, "followed_count", -1),
-                count_update(&self.table, followed, "follower_count", -1),
-                edge(follower, followed, EdgeKind::Following),
-                edge(followed, follower, EdgeKind::Follower),
-            ];
-            let cancelled = match self.table.transact("Unfollow", transaction).await? {
+            let mut transaction = Transaction::new("Unfollow");
+            transaction
+                .guarded(
+                    count_update(&self.table, follower, "followed_count", -1),
+                    Constraint::NotFollowing,
+                )
+                .guarded(
+                    count_update(&self.table, followed, "follower_count", -1),
+                    Constraint::NotFollowing,
+                )
+                .guarded(
+                    edge(follower, followed, EdgeKind::Following),
+                    Constraint::NotFollowing,
+                )
+                .guarded(
+                    edge(followed, follower, EdgeKind::Follower),
+                    Constraint::NotFollowing,
+                );
+            match self.table.transact(transaction).await {
                 Ok(()) => return Ok(EdgeChange::Changed),
-                Err(cancelled) => cancelled,
-            };
-            let edge_key = key(user_pk(follower), edge_sk(EdgeKind::Following, followed));
+                Err(StoreError::Conflict(Constraint::NotFollowing)) => {}
+                Err(other) => return Err(other),
+            }
             let (edge, users) = tokio::join!(
-                self.table.get(edge_key, true),
+                self.table.get(
+                    edge_key(follower, followed, EdgeKind::Following),
+                    Read::Strong
+                ),
                 self.both_exist(follower, followed)
             );
             match (edge?.is_some(), users?) {
                 (_, false) => return Ok(EdgeChange::UnknownUser),
                 (false, true) => return Ok(EdgeChange::Unchanged),
-                (true, true) => tracing::debug!(
-                    ?cancelled,
-                    follower,
-                    followed,
-                    "a follow raced this unfollow"
-                ),
+                (true, true) => tracing::debug!(follower, followed, "a follow raced this unfollow"),
             }
         }
         tracing::warn!(follower, followed, "unfollow kept racing follows");
-        Err(ApiError::Unavailable)
+        Err(StoreError::BUSY)
     }
 
     /// Whether both users exist (two concurrent GetItems).
-    pub async fn both_exist(&self, a: u64, b: u64) -> Result<bool, ApiError> {
+    pub async fn both_exist(&self, a: u64, b: u64) -> Result<bool, StoreError> {
         let (x, y) = tokio::join!(
-            self.table.get(user_key(a), false),
-            self.table.get(user_key(b), false)
+            self.table.get(user_key(a), Read::Eventual),
+            self.table.get(user_key(b), Read::Eventual)
         );
         Ok(x?.is_some() && y?.is_some())
     }
 
     /// Whether `follower` follows `followed`: one GetItem, confirmed by a
     /// consistent one on a miss so that a follow just made is seen.
-    pub async fn is_following(&self, follower: u64, followed: u64) -> Result<bool, ApiError> {
-        let edge = key(user_pk(follower), edge_sk(EdgeKind::Following, followed));
+    pub async fn is_following(&self, follower: u64, followed: u64) -> Result<bool, StoreError> {
+        let edge = edge_key(follower, followed, EdgeKind::Following);
         Ok(self.table.get_confirming_miss(edge).await?.is_some())
     }
 
@@ -172,13 +181,10 @@ impl FollowStore {
         after: Option<(u64, u64)>,
         skip: u64,
         limit: u32,
-    ) -> Result<Vec<Edge>, ApiError> {
+    ) -> Result<Vec<Edge>, StoreError> {
         let start = after.map(|(micros, other)| {
-            let mut start = key(user_pk(owner), edge_sk(kind, other));
-            start.insert(
-                EDGE_ORDER.into(),
-                super::items::s(edge_order(kind, micros, other)),
-            );
+            let mut start = edge_key(owner, other, kind);
+            start.insert(EDGE_ORDER.into(), s(edge_order(kind, micros, other)));
             start
         });
         let items = self
@@ -188,7 +194,7 @@ impl FollowStore {
                     index: Some(BY_TIME_INDEX),
                     partition: user_pk(owner),
                     sort_attribute: EDGE_ORDER,
-                    sort_prefix: Some(kind.prefix()),
+                    sort_prefix: Some(edge_prefix(kind)),
                     newest_first: true,
                 },
                 start,
@@ -196,9 +202,9 @@ impl FollowStore {
                 limit,
             )
             .await?;
-        items
+        Ok(items
             .iter()
-            .map(|item| Edge::from_item(item).map_err(item_error))
-            .collect()
+            .map(Edge::from_item)
+            .collect::<Result<_, _>>()?)
     }
 }

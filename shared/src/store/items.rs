@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::domain::{Edge, EdgeKind, User};
+
 /// A DynamoDB item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -43,6 +45,8 @@ impl std::fmt::Display for ItemError {
         write!(f, "malformed item: {}", self.0)
     }
 }
+
+impl std::error::Error for ItemError {}
 
 /// A string attribute value.
 pub fn s(value: impl Into<String>) -> AttributeValue {
@@ -124,32 +128,10 @@ pub fn directory_key(id: u64) -> Item {
     key(DIRECTORY_PK, directory_sk(id))
 }
 
-/// A user profile as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// The integer id, from the atomic counter.
-    pub id: u64,
-    /// The username as typed.
-    pub username: String,
-    /// The email address as typed.
-    pub email: String,
-    /// The argon2id PHC string. Never leaves the server.
-    pub password_hash: String,
-    /// Free text, or none.
-    pub about_me: Option<String>,
-    /// When the user last obtained a token (or registered).
-    pub last_seen: DateTime<Utc>,
-    /// Posts written (maintained by the posts operations).
-    pub post_count: u64,
-    /// Users following this one.
-    pub follower_count: u64,
-    /// Users this one follows.
-    pub followed_count: u64,
-}
-
+/// Item conversion of a user profile.
 impl User {
     /// The full profile item.
-    pub fn to_item(&self) -> Item {
+    pub(crate) fn to_item(&self) -> Item {
         let mut item = user_key(self.id);
         item.insert("id".into(), n(self.id));
         item.insert("username".into(), s(&self.username));
@@ -166,7 +148,7 @@ impl User {
     }
 
     /// Reads a profile item.
-    pub fn from_item(item: &Item) -> Result<Self, ItemError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
         Ok(User {
             id: get_u64(item, "id")?,
             username: get_s(item, "username")?.to_string(),
@@ -185,52 +167,29 @@ impl User {
     }
 }
 
-/// Which side of a follow edge an item describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EdgeKind {
-    /// Under the follower's partition: "I follow `other`".
-    Following,
-    /// Under the followed user's partition: "`other` follows me".
-    Follower,
-}
-
-impl EdgeKind {
-    /// The prefix of both the sort key and `edge_order`.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            EdgeKind::Following => "FOLLOWING#",
-            EdgeKind::Follower => "FOLLOWER#",
-        }
+/// The prefix of both the sort key and `edge_order` of an edge of `kind`.
+pub fn edge_prefix(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::Following => "FOLLOWING#",
+        EdgeKind::Follower => "FOLLOWER#",
     }
 }
 
 /// The sort key of an edge item: looked up directly by (owner, other).
 pub fn edge_sk(kind: EdgeKind, other: u64) -> String {
-    format!("{}{other}", kind.prefix())
+    format!("{}{other}", edge_prefix(kind))
 }
 
 /// The `edge_order` value: kind, follow time in microseconds, other id; both
 /// numbers zero-padded so string order is time order.
 pub fn edge_order(kind: EdgeKind, followed_at_micros: u64, other: u64) -> String {
-    format!("{}{followed_at_micros:020}#{other:020}", kind.prefix())
+    format!("{}{followed_at_micros:020}#{other:020}", edge_prefix(kind))
 }
 
-/// One half of a follow edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Edge {
-    /// Whose partition the item lives in.
-    pub owner: u64,
-    /// The user at the other end.
-    pub other: u64,
-    /// Which half this is.
-    pub kind: EdgeKind,
-    /// When the follow happened, microseconds since the epoch.
-    pub followed_at_micros: u64,
-}
-
+/// Item conversion of one side of a follow.
 impl Edge {
     /// The edge item.
-    pub fn to_item(&self) -> Item {
+    pub(crate) fn to_item(self) -> Item {
         let mut item = key(user_pk(self.owner), edge_sk(self.kind, self.other));
         item.insert(
             EDGE_ORDER.into(),
@@ -242,16 +201,16 @@ impl Edge {
     }
 
     /// Reads an edge item (from the table or the index, which projects all).
-    pub fn from_item(item: &Item) -> Result<Self, ItemError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
         let pk = get_s(item, PK)?;
         let owner = pk
             .strip_prefix("USER#")
             .and_then(|id| id.parse().ok())
             .ok_or_else(|| ItemError(format!("edge pk {pk} is not USER#<id>")))?;
         let sk = get_s(item, SK)?;
-        let kind = if sk.starts_with(EdgeKind::Following.prefix()) {
+        let kind = if sk.starts_with(edge_prefix(EdgeKind::Following)) {
             EdgeKind::Following
-        } else if sk.starts_with(EdgeKind::Follower.prefix()) {
+        } else if sk.starts_with(edge_prefix(EdgeKind::Follower)) {
             EdgeKind::Follower
         } else {
             return Err(ItemError(format!("sort key {sk} is not an edge")));

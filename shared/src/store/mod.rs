@@ -4,6 +4,7 @@
 //! touch more than one item go through [`Table::transact`], so a failure never
 //! leaves half of a change behind.
 
+pub mod error;
 pub mod follows;
 pub mod items;
 pub mod schema;
@@ -13,13 +14,14 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::builders::{DeleteBuilder, UpdateBuilder};
+use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
-use crate::error::ApiError;
-use items::{get_u64, Item, ItemError};
+use error::sdk_error;
+pub use error::{Constraint, StoreError};
+use items::{get_u64, Item};
 
 /// A DynamoDB client bound to the one table.
 #[derive(Debug, Clone)]
@@ -28,50 +30,63 @@ pub struct Table {
     name: Arc<str>,
 }
 
-/// How a transaction ended when it did not commit: the cancellation reason
-/// code of each item, in the order the items were given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cancelled(pub Vec<Option<String>>);
-
-impl Cancelled {
-    /// Whether item `index` failed its condition.
-    pub fn failed(&self, index: usize) -> bool {
-        self.0
-            .get(index)
-            .is_some_and(|code| code.as_deref() == Some("ConditionalCheckFailed"))
-    }
+/// How a read sees recent writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Eventually consistent: half the price, may miss a write made less
+    /// than a second ago.
+    Eventual,
+    /// Strongly consistent: sees every committed write; for reads whose
+    /// answer must be current (read-modify-write, uniqueness).
+    Strong,
 }
 
 /// Attempts a contended transaction gets before the client is told to retry.
 const TRANSACTION_ATTEMPTS: u32 = 8;
 
-/// Logs an SDK failure with its full context and maps it to a 5xx: 503 when
-/// DynamoDB throttled us (the client may retry), 500 otherwise.
-pub fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> ApiError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let throttled = matches!(
-        err.code(),
-        Some(
-            "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-        )
-    );
-    tracing::error!(operation, error = %DisplayErrorContext(&err), "DynamoDB call failed");
-    if throttled {
-        ApiError::Unavailable
-    } else {
-        ApiError::Internal
-    }
+/// A TransactWriteItems being built. Each conditional item names the
+/// [`Constraint`] its condition enforces, so a cancelled transaction is
+/// reported by meaning, never by position.
+#[derive(Debug, Clone)]
+pub struct Transaction {
+    operation: &'static str,
+    items: Vec<TransactWriteItem>,
+    guards: Vec<Option<Constraint>>,
 }
 
-/// Logs an item that failed to convert (a bug or a hand edit) and maps it to 500.
-pub fn item_error(err: ItemError) -> ApiError {
-    tracing::error!(error = %err, "stored item is malformed");
-    ApiError::Internal
+impl Transaction {
+    /// An empty transaction; `operation` names it in logs.
+    pub fn new(operation: &'static str) -> Self {
+        Transaction {
+            operation,
+            items: Vec::new(),
+            guards: Vec::new(),
+        }
+    }
+
+    /// Adds a write whose condition, when it fails, cancels the transaction
+    /// with `guard`.
+    pub fn guarded(&mut self, write: TransactWriteItem, guard: Constraint) -> &mut Self {
+        self.items.push(write);
+        self.guards.push(Some(guard));
+        self
+    }
+
+    /// Adds a write without a condition.
+    pub fn always(&mut self, write: TransactWriteItem) -> &mut Self {
+        self.items.push(write);
+        self.guards.push(None);
+        self
+    }
+
+    /// The constraint of the first item whose condition failed.
+    fn refused_by(&self, codes: &[Option<String>]) -> Option<Constraint> {
+        codes
+            .iter()
+            .zip(&self.guards)
+            .find(|(code, _)| code.as_deref() == Some("ConditionalCheckFailed"))
+            .and_then(|(_, guard)| *guard)
+    }
 }
 
 impl Table {
@@ -84,7 +99,7 @@ impl Table {
     }
 
     /// The SDK client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 
@@ -93,14 +108,13 @@ impl Table {
         &self.name
     }
 
-    /// One GetItem. `consistent` asks for a strongly consistent read, which
-    /// costs twice as much: only read-modify-write paths ask for it.
-    pub async fn get(&self, key: Item, consistent: bool) -> Result<Option<Item>, ApiError> {
+    /// One GetItem.
+    pub async fn get(&self, key: Item, read: Read) -> Result<Option<Item>, StoreError> {
         self.client
             .get_item()
             .table_name(self.name())
             .set_key(Some(key))
-            .consistent_read(consistent)
+            .consistent_read(read == Read::Strong)
             .send()
             .await
             .map(|out| out.item)
@@ -112,17 +126,17 @@ impl Table {
     /// write made less than a second ago (a new token, a new user, a follow)
     /// is then never reported missing, while the common hit stays at half
     /// the price.
-    pub async fn get_confirming_miss(&self, key: Item) -> Result<Option<Item>, ApiError> {
-        match self.get(key.clone(), false).await? {
+    pub async fn get_confirming_miss(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        match self.get(key.clone(), Read::Eventual).await? {
             Some(item) => Ok(Some(item)),
-            None => self.get(key, true).await,
+            None => self.get(key, Read::Strong).await,
         }
     }
 
     /// Reads `keys` with BatchGetItem (at most 100 keys, one page of a
     /// collection), retrying unprocessed keys with backoff. Missing items are
     /// simply absent from the result; the order is not the keys' order.
-    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, ApiError> {
+    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         debug_assert!(keys.len() <= 100, "BatchGetItem takes at most 100 keys");
         let mut found = Vec::with_capacity(keys.len());
         if keys.is_empty() {
@@ -133,7 +147,7 @@ impl Table {
             .build()
             .map_err(|e| {
                 tracing::error!(error = %e, "building BatchGetItem request");
-                ApiError::Internal
+                StoreError::Internal
             })?;
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let out = self
@@ -159,49 +173,90 @@ impl Table {
             }
         }
         tracing::error!("BatchGetItem left keys unprocessed after every retry");
-        Err(ApiError::Unavailable)
+        Err(StoreError::BUSY)
+    }
+
+    /// A Put of `item` for a transaction, under `condition` if any.
+    pub fn put(&self, item: Item, condition: Option<&str>) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_string))
+            .build()
+            .expect("table and item are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// A Delete of `key` for a transaction; `build` adds its condition.
+    pub fn delete(
+        &self,
+        key: Item,
+        build: impl FnOnce(DeleteBuilder) -> DeleteBuilder,
+    ) -> TransactWriteItem {
+        let delete = build(Delete::builder().table_name(self.name()).set_key(Some(key)))
+            .build()
+            .expect("table and key are set");
+        TransactWriteItem::builder().delete(delete).build()
+    }
+
+    /// An Update of `key` for a transaction; `build` adds the expressions.
+    pub fn update(
+        &self,
+        key: Item,
+        build: impl FnOnce(UpdateBuilder) -> UpdateBuilder,
+    ) -> TransactWriteItem {
+        let update = build(Update::builder().table_name(self.name()).set_key(Some(key)))
+            .build()
+            .expect("table, key and update expression are set");
+        TransactWriteItem::builder().update(update).build()
     }
 
     /// Runs a TransactWriteItems, retrying while it is cancelled only by
-    /// contention (another transaction on the same items). Returns
-    /// `Ok(Err(Cancelled))` when a condition failed, for the caller to explain.
-    pub async fn transact(
-        &self,
-        operation: &str,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<Result<(), Cancelled>, ApiError> {
+    /// contention (another transaction on the same items). A failed
+    /// condition is [`StoreError::Conflict`] with the constraint of the
+    /// first item that failed; nothing was written.
+    pub async fn transact(&self, transaction: Transaction) -> Result<(), StoreError> {
+        let operation = transaction.operation;
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(items.clone()))
+                .set_transact_items(Some(transaction.items.clone()))
                 .send()
                 .await;
             let err = match result {
-                Ok(_) => return Ok(Ok(())),
+                Ok(_) => return Ok(()),
                 Err(err) => err,
             };
-            let cancelled = match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(t)) => Cancelled(
-                    t.cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().map(str::to_string))
-                        .collect(),
-                ),
+            let codes: Vec<Option<String>> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().map(str::to_string))
+                    .collect(),
                 Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
                     backoff(attempt).await;
                     continue;
                 }
                 _ => return Err(sdk_error(operation, err)),
             };
-            if cancelled
-                .0
+            if codes
                 .iter()
                 .any(|c| c.as_deref() == Some("ConditionalCheckFailed"))
             {
-                return Ok(Err(cancelled));
+                return match transaction.refused_by(&codes) {
+                    Some(constraint) => Err(StoreError::Conflict(constraint)),
+                    None => {
+                        tracing::error!(
+                            operation,
+                            ?codes,
+                            "an unconditional item failed its condition"
+                        );
+                        Err(StoreError::Internal)
+                    }
+                };
             }
-            let contended = cancelled.0.iter().any(|c| {
+            let contended = codes.iter().any(|c| {
                 matches!(
                     c.as_deref(),
                     Some(
@@ -215,12 +270,17 @@ impl Table {
             backoff(attempt).await;
         }
         tracing::warn!(operation, "transaction still contended after every retry");
-        Err(ApiError::Unavailable)
+        Err(StoreError::BUSY)
     }
 
     /// Atomically adds `delta` to the number attribute `attribute` of the item
     /// at `key` and returns the new value (the atomic counter).
-    pub async fn increment(&self, key: Item, attribute: &str, delta: i64) -> Result<u64, ApiError> {
+    pub async fn increment(
+        &self,
+        key: Item,
+        attribute: &str,
+        delta: i64,
+    ) -> Result<u64, StoreError> {
         let out = self
             .client
             .update_item()
@@ -234,7 +294,19 @@ impl Table {
             .await
             .map_err(|e| sdk_error("UpdateItem", e))?;
         let attributes = out.attributes.unwrap_or_default();
-        get_u64(&attributes, attribute).map_err(item_error)
+        Ok(get_u64(&attributes, attribute)?)
+    }
+
+    /// Deletes the item at `key`, if any.
+    pub async fn delete_now(&self, key: Item) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(self.name())
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e))?;
+        Ok(())
     }
 }
 
@@ -307,7 +379,7 @@ impl Table {
         mut start: Option<Item>,
         mut skip: u64,
         limit: u32,
-    ) -> Result<Vec<Item>, ApiError> {
+    ) -> Result<Vec<Item>, StoreError> {
         while skip > 0 {
             let out = self
                 .window_query(&window, start.take(), skip.min(SKIP_BATCH) as i32, true)

@@ -7,9 +7,9 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
+use super::error::sdk_error;
 use super::items::{BY_TIME_INDEX, EDGE_ORDER, EXPIRES_AT, PK, SK};
-use super::{sdk_error, Table};
-use crate::error::ApiError;
+use super::{StoreError, Table};
 
 fn key_element(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()
@@ -30,7 +30,7 @@ fn string_attribute(name: &str) -> AttributeDefinition {
 impl Table {
     /// Creates the table with its index and TTL unless it exists. Returns
     /// whether it was created.
-    pub async fn create_if_missing(&self) -> Result<bool, ApiError> {
+    pub async fn create_if_missing(&self) -> Result<bool, StoreError> {
         let exists = self
             .client()
             .describe_table()

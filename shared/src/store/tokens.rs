@@ -2,12 +2,10 @@
 //! table never holds a usable secret. DynamoDB's TTL deletes expired items
 //! eventually; the expiry is also checked on every read.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 use super::items::{get_u64, n, s, timestamp, token_key, user_key, EXPIRES_AT};
-use super::{item_error, sdk_error, Table};
-use crate::error::ApiError;
+use super::{Constraint, StoreError, Table, Transaction};
 
 /// A stored token, as read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,14 +36,15 @@ impl TokenStore {
     }
 
     /// Stores a new token for `user_id` and sets the user's `last_seen` to
-    /// `now`, in one transaction. Returns false if the user no longer exists.
+    /// `now`, in one transaction. [`Constraint::UserMissing`] if the user no
+    /// longer exists.
     pub async fn issue(
         &self,
         token_hash: &str,
         user_id: u64,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<(), StoreError> {
         let mut item = token_key(token_hash);
         item.insert("user_id".into(), n(user_id));
         item.insert("issued_at".into(), s(timestamp(now)));
@@ -53,39 +52,33 @@ impl TokenStore {
         // TTL wants whole seconds; round up so DynamoDB never deletes early.
         let ttl_secs = (expires_at.timestamp_millis() + 999).div_euclid(1000);
         item.insert(EXPIRES_AT.into(), n(ttl_secs));
-        let put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .expect("table and item are set");
-        let touch = Update::builder()
-            .table_name(self.table.name())
-            .set_key(Some(user_key(user_id)))
-            .update_expression("SET last_seen = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", s(timestamp(now)))
-            .build()
-            .expect("table, key and expression are set");
-        let transaction = vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(touch).build(),
-        ];
-        match self.table.transact("IssueToken", transaction).await? {
-            Ok(()) => Ok(true),
-            Err(cancelled) if cancelled.failed(1) => Ok(false),
-            Err(cancelled) => {
-                // 256 random bits colliding is not a thing that happens.
-                tracing::error!(?cancelled, "token hash collision");
-                Err(ApiError::Internal)
+        let mut transaction = Transaction::new("IssueToken");
+        transaction
+            .guarded(
+                self.table.put(item, Some("attribute_not_exists(pk)")),
+                Constraint::TokenInUse,
+            )
+            .guarded(
+                self.table.update(user_key(user_id), |u| {
+                    u.update_expression("SET last_seen = :now")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":now", s(timestamp(now)))
+                }),
+                Constraint::UserMissing,
+            );
+        match self.table.transact(transaction).await {
+            Err(StoreError::Conflict(Constraint::TokenInUse)) => {
+                tracing::error!("token hash collision");
+                Err(StoreError::Internal)
             }
+            outcome => outcome,
         }
     }
 
     /// The token with this hash, expired or not. Eventually consistent, with
     /// a consistent re-read on a miss so that a token issued a moment ago is
     /// found; a token revoked less than about a second ago may still be seen.
-    pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, ApiError> {
+    pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         let Some(item) = self
             .table
             .get_confirming_miss(token_key(token_hash))
@@ -94,22 +87,14 @@ impl TokenStore {
             return Ok(None);
         };
         Ok(Some(TokenRecord {
-            user_id: get_u64(&item, "user_id").map_err(item_error)?,
-            expires_at_ms: get_u64(&item, "expires_at_ms").map_err(item_error)?,
+            user_id: get_u64(&item, "user_id")?,
+            expires_at_ms: get_u64(&item, "expires_at_ms")?,
         }))
     }
 
     /// Deletes the token with this hash.
-    pub async fn revoke(&self, token_hash: &str) -> Result<(), ApiError> {
-        self.table
-            .client()
-            .delete_item()
-            .table_name(self.table.name())
-            .set_key(Some(token_key(token_hash)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteItem", e))?;
-        Ok(())
+    pub async fn revoke(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.table.delete_now(token_key(token_hash)).await
     }
 }
 

@@ -1,32 +1,60 @@
-//! Validated domain values. Each `parse` is the only way to build one, so a
-//! value that reaches the store has passed every rule.
+//! Validated values. Each `parse` is the only way to build one, so a value
+//! that reaches a store has passed every rule. Each also deserializes from a
+//! JSON string through the same `parse` (`#[serde(try_from = "String")]`),
+//! so a typed request body is valid once it is read.
 
-use crate::error::ApiError;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+use super::errors::{NoSuchUser, ValidationError};
+
+/// Implements `TryFrom<String>` through `parse`, for serde's `try_from`.
+macro_rules! try_from_string {
+    ($($ty:ident),*) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = ValidationError;
+
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                $ty::parse(&raw)
+            }
+        }
+    )*};
+}
+
+try_from_string!(Username, Email, Password, AboutMe);
 
 /// A username: 3 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
 /// letter. ASCII only, so that case-insensitive uniqueness is exact and no two
 /// names look alike through Unicode confusables.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Username(String);
 
 impl Username {
     /// Validates `raw` as a username.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let len = raw.chars().count();
         if !(3..=64).contains(&len) {
-            return Err(ApiError::bad_request(
-                "username must be 3 to 64 characters long",
+            return Err(ValidationError::invalid(
+                "username",
+                "must be 3 to 64 characters long",
             ));
         }
         if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Err(ApiError::bad_request("username must start with a letter"));
+            return Err(ValidationError::invalid(
+                "username",
+                "must start with a letter",
+            ));
         }
         if !raw
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
-            return Err(ApiError::bad_request(
-                "username may contain only letters, digits, '_', '.' and '-'",
+            return Err(ValidationError::invalid(
+                "username",
+                "may contain only letters, digits, '_', '.' and '-'",
             ));
         }
         Ok(Username(raw.to_string()))
@@ -44,7 +72,8 @@ impl Username {
 }
 
 /// An email address: syntactically valid, at most 120 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Email(String);
 
 /// Characters RFC 5322 allows unquoted in a local part (`atext`), plus `.`.
@@ -56,16 +85,16 @@ impl Email {
     /// Validates `raw` as an email address. Quoted local parts and IP-literal
     /// domains are valid in RFC 5322 but refused here: no mail provider hands
     /// them out and they complicate case-insensitive uniqueness.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        const INVALID: &str = "email must be a valid address like name@example.com";
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        const INVALID: ValidationError =
+            ValidationError::invalid("email", "must be a valid address like name@example.com");
         if raw.chars().count() > 120 {
-            return Err(ApiError::bad_request(
-                "email must be at most 120 characters long",
+            return Err(ValidationError::invalid(
+                "email",
+                "must be at most 120 characters long",
             ));
         }
-        let (local, domain) = raw
-            .split_once('@')
-            .ok_or_else(|| ApiError::bad_request(INVALID))?;
+        let (local, domain) = raw.split_once('@').ok_or(INVALID)?;
         let local_ok = (1..=64).contains(&local.len())
             && local.chars().all(is_local_char)
             && !local.starts_with('.')
@@ -85,7 +114,7 @@ impl Email {
         if local_ok && domain_ok {
             Ok(Email(raw.to_string()))
         } else {
-            Err(ApiError::bad_request(INVALID))
+            Err(INVALID)
         }
     }
 
@@ -102,15 +131,18 @@ impl Email {
 
 /// A new password: 8 to 1024 characters. The upper bound keeps hashing cheap
 /// enough that a giant password cannot be used to burn CPU.
+#[derive(serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Password(String);
 
 impl Password {
     /// Validates `raw` as a new password.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let len = raw.chars().count();
         if !(8..=1024).contains(&len) {
-            return Err(ApiError::bad_request(
-                "password must be 8 to 1024 characters long",
+            return Err(ValidationError::invalid(
+                "password",
+                "must be 8 to 1024 characters long",
             ));
         }
         Ok(Password(raw.to_string()))
@@ -129,15 +161,17 @@ impl std::fmt::Debug for Password {
 }
 
 /// The free-text profile line: at most 140 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct AboutMe(String);
 
 impl AboutMe {
     /// Validates `raw` as an about-me text.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         if raw.chars().count() > 140 {
-            return Err(ApiError::bad_request(
-                "about_me must be at most 140 characters long",
+            return Err(ValidationError::invalid(
+                "about_me",
+                "must be at most 140 characters long",
             ));
         }
         Ok(AboutMe(raw.to_string()))
@@ -156,11 +190,77 @@ impl AboutMe {
 
 /// A user id as it appears in a path: a positive integer. Anything else names
 /// no user, so it is a 404 like an unknown id, not a 400.
-pub fn parse_user_id(raw: &str) -> Result<u64, ApiError> {
+pub fn parse_user_id(raw: &str) -> Result<u64, NoSuchUser> {
     raw.parse::<u64>()
         .ok()
         .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| ApiError::not_found(format!("no user has the id '{raw}'")))
+        .ok_or_else(|| NoSuchUser::malformed(raw))
+}
+
+/// A change to an optional field: absent from a request body leaves it as
+/// it is, `null` clears it, a string sets it (after validation).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    /// Leave the field as it is.
+    #[default]
+    Keep,
+    /// Remove the value.
+    Clear,
+    /// Set this value.
+    Set(T),
+}
+
+impl<T> Change<T> {
+    /// The value to store when creating: nothing unless set.
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Change::Set(value) => Some(value),
+            Change::Keep | Change::Clear => None,
+        }
+    }
+}
+
+/// Deserializes `null` as [`Change::Clear`] and a string through `T`'s
+/// `TryFrom<String>`; a field absent from the body is [`Change::Keep`] by
+/// `#[serde(default)]`. Anything else is refused as "a string or null".
+impl<'de, T> Deserialize<'de> for Change<T>
+where
+    T: TryFrom<String>,
+    T::Error: fmt::Display,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ChangeVisitor<T>(PhantomData<T>);
+
+        impl<'de, T> Visitor<'de> for ChangeVisitor<T>
+        where
+            T: TryFrom<String>,
+            T::Error: fmt::Display,
+        {
+            type Value = Change<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or null")
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Change::Clear)
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Change::Clear)
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                self.visit_string(text.to_string())
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+                T::try_from(text).map(Change::Set).map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_any(ChangeVisitor(PhantomData))
+    }
 }
 
 #[cfg(test)]
@@ -194,8 +294,7 @@ mod tests {
             &"a".repeat(65),
         ] {
             let err = Username::parse(bad).unwrap_err();
-            assert_eq!(err.status(), 400, "{bad}");
-            assert!(err.message().contains("username"), "{bad}");
+            assert!(err.to_string().starts_with("username "), "{bad}");
         }
     }
 
@@ -238,7 +337,7 @@ mod tests {
             "\"q\"@b.com",
             "a@[1.2.3.4]",
         ] {
-            assert_eq!(Email::parse(bad).unwrap_err().status(), 400, "{bad}");
+            assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 
@@ -246,7 +345,7 @@ mod tests {
     fn an_email_over_120_characters_is_refused() {
         let long = format!("{}@example.com", "a".repeat(60) + "." + &"b".repeat(60));
         assert!(long.len() > 120);
-        assert!(Email::parse(&long).unwrap_err().message().contains("120"));
+        assert!(Email::parse(&long).unwrap_err().to_string().contains("120"));
     }
 
     #[test]
@@ -270,10 +369,36 @@ mod tests {
     }
 
     #[test]
+    fn a_change_is_kept_when_absent_cleared_by_null_and_set_by_a_valid_string() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default)]
+            about_me: Change<AboutMe>,
+        }
+        let read = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.about_me);
+        assert_eq!(read("{}").unwrap(), Change::Keep);
+        assert_eq!(read(r#"{"about_me": null}"#).unwrap(), Change::Clear);
+        assert_eq!(
+            read(r#"{"about_me": "hi"}"#).unwrap(),
+            Change::Set(AboutMe::parse("hi").unwrap())
+        );
+        let long = format!(r#"{{"about_me": "{}"}}"#, "x".repeat(141));
+        assert!(read(&long).unwrap_err().to_string().contains("140"));
+        assert!(read(r#"{"about_me": 5}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("expected a string or null"));
+    }
+
+    #[test]
     fn only_positive_decimal_ids_name_a_user() {
         assert_eq!(parse_user_id("42").unwrap(), 42);
         for bad in ["0", "-1", "+1", "abc", "1.0", "", "99999999999999999999999"] {
-            assert_eq!(parse_user_id(bad).unwrap_err().status(), 404, "{bad}");
+            assert_eq!(
+                parse_user_id(bad).unwrap_err(),
+                NoSuchUser::malformed(bad),
+                "{bad}"
+            );
         }
     }
 }

@@ -1,92 +1,22 @@
-//! Passwords, tokens and the two authentication schemes.
-//!
-//! Passwords are argon2id PHC strings, hashed and verified on the blocking
-//! pool so a ~20 ms hash never stalls the async runtime. Tokens are 32 random
-//! bytes from the OS; only their SHA-256 is stored.
+//! Authentication: reading HTTP Basic and Bearer credentials, and checking
+//! a bearer token against the token store.
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+pub mod password;
+pub mod token;
+
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
-use crate::domain::Password;
+pub use password::{hash_password, verify_password, DUMMY_HASH};
+pub use token::{new_token, token_hash};
+
+use crate::domain::{NoSuchUser, User};
 use crate::error::{ApiError, Challenge};
 use crate::http::path_id;
-use crate::store::items::User;
+use crate::store::Read;
 use crate::App;
-
-/// argon2id with OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
-fn hasher() -> Argon2<'static> {
-    Argon2::new(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        Params::new(19_456, 2, 1, None).expect("constant parameters are valid"),
-    )
-}
-
-/// A hash of a random password with the same parameters, verified when the
-/// username is unknown so that the answer takes as long as for a known user.
-pub const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$mTpVv9aR6cqKYMMs0LGp0l9Ufc8i7Q8m2wRzn7Ut4Tg";
-
-/// Hashes a new password on the blocking pool.
-pub async fn hash_password(password: Password) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing task failed");
-        ApiError::Internal
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        ApiError::Internal
-    })
-}
-
-/// Checks `password` against `stored`, or against [`DUMMY_HASH`] when there
-/// is no user, so both failures cost the same time. Never true without a user.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
-    let known = stored.is_some();
-    let hash = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
-    let verified = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                hasher()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false);
-    known && verified
-}
-
-/// A new token: 32 random bytes from the OS, URL-safe base64 (43 characters).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The SHA-256 of a token in hex: the only form the table stores. A fast hash
-/// suffices because the token carries 256 bits of entropy.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn authorization(req: &Request) -> Option<&str> {
     req.headers().get(AUTHORIZATION)?.to_str().ok()
@@ -168,9 +98,9 @@ pub async fn authenticate_and_load_user(
             return Err(not_found);
         }
     };
-    let (caller, user) = tokio::join!(caller, app.users.get(id, false));
+    let (caller, user) = tokio::join!(caller, app.users.get(id, Read::Eventual));
     let caller = caller?;
-    let user = user?.ok_or_else(|| ApiError::not_found(format!("no user has the id {id}")))?;
+    let user = user?.ok_or(NoSuchUser::id(id))?;
     Ok((caller, user))
 }
 
@@ -208,50 +138,6 @@ mod tests {
             .header("authorization", authorization)
             .body(lambda_http::Body::Empty)
             .unwrap()
-    }
-
-    #[test]
-    fn the_dummy_hash_uses_the_same_parameters_as_real_hashes() {
-        let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
-        assert_eq!(parsed.algorithm.as_str(), "argon2id");
-        let params = Params::try_from(&parsed).unwrap();
-        assert_eq!(
-            (params.m_cost(), params.t_cost(), params.p_cost()),
-            (19_456, 2, 1)
-        );
-    }
-
-    #[tokio::test]
-    async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
-        let hash = hash_password(Password::parse("correct horse").unwrap())
-            .await
-            .unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await);
-    }
-
-    #[tokio::test]
-    async fn an_unknown_user_never_verifies() {
-        assert!(!verify_password("anything".into(), None).await);
-    }
-
-    #[test]
-    fn tokens_are_43_url_safe_characters_and_never_repeat() {
-        let a = new_token();
-        assert_eq!(a.len(), 43);
-        assert!(a
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        assert_ne!(a, new_token());
-    }
-
-    #[test]
-    fn a_token_hash_is_hex_sha256() {
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 
     #[test]

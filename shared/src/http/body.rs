@@ -1,0 +1,222 @@
+//! Typed JSON request bodies.
+//!
+//! A body is read into one `Deserialize` type whose fields are the domain's
+//! validated values, so a body that reads is a valid one. Every way a body
+//! can fail becomes a 400 (413 when too large) whose message names the
+//! field: a broken rule in the rule's own words (`username must be 3 to 64
+//! characters long`), a value of the wrong JSON type as `<field> must be <what
+//! the field takes>`. Fields are read in the order the type declares them,
+//! not the order the client sent them, so the first rule reported for a body
+//! breaking several is always the same one.
+
+use lambda_http::Request;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::forward_to_deserialize_any;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// Largest request body accepted: 16 KiB is far above any valid body.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The body of `req` as `T`. Anything but a JSON object is a 400; a body
+/// over [`MAX_BODY_BYTES`] is a 413; unknown fields are ignored.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let object = json_object(req.body().as_ref())?;
+    T::deserialize(InFieldOrder(object)).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the request body must be at most {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    let not_an_object = || ApiError::bad_request("the request body must be a JSON object");
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(not_an_object());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(not_an_object()),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "the request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// A JSON object handed to a struct's `Deserialize` in the struct's field
+/// order, naming the field in any error of its value.
+struct InFieldOrder(Map<String, Value>);
+
+impl<'de> de::Deserializer<'de> for InFieldOrder {
+    type Error = serde_json::Error;
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        mut self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let mut entries: Vec<(String, Value)> = fields
+            .iter()
+            .filter_map(|field| self.0.remove(*field).map(|v| (field.to_string(), v)))
+            .collect();
+        entries.extend(self.0);
+        visitor.visit_map(Fields {
+            entries: entries.into_iter(),
+            current: None,
+        })
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        de::Deserializer::deserialize_any(Value::Object(self.0), visitor)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+struct Fields {
+    entries: std::vec::IntoIter<(String, Value)>,
+    current: Option<(String, Value)>,
+}
+
+impl<'de> MapAccess<'de> for Fields {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((field, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        let key = seed.deserialize(field.as_str().into_deserializer())?;
+        self.current = Some((field, value));
+        Ok(Some(key))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let (field, value) = self
+            .current
+            .take()
+            .ok_or_else(|| de::Error::custom("a value without its field"))?;
+        seed.deserialize(value)
+            .map_err(|e| de::Error::custom(field_error(&field, &e.to_string())))
+    }
+}
+
+/// The message for a field's value that did not read. serde words a type
+/// mismatch as "invalid type: integer `5`, expected a string"; the client is
+/// told "`field` must be a string". Rule violations already name the field.
+fn field_error(field: &str, message: &str) -> String {
+    match message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.rsplit_once(", expected "))
+    {
+        Some((_, expected)) => format!("{field} must be {expected}"),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Change, CompleteRegistration, ProfileChanges, Registration};
+    use lambda_http::Body;
+
+    fn with_body(body: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .body(Body::Text(body.to_string()))
+            .unwrap()
+    }
+
+    fn message<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        json_body::<T>(&with_body(body)).unwrap_err().message()
+    }
+
+    #[test]
+    fn only_a_json_object_is_a_valid_body() {
+        assert!(json_body::<ProfileChanges>(&with_body(r#"{"a": 1}"#)).is_ok());
+        for bad in [
+            "",
+            "  ",
+            "[]",
+            "null",
+            "3",
+            "\"x\"",
+            "{",
+            "{\"a\":}",
+            "username=x",
+        ] {
+            let err = json_body::<ProfileChanges>(&with_body(bad)).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_over_16_kib_is_a_413() {
+        let big = format!(r#"{{"about_me": "{}"}}"#, "x".repeat(MAX_BODY_BYTES));
+        let err = json_body::<ProfileChanges>(&with_body(&big)).unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_a_400_naming_the_field_and_the_type_it_takes() {
+        assert_eq!(
+            message::<ProfileChanges>(r#"{"username": 5}"#),
+            "username must be a string"
+        );
+        assert_eq!(
+            message::<ProfileChanges>(r#"{"about_me": ["list"]}"#),
+            "about_me must be a string or null"
+        );
+    }
+
+    #[test]
+    fn a_broken_rule_is_reported_in_the_rule_s_own_words() {
+        assert_eq!(
+            message::<ProfileChanges>(r#"{"username": "ab"}"#),
+            "username must be 3 to 64 characters long"
+        );
+    }
+
+    #[test]
+    fn fields_are_checked_in_declared_order_whatever_order_they_arrive_in() {
+        // Both break a rule; username is declared first.
+        let body = r#"{"email": "nope", "username": "ab"}"#;
+        assert!(message::<ProfileChanges>(body).starts_with("username"));
+    }
+
+    #[test]
+    fn a_registration_without_a_required_field_names_all_of_them() {
+        let read = |body: &str| {
+            let form: Registration = json_body(&with_body(body)).unwrap();
+            CompleteRegistration::try_from(form)
+                .unwrap_err()
+                .to_string()
+        };
+        let missing = "must include username, email and password fields";
+        assert_eq!(read(r#"{"username": "alice"}"#), missing);
+        assert_eq!(
+            read(r#"{"username": null, "email": "a@b.co", "password": "password-1"}"#),
+            missing
+        );
+    }
+
+    #[test]
+    fn null_clears_about_me_and_absent_keeps_it_and_unknown_fields_are_ignored() {
+        let changes: ProfileChanges =
+            json_body(&with_body(r#"{"about_me": null, "id": 7}"#)).unwrap();
+        assert_eq!(changes.about_me, Change::Clear);
+        let changes: ProfileChanges = json_body(&with_body(r#"{"username": null}"#)).unwrap();
+        assert_eq!((changes.username, changes.about_me), (None, Change::Keep));
+    }
+}

@@ -1,0 +1,42 @@
+//! Reading requests and building success responses.
+
+mod body;
+
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+pub use body::{json_body, MAX_BODY_BYTES};
+
+use crate::domain::parse_user_id;
+use crate::error::ApiError;
+
+/// The user id in path parameter `name`.
+pub fn path_id(req: &Request, name: &str) -> Result<u64, ApiError> {
+    let params = req.path_parameters();
+    let raw = params
+        .first(name)
+        .ok_or_else(|| ApiError::not_found(format!("the path has no {name}")))?;
+    Ok(parse_user_id(raw)?)
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
+    let body = serde_json::to_string(value).map_err(|e| {
+        tracing::error!(error = %e, "serialising a response failed");
+        ApiError::Internal
+    })?;
+    Ok(Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(body))
+        .expect("static status and header are valid"))
+}
+
+/// A 204 with no body.
+pub fn no_content() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .expect("static status is valid")
+}
