@@ -159,19 +159,20 @@ fn event(function: &str, i: usize, token: &str) -> Vec<u8> {
         Resolved::Route(route, params) => (format!("{} {}", route.method, route.path), params),
         _ => ("$default".to_string(), Vec::new()),
     };
-    let incoming = apigw::Incoming {
+    let incoming = apigw::Call {
         method,
         path: &path,
         query: "",
         headers: &headers,
         body: body.as_bytes(),
+        source_ip: "192.0.2.1",
+        request_id: &format!("bench-{i}"),
+    };
+    let matched = apigw::Matched {
         route_key: &route_key,
         path_parameters: &params,
-        source_ip: "192.0.2.1",
     };
-    apigw::event(&incoming, &format!("bench-{i}"))
-        .to_string()
-        .into_bytes()
+    apigw::event(&incoming, &matched).to_string().into_bytes()
 }
 
 /// A token of user 1 valid for an hour, for `revoke_token` to revoke.

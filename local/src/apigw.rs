@@ -7,29 +7,37 @@ use base64::Engine as _;
 use lambda_http::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
-/// The parts of an incoming HTTP request that an event carries.
+/// One HTTP request, as the local server (or a test) received it.
 #[derive(Debug, Clone)]
-pub struct Incoming<'a> {
+pub struct Call<'a> {
     /// The HTTP method.
     pub method: &'a str,
     /// The path, without the query.
     pub path: &'a str,
     /// The raw query string, without `?`.
     pub query: &'a str,
-    /// The headers.
+    /// The request headers.
     pub headers: &'a HeaderMap,
     /// The body bytes.
     pub body: &'a [u8],
-    /// The matched route key (`GET /api/users/{id}` or `$default`).
-    pub route_key: &'a str,
-    /// The matched path parameters.
-    pub path_parameters: &'a [(&'static str, String)],
     /// The client's address.
     pub source_ip: &'a str,
+    /// The id API Gateway would give the request.
+    pub request_id: &'a str,
+}
+
+/// The route API Gateway matched: its key (`GET /api/users/{id}`, or
+/// `$default`) and the path parameters it extracted.
+#[derive(Debug, Clone)]
+pub struct Matched<'a> {
+    /// The route key.
+    pub route_key: &'a str,
+    /// The path parameters, in template order.
+    pub path_parameters: &'a [(&'static str, String)],
 }
 
 /// The payload 2.0 event API Gateway would send for `incoming`.
-pub fn event(incoming: &Incoming<'_>, request_id: &str) -> Value {
+pub fn event(incoming: &Call<'_>, matched: &Matched<'_>) -> Value {
     // API Gateway lower-cases header names and joins repeated ones with commas.
     let mut headers = Map::new();
     for name in incoming.headers.keys() {
@@ -49,7 +57,7 @@ pub fn event(incoming: &Incoming<'_>, request_id: &str) -> Value {
             .entry(k.to_string())
             .or_insert_with(|| Value::String(v.to_string()));
     }
-    let params: Map<String, Value> = incoming
+    let params: Map<String, Value> = matched
         .path_parameters
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
@@ -61,7 +69,7 @@ pub fn event(incoming: &Incoming<'_>, request_id: &str) -> Value {
     let now = chrono::Utc::now();
     let mut event = json!({
         "version": "2.0",
-        "routeKey": incoming.route_key,
+        "routeKey": matched.route_key,
         "rawPath": incoming.path,
         "rawQueryString": incoming.query,
         "headers": headers,
@@ -77,8 +85,8 @@ pub fn event(incoming: &Incoming<'_>, request_id: &str) -> Value {
                 "sourceIp": incoming.source_ip,
                 "userAgent": headers.get("user-agent").cloned().unwrap_or(Value::String(String::new())),
             },
-            "requestId": request_id,
-            "routeKey": incoming.route_key,
+            "requestId": incoming.request_id,
+            "routeKey": matched.route_key,
             "stage": "$default",
             "time": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
             "timeEpoch": now.timestamp_millis(),

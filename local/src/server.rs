@@ -19,6 +19,7 @@ use microblog_shared::{ApiError, App};
 use tokio::net::TcpListener;
 
 use crate::apigw;
+pub use crate::apigw::Call;
 use crate::dispatch::dispatch;
 
 /// API Gateway refuses payloads over 10 MB before any function runs.
@@ -114,49 +115,20 @@ async fn route(
     }
 }
 
-/// One HTTP request, as the local server (or a test) received it.
-#[derive(Debug, Clone)]
-pub struct Call<'a> {
-    /// The HTTP method.
-    pub method: &'a str,
-    /// The path, without the query.
-    pub path: &'a str,
-    /// The raw query string, without `?`.
-    pub query: &'a str,
-    /// The request headers.
-    pub headers: &'a lambda_http::http::HeaderMap,
-    /// The body bytes.
-    pub body: &'a [u8],
-    /// The client's address.
-    pub source_ip: &'a str,
-    /// The id API Gateway would give the request.
-    pub request_id: &'a str,
-}
-
 /// Routes `call` as API Gateway would, shapes it as a payload 2.0 event, and
 /// runs the matching function's handler. `Err` stands for what API Gateway
 /// turns a failed invocation into (an opaque 500).
 pub async fn invoke(app: &App, call: &Call<'_>) -> Result<lambda_http::Response<Body>, ()> {
     let (function, route_key, params) = match resolve(call.method, call.path) {
-        Resolved::Route(route, params) => (
-            route.function,
-            format!("{} {}", route.method, route.path),
-            params,
-        ),
+        Resolved::Route(route, params) => (route.function, route.key(), params),
         _ => (FALLBACK_FUNCTION, "$default".to_string(), Vec::new()),
     };
     let event = apigw::event(
-        &apigw::Incoming {
-            method: call.method,
-            path: call.path,
-            query: call.query,
-            headers: call.headers,
-            body: call.body,
+        call,
+        &apigw::Matched {
             route_key: &route_key,
             path_parameters: &params,
-            source_ip: call.source_ip,
         },
-        call.request_id,
     );
     let request = match apigw::request(&event) {
         Ok(request) => request,

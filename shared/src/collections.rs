@@ -43,7 +43,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     let (ids, more) = split_page(window, &request);
     let users = app.users.get_many(&ids).await?;
     let next = ids.last().filter(|_| more).map(|id| Cursor(*id, None));
-    let items = users.iter().map(|u| UserRepr::new(u, false)).collect();
+    let items = users.iter().map(UserRepr::public).collect();
     json(
         StatusCode::OK,
         &Collection::new("/api/users", &request, total, items, next),
@@ -84,7 +84,7 @@ pub async fn list_edges(
         .last()
         .filter(|_| more)
         .map(|e| Cursor(e.followed_at_micros, Some(e.other)));
-    let items = users.iter().map(|u| UserRepr::new(u, false)).collect();
+    let items = users.iter().map(UserRepr::public).collect();
     let path = format!("/api/users/{}/{segment}", owner.id);
     json(
         StatusCode::OK,

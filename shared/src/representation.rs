@@ -48,9 +48,22 @@ pub fn avatar_url(email: &str, size: u32) -> String {
 }
 
 impl UserRepr {
-    /// The representation of `user`; `include_email` only when the caller is
-    /// that user.
-    pub fn new(user: &User, include_email: bool) -> Self {
+    /// `user` as the user themself sees it: with the email address.
+    pub fn private(user: &User) -> Self {
+        Self::new(user, true)
+    }
+
+    /// `user` as anyone else sees it: without the email address.
+    pub fn public(user: &User) -> Self {
+        Self::new(user, false)
+    }
+
+    /// `user` as the user with id `viewer` sees it.
+    pub fn for_viewer(user: &User, viewer: u64) -> Self {
+        Self::new(user, user.id == viewer)
+    }
+
+    fn new(user: &User, include_email: bool) -> Self {
         let path = format!("/api/users/{}", user.id);
         UserRepr {
             id: user.id,
@@ -100,7 +113,7 @@ mod tests {
 
     #[test]
     fn a_user_shows_links_and_counts_but_never_the_password_hash() {
-        let json = serde_json::to_value(UserRepr::new(&user(), false)).unwrap();
+        let json = serde_json::to_value(UserRepr::public(&user())).unwrap();
         assert_eq!(json["_links"]["self"], "/api/users/3");
         assert_eq!(json["_links"]["followers"], "/api/users/3/followers");
         assert_eq!(json["_links"]["followed"], "/api/users/3/followed");
@@ -113,7 +126,7 @@ mod tests {
 
     #[test]
     fn the_email_shows_only_when_asked_for() {
-        let json = serde_json::to_value(UserRepr::new(&user(), true)).unwrap();
+        let json = serde_json::to_value(UserRepr::private(&user())).unwrap();
         assert_eq!(json["email"], "Susan@Example.com");
     }
 }

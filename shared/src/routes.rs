@@ -370,6 +370,25 @@ mod tests {
     }
 
     #[test]
+    fn a_route_that_only_reads_declares_no_write_and_no_action_twice() {
+        for route in ROUTES {
+            if route.method == "GET" {
+                assert!(
+                    route.dynamodb.iter().all(|a| !a.action.writes()),
+                    "{}",
+                    route.function
+                );
+            }
+            let mut seen = route.dynamodb.to_vec();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), route.dynamodb.len(), "{}", route.function);
+        }
+        assert_eq!(dynamodb_of(FALLBACK_FUNCTION), Some(&[][..]));
+        assert_eq!(dynamodb_of("no_such_function"), None);
+    }
+
+    #[test]
     fn every_route_is_unique() {
         for (i, a) in ROUTES.iter().enumerate() {
             for b in &ROUTES[i + 1..] {

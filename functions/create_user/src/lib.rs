@@ -23,7 +23,7 @@ async fn create_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         about_me: form.about_me,
     };
     let user = app.users.create(new, chrono::Utc::now()).await?;
-    let mut response = json(StatusCode::CREATED, &UserRepr::new(&user, true))?;
+    let mut response = json(StatusCode::CREATED, &UserRepr::private(&user))?;
     let location = HeaderValue::try_from(format!("/api/users/{}", user.id))
         .expect("a path of digits is a valid header value");
     response.headers_mut().insert(header::LOCATION, location);

@@ -15,8 +15,5 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn get_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, user) = authenticate_and_load_user(app, req).await?;
-    json(
-        StatusCode::OK,
-        &UserRepr::new(&user, caller.user_id == user.id),
-    )
+    json(StatusCode::OK, &UserRepr::for_viewer(&user, caller.user_id))
 }

@@ -31,7 +31,7 @@ async fn update_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
             .await?
             .ok_or(NoSuchUser::id(id))?;
         match app.users.update(&current, &changes).await {
-            Ok(user) => return json(StatusCode::OK, &UserRepr::new(&user, true)),
+            Ok(user) => return json(StatusCode::OK, &UserRepr::private(&user)),
             Err(e) if e == raced => continue,
             Err(e) => return Err(e.into()),
         }

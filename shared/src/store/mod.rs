@@ -334,6 +334,15 @@ pub struct QueryWindow {
     pub newest_first: bool,
 }
 
+/// What a Query returns of each item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Projection {
+    /// Only the key, to skip past items cheaply.
+    Keys,
+    /// Every attribute.
+    All,
+}
+
 /// Largest page a Query is asked for while skipping to a bare page number.
 pub const SKIP_BATCH: u64 = 1000;
 
@@ -343,7 +352,7 @@ impl Table {
         window: &QueryWindow,
         start: Option<Item>,
         limit: i32,
-        keys_only: bool,
+        projection: Projection,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let mut query = self
             .client
@@ -362,7 +371,7 @@ impl Table {
                 .expression_attribute_values(":prefix", items::s(prefix)),
             None => query.key_condition_expression("#pk = :pk"),
         };
-        if keys_only {
+        if projection == Projection::Keys {
             // The last evaluated key is all we need from skipped entries; a
             // projection keeps the read small (it still costs by item size).
             query = query.projection_expression("#pk");
@@ -382,7 +391,12 @@ impl Table {
     ) -> Result<Vec<Item>, StoreError> {
         while skip > 0 {
             let out = self
-                .window_query(&window, start.take(), skip.min(SKIP_BATCH) as i32, true)
+                .window_query(
+                    &window,
+                    start.take(),
+                    skip.min(SKIP_BATCH) as i32,
+                    Projection::Keys,
+                )
                 .send()
                 .await
                 .map_err(|e| sdk_error("Query", e))?;
@@ -397,7 +411,7 @@ impl Table {
         loop {
             let want = limit as usize - found.len();
             let out = self
-                .window_query(&window, start.take(), want as i32, false)
+                .window_query(&window, start.take(), want as i32, Projection::All)
                 .send()
                 .await
                 .map_err(|e| sdk_error("Query", e))?;
