@@ -3,8 +3,7 @@
 use md5::{Digest, Md5};
 use serde::Serialize;
 
-use crate::domain::User;
-use crate::store::items::timestamp;
+use crate::domain::{timestamp, User};
 
 /// A user as the API shows it. `email` only appears for the user themself.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

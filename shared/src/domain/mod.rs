@@ -5,10 +5,12 @@
 
 mod errors;
 mod follow;
+mod time;
 mod user;
 mod values;
 
 pub use errors::{NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
+pub use time::timestamp;
 pub use user::{CompleteRegistration, NewUser, ProfileChanges, Registration, User};
 pub use values::{parse_user_id, AboutMe, Change, Email, Password, Username};

@@ -69,7 +69,7 @@ impl FollowStore {
         followed: u64,
         at_micros: u64,
     ) -> Result<EdgeChange, StoreError> {
-        let edge = |owner, other, kind| {
+        let put_side = |owner, other, kind| {
             let item = Edge {
                 owner,
                 other,
@@ -79,24 +79,14 @@ impl FollowStore {
             .to_item();
             self.table.put(item, Some("attribute_not_exists(pk)"))
         };
-        let mut transaction = Transaction::new("Follow");
-        transaction
-            .guarded(
-                count_update(&self.table, follower, "followed_count", 1),
-                Constraint::UserMissing,
-            )
-            .guarded(
-                count_update(&self.table, followed, "follower_count", 1),
-                Constraint::UserMissing,
-            )
-            .guarded(
-                edge(follower, followed, EdgeKind::Following),
-                Constraint::AlreadyFollowing,
-            )
-            .guarded(
-                edge(followed, follower, EdgeKind::Follower),
-                Constraint::AlreadyFollowing,
-            );
+        let transaction = self.edge_transaction(
+            "Follow",
+            (follower, followed),
+            1,
+            Constraint::UserMissing,
+            Constraint::AlreadyFollowing,
+            put_side,
+        );
         match self.table.transact(transaction).await {
             Ok(()) => Ok(EdgeChange::Changed),
             Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(EdgeChange::UnknownUser),
@@ -107,7 +97,7 @@ impl FollowStore {
 
     /// Makes `follower` stop following `followed`. Idempotent like follow.
     pub async fn unfollow(&self, follower: u64, followed: u64) -> Result<EdgeChange, StoreError> {
-        let edge = |owner, other, kind| {
+        let delete_side = |owner, other, kind| {
             self.table.delete(edge_key(owner, other, kind), |d| {
                 d.condition_expression("attribute_exists(pk)")
             })
@@ -116,24 +106,15 @@ impl FollowStore {
         // following"; an edge means a concurrent follow landed in between,
         // so the unfollow runs again and removes it.
         for _ in 0..UNFOLLOW_ATTEMPTS {
-            let mut transaction = Transaction::new("Unfollow");
-            transaction
-                .guarded(
-                    count_update(&self.table, follower, "followed_count", -1),
-                    Constraint::NotFollowing,
-                )
-                .guarded(
-                    count_update(&self.table, followed, "follower_count", -1),
-                    Constraint::NotFollowing,
-                )
-                .guarded(
-                    edge(follower, followed, EdgeKind::Following),
-                    Constraint::NotFollowing,
-                )
-                .guarded(
-                    edge(followed, follower, EdgeKind::Follower),
-                    Constraint::NotFollowing,
-                );
+            // A failed floor on a count means the edge is gone too.
+            let transaction = self.edge_transaction(
+                "Unfollow",
+                (follower, followed),
+                -1,
+                Constraint::NotFollowing,
+                Constraint::NotFollowing,
+                delete_side,
+            );
             match self.table.transact(transaction).await {
                 Ok(()) => return Ok(EdgeChange::Changed),
                 Err(StoreError::Conflict(Constraint::NotFollowing)) => {}
@@ -154,6 +135,33 @@ impl FollowStore {
         }
         tracing::warn!(follower, followed, "unfollow kept racing follows");
         Err(StoreError::BUSY)
+    }
+
+    /// The four writes of a follow (`delta` 1) or an unfollow (-1): both
+    /// users' counts, guarded by `counts`, and both sides of the edge, made
+    /// by `edge` and guarded by `edges`.
+    fn edge_transaction(
+        &self,
+        operation: &'static str,
+        (follower, followed): (u64, u64),
+        delta: i64,
+        counts: Constraint,
+        edges: Constraint,
+        edge: impl Fn(u64, u64, EdgeKind) -> TransactWriteItem,
+    ) -> Transaction {
+        let mut transaction = Transaction::new(operation);
+        transaction
+            .guarded(
+                count_update(&self.table, follower, "followed_count", delta),
+                counts,
+            )
+            .guarded(
+                count_update(&self.table, followed, "follower_count", delta),
+                counts,
+            )
+            .guarded(edge(follower, followed, EdgeKind::Following), edges)
+            .guarded(edge(followed, follower, EdgeKind::Follower), edges);
+        transaction
     }
 
     /// Whether both users exist (two concurrent GetItems).

@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::domain::{Edge, EdgeKind, User};
+use crate::domain::{timestamp, Edge, EdgeKind, User};
 
 /// A DynamoDB item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
@@ -79,11 +79,6 @@ pub fn get_u64(item: &Item, name: &str) -> Result<u64, ItemError> {
             .map_err(|_| ItemError(format!("attribute {name} is not a u64: {v}"))),
         _ => Err(ItemError(format!("attribute {name} is not a number"))),
     }
-}
-
-/// Formats a timestamp as stored and shown: RFC 3339, UTC, `Z`, seconds.
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn parse_timestamp(item: &Item, name: &str) -> Result<DateTime<Utc>, ItemError> {

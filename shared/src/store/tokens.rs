@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::items::{get_u64, n, s, timestamp, token_key, user_key, EXPIRES_AT};
+use super::items::{get_u64, n, s, token_key, user_key, EXPIRES_AT};
 use super::{Constraint, StoreError, Table, Transaction};
+use crate::domain::timestamp;
 
 /// A stored token, as read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
