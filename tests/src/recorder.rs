@@ -2,8 +2,9 @@
 //! interceptor on its SDK client, so tests can check them against the
 //! declarations of `microblog_shared::routes` (which template.yaml grants).
 //!
-//! A call is attributed to the function named by [`attribute`] around it,
-//! so concurrent calls through one client are told apart.
+//! A call is recorded only when made inside [`attribute`], and then for the
+//! function it names, so concurrent calls through one client are told apart
+//! and a test's own setup through the same client is not counted.
 
 use std::fmt;
 use std::future::Future;
@@ -17,7 +18,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use microblog_local::dispatch::dispatch;
 use microblog_local::engine::Engine;
-use microblog_shared::routes::{dynamodb_of, Access, Action, Resource, ROUTES};
+use microblog_shared::routes::{dynamodb_of, functions, Access, Action, Resource, ROUTES};
 use microblog_shared::{App, Config};
 
 use crate::events::{Answer, SampleEvent};
@@ -44,18 +45,16 @@ impl fmt::Display for Used {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Used::Access(access) => access.fmt(f),
-            Used::Undeclarable(operation) => write!(f, "{operation}, which no route may declare"),
+            Used::Undeclarable(operation) => f.write_str(operation),
         }
     }
 }
 
 /// One recorded need, with the function it was attributed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// The function named by [`attribute`], if any.
-    pub function: Option<&'static str>,
-    /// What was needed.
-    pub used: Used,
+struct Record {
+    function: &'static str,
+    used: Used,
 }
 
 /// The interceptor; clones share one log.
@@ -75,17 +74,12 @@ impl Recorder {
         engine.client_with(|config| config.interceptor(self.clone()))
     }
 
-    /// Empties the log, returning what it held.
-    pub fn take(&self) -> Vec<Record> {
-        std::mem::take(&mut *self.lock())
-    }
-
     /// Removes and returns the records attributed to `function`.
     pub fn take_for(&self, function: &str) -> Vec<Used> {
         let mut log = self.lock();
         let (taken, kept) = log
             .drain(..)
-            .partition::<Vec<_>, _>(|r| r.function == Some(function));
+            .partition::<Vec<_>, _>(|r| r.function == function);
         *log = kept;
         taken.into_iter().map(|r| r.used).collect()
     }
@@ -157,7 +151,9 @@ impl Intercept for Recorder {
                 None => Used::Undeclarable(operation),
             }]
         };
-        let function = FUNCTION.try_with(|f| *f).ok();
+        let Ok(function) = FUNCTION.try_with(|f| *f) else {
+            return Ok(());
+        };
         self.lock()
             .extend(used.into_iter().map(|used| Record { function, used }));
         Ok(())
@@ -183,8 +179,15 @@ pub fn undeclared(function: &str, used: &[Used]) -> Vec<String> {
     let declared = dynamodb_of(function).unwrap_or_else(|| panic!("no function {function}"));
     let mut found: Vec<String> = used
         .iter()
-        .filter(|u| !matches!(u, Used::Access(a) if declared.contains(a)))
-        .map(|u| format!("{function} used {u}, which its route does not declare"))
+        .filter_map(|u| match u {
+            Used::Access(a) if declared.contains(a) => None,
+            Used::Access(a) => Some(format!(
+                "{function} used {a}, which its route does not declare"
+            )),
+            Used::Undeclarable(operation) => Some(format!(
+                "{function} used {operation}, which no route may declare"
+            )),
+        })
         .collect();
     found.sort();
     found.dedup();
@@ -214,13 +217,18 @@ pub async fn run_event(
     microblog_local::seed::seed(&seeding)
         .await
         .map_err(|e| format!("cannot seed the table: {e}"))?;
+    let function = functions()
+        .find(|f| *f == function)
+        .ok_or_else(|| format!("there is no function {function}"))?;
     let recorder = Recorder::new();
     let app = App::new(config()?, recorder.client(&engine));
-    let response = dispatch(&app, function, sample.request()).await;
+    let response = attribute(function, dispatch(&app, function, sample.request())).await;
     engine.stop().await;
     let response = response
         .ok_or_else(|| format!("no handler for {function}"))?
         .map_err(|e| format!("the handler failed: {e}"))?;
-    let used = recorder.take().into_iter().map(|r| r.used).collect();
-    Ok((Answer::from_response(&response), used))
+    Ok((
+        Answer::from_response(&response),
+        recorder.take_for(function),
+    ))
 }

@@ -161,7 +161,6 @@ async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
     let api = TestApi::start().await;
     // Directory entries written directly: 2.5 skip batches' worth, cheaply.
     let total = SKIP_BATCH * 5 / 2;
-    let table = &api.app.table;
     let ids: Vec<u64> = (1..=total).collect();
     for chunk in ids.chunks(25) {
         let writes = chunk
@@ -178,10 +177,9 @@ async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
                     .build()
             })
             .collect();
-        table
-            .client()
+        api.client
             .batch_write_item()
-            .request_items(table.name(), writes)
+            .request_items(&api.table_name, writes)
             .send()
             .await
             .unwrap();
@@ -222,11 +220,9 @@ async fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links(
     // Pretend to hold many users: only the count decides how deep a page lies.
     let mut stats = key("STATS#users", "COUNT");
     stats.insert("user_count".into(), n(50_000));
-    let table = &api.app.table;
-    table
-        .client()
+    api.client
         .put_item()
-        .table_name(table.name())
+        .table_name(&api.table_name)
         .set_item(Some(stats))
         .send()
         .await

@@ -137,11 +137,10 @@ async fn the_table_keeps_only_a_hash_of_each_token_with_a_ttl() {
     let api = TestApi::start().await;
     api.create_user("susan", "password-1").await;
     let token = api.token("susan", "password-1").await;
-    let table = &api.app.table;
-    let item = table
-        .client()
+    let item = api
+        .client
         .get_item()
-        .table_name(table.name())
+        .table_name(&api.table_name)
         .set_key(Some(token_key(&token_hash(&token))))
         .send()
         .await
@@ -155,10 +154,10 @@ async fn the_table_keeps_only_a_hash_of_each_token_with_a_ttl() {
     let in_an_hour = chrono::Utc::now().timestamp() + 3600;
     assert!((in_an_hour - 5..=in_an_hour + 5).contains(&ttl), "{ttl}");
     // A test-only Scan: no stored attribute holds the token itself.
-    let everything = table
-        .client()
+    let everything = api
+        .client
         .scan()
-        .table_name(table.name())
+        .table_name(&api.table_name)
         .send()
         .await
         .unwrap();

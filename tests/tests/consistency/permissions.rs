@@ -2,9 +2,13 @@
 //! access its route declares, and the checks catch any difference, in the
 //! template or in what a handler really calls.
 
-use microblog_shared::routes::{Action, FALLBACK_FUNCTION, ROUTES};
+use std::collections::HashMap;
+
+use microblog_local::engine::Engine;
+use microblog_shared::routes::{Access, Action, Resource, FALLBACK_FUNCTION, ROUTES};
+use microblog_shared::store::items::BY_TIME_INDEX;
 use microblog_tests::events::sample_events;
-use microblog_tests::recorder::{run_event, undeclared};
+use microblog_tests::recorder::{attribute, run_event, undeclared, Recorder, Used};
 use microblog_tests::template::{granted, logical_id, permission_mismatches, Template};
 use serde_json::Value;
 
@@ -109,4 +113,116 @@ async fn calls_a_function_does_not_declare_are_reported() {
         );
     }
     assert!(undeclared("get_token", &used).is_empty(), "{used:?}");
+}
+
+#[tokio::test]
+async fn the_recorder_sees_index_queries_and_transaction_items_and_names_other_operations() {
+    use aws_sdk_dynamodb::types::{
+        AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+    };
+    let engine = Engine::memory().await.expect("engine starts");
+    let recorder = Recorder::new();
+    let client = recorder.client(&engine);
+    let key = HashMap::from([("pk".to_string(), AttributeValue::S("x".into()))]);
+    let items = vec![
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name("t")
+                    .set_item(Some(key.clone()))
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+        TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name("t")
+                    .set_key(Some(key.clone()))
+                    .update_expression("SET a = :a")
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name("t")
+                    .set_key(Some(key.clone()))
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+        TransactWriteItem::builder()
+            .condition_check(
+                ConditionCheck::builder()
+                    .table_name("t")
+                    .set_key(Some(key.clone()))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+    ];
+    // The calls fail (there is no table); the recorder logs them before
+    // they are sent.
+    let _ = client.scan().table_name("t").send().await;
+    attribute("get_user", async {
+        let _ = client.scan().table_name("t").send().await;
+        let _ = client
+            .get_item()
+            .table_name("t")
+            .set_key(Some(key.clone()))
+            .send()
+            .await;
+        let _ = client
+            .query()
+            .table_name("t")
+            .index_name(BY_TIME_INDEX)
+            .send()
+            .await;
+        let _ = client.query().table_name("t").send().await;
+        let _ = client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+    })
+    .await;
+    engine.stop().await;
+
+    let table = |action| {
+        Used::Access(Access {
+            action,
+            resource: Resource::Table,
+        })
+    };
+    let used = recorder.take_for("get_user");
+    assert_eq!(
+        used,
+        vec![
+            Used::Undeclarable("Scan".into()),
+            table(Action::GetItem),
+            Used::Access(Access {
+                action: Action::Query,
+                resource: Resource::Index(BY_TIME_INDEX)
+            }),
+            table(Action::Query),
+            table(Action::PutItem),
+            table(Action::UpdateItem),
+            table(Action::DeleteItem),
+            table(Action::ConditionCheckItem),
+        ],
+        "the Scan outside `attribute` is not recorded"
+    );
+    let problems = undeclared("get_user", &used);
+    assert_eq!(
+        problems.len(),
+        used.len() - 1,
+        "all but GetItem: {problems:#?}"
+    );
+    assert!(
+        problems.contains(&"get_user used Scan, which no route may declare".to_string()),
+        "{problems:#?}"
+    );
 }
