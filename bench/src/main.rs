@@ -4,7 +4,9 @@
 //! (cold) and warm invocation latency, and its peak resident memory. Each
 //! function runs as a real process behind the emulated Lambda Runtime API of
 //! `microblog-tests`, against an embedded dynoxide engine holding the
-//! fixture data. Prints a Markdown report (see docs/PERFORMANCE.md).
+//! fixture data, answering its success case `events/<function>.json` as
+//! often as asked; any answer whose status is not the one its `.expect.json`
+//! expects fails the run. Prints a Markdown report (see docs/PERFORMANCE.md).
 //!
 //! ```text
 //! cargo run --release -p microblog-bench -- [--profile NAME] [--iterations N] [--only f1,f2]
@@ -14,14 +16,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use lambda_http::http::{HeaderMap, HeaderValue};
-use microblog_local::apigw;
+use microblog_local::dispatch::dispatch;
 use microblog_local::engine::Engine;
-use microblog_local::seed::{FIXTURE_PASSWORD, FIXTURE_TOKEN, FIXTURE_TOKEN_2};
-use microblog_shared::auth::{new_token, token_hash};
-use microblog_shared::routes::{resolve, Resolved};
 use microblog_shared::{App, Config};
+use microblog_tests::events::{success_case, Answer, SampleEvent};
 use microblog_tests::lambda_emulator::{
     build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
     FunctionProcess, Outcome, RuntimeApi,
@@ -90,105 +90,61 @@ fn profile_dir(profile: &str) -> PathBuf {
     root.join(if profile == "dev" { "debug" } else { profile })
 }
 
-/// The request a function's successful case is made of: method, path,
-/// headers and body. `i` makes writes that must differ (new users) unique;
-/// `token` is a fresh token for `revoke_token`.
-fn request(
-    function: &str,
-    i: usize,
-    token: &str,
-) -> (&'static str, String, Vec<(&'static str, String)>, String) {
-    let bearer = |t: &str| vec![("authorization", format!("Bearer {t}"))];
-    let json = |mut h: Vec<(&'static str, String)>| {
-        h.push(("content-type", "application/json".into()));
-        h
-    };
-    match function {
-        "get_users" => ("GET", "/api/users".into(), bearer(FIXTURE_TOKEN), String::new()),
-        "create_user" => (
-            "POST",
-            "/api/users".into(),
-            json(vec![]),
-            serde_json::json!({"username": format!("bench{i}"), "email": format!("bench{i}@example.com"),
-                               "password": FIXTURE_PASSWORD})
-            .to_string(),
-        ),
-        "get_user" => ("GET", "/api/users/1".into(), bearer(FIXTURE_TOKEN), String::new()),
-        "update_user" => (
-            "PUT",
-            "/api/users/1".into(),
-            json(bearer(FIXTURE_TOKEN)),
-            serde_json::json!({"about_me": format!("benchmark run {i}")}).to_string(),
-        ),
-        "get_followers" => ("GET", "/api/users/1/followers".into(), bearer(FIXTURE_TOKEN), String::new()),
-        "get_followed" => ("GET", "/api/users/2/followed".into(), bearer(FIXTURE_TOKEN), String::new()),
-        "is_following" => ("GET", "/api/users/2/followed/1".into(), bearer(FIXTURE_TOKEN), String::new()),
-        "follow_user" => ("PUT", "/api/users/1/followed/2".into(), bearer(FIXTURE_TOKEN), String::new()),
-        "unfollow_user" => ("DELETE", "/api/users/2/followed/1".into(), bearer(FIXTURE_TOKEN_2), String::new()),
-        "get_token" => {
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!("susan:{FIXTURE_PASSWORD}"));
-            ("POST", "/api/tokens".into(), vec![("authorization", format!("Basic {basic}"))], String::new())
+/// `case`'s event for invocation `i`. Writes that must differ from one
+/// invocation to the next do: string `username` and `email` members of a
+/// JSON body get `i` appended (before the `@` of an email), and `token`,
+/// when given, replaces the bearer token.
+fn event(case: &SampleEvent, i: usize, token: Option<&str>) -> Result<Vec<u8>, String> {
+    let mut event = case.event.clone();
+    if let Some(text) = event["body"].as_str() {
+        let base64 = event["isBase64Encoded"] == Value::Bool(true);
+        let text = if base64 {
+            let bytes = STANDARD
+                .decode(text)
+                .map_err(|e| format!("{}: a body that is not base64: {e}", case.file()))?;
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            text.to_string()
+        };
+        if let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(&text) {
+            for (name, value) in body.iter_mut() {
+                if let (true, Value::String(s)) = (name == "username" || name == "email", value) {
+                    *s = match s.split_once('@') {
+                        Some((local, domain)) => format!("{local}{i}@{domain}"),
+                        None => format!("{s}{i}"),
+                    };
+                }
+            }
+            let text = Value::Object(body).to_string();
+            if event["headers"].get("content-length").is_some() {
+                event["headers"]["content-length"] = text.len().to_string().into();
+            }
+            event["body"] = if base64 {
+                STANDARD.encode(text).into()
+            } else {
+                text.into()
+            };
         }
-        "revoke_token" => ("DELETE", "/api/tokens".into(), bearer(token), String::new()),
-        _ => ("GET", "/api/no-such-route".into(), vec![], String::new()),
     }
+    if let Some(token) = token {
+        event["headers"]["authorization"] = format!("Bearer {token}").into();
+    }
+    event["requestContext"]["requestId"] = format!("bench-{i}").into();
+    Ok(event.to_string().into_bytes())
 }
 
-/// The status a function's successful case answers.
-fn expected_status(function: &str) -> u64 {
-    match function {
-        "create_user" => 201,
-        "is_following" | "follow_user" | "unfollow_user" | "revoke_token" => 204,
-        "fallback" => 404,
-        _ => 200,
-    }
-}
-
-/// The API Gateway (HTTP API, payload 2.0) event for a function's case.
-fn event(function: &str, i: usize, token: &str) -> Vec<u8> {
-    let (method, path, header_pairs, body) = request(function, i, token);
-    let mut headers = HeaderMap::new();
-    headers.insert("user-agent", HeaderValue::from_static("microblog-bench"));
-    for (name, value) in header_pairs {
-        headers.insert(
-            name,
-            HeaderValue::from_str(&value).expect("a valid header value"),
-        );
-    }
-    let (route_key, params) = match resolve(method, &path) {
-        Resolved::Route(route, params) => (format!("{} {}", route.method, route.path), params),
-        _ => ("$default".to_string(), Vec::new()),
-    };
-    let incoming = apigw::Call {
-        method,
-        path: &path,
-        query: "",
-        headers: &headers,
-        body: body.as_bytes(),
-        source_ip: "192.0.2.1",
-        request_id: &format!("bench-{i}"),
-    };
-    let matched = apigw::Matched {
-        route_key: &route_key,
-        path_parameters: &params,
-    };
-    apigw::event(&incoming, &matched).to_string().into_bytes()
-}
-
-/// A token of user 1 valid for an hour, for `revoke_token` to revoke.
-async fn fresh_token(app: &App) -> String {
-    let token = new_token();
-    let now = chrono::Utc::now();
-    app.tokens
-        .issue(
-            &token_hash(&token),
-            1,
-            now,
-            now + chrono::Duration::hours(1),
-        )
+/// A new token, issued in-process by `issue` (get_token's success case),
+/// for `revoke_token` to revoke.
+async fn fresh_token(app: &App, issue: &SampleEvent) -> Result<String, String> {
+    let response = dispatch(app, &issue.function, issue.request())
         .await
-        .expect("issuing a token");
-    token
+        .ok_or_else(|| format!("no handler for {}", issue.function))?
+        .map_err(|e| format!("{} failed: {e}", issue.file()))?;
+    let answer = Answer::from_response(&response);
+    serde_json::from_str::<Value>(&answer.body)
+        .ok()
+        .and_then(|body| body["token"].as_str().map(str::to_string))
+        .ok_or_else(|| format!("{} answered no token: {answer:?}", issue.file()))
 }
 
 /// The size of `binary` zipped as `bootstrap`, as Lambda deploys it, using
@@ -239,6 +195,12 @@ fn status_of(outcome: &Result<Outcome, String>) -> Result<u64, String> {
 
 async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Figures, String> {
     let iterations = options.iterations;
+    let case = success_case(function)?;
+    // revoke_token's success consumes its token: each call gets a new one.
+    let issue = match function {
+        "revoke_token" => Some(success_case("get_token")?),
+        _ => None,
+    };
     let size = std::fs::metadata(binary).map_err(|e| e.to_string())?.len();
     let zipped = zipped_size(binary);
 
@@ -267,17 +229,16 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
     };
     let init = first_poll - process.spawned;
 
-    let expected = expected_status(function);
+    let expected = u64::from(case.expect.status);
     let mut wrong_statuses = Vec::new();
     let mut warm = Vec::with_capacity(iterations);
     let mut first = Duration::ZERO;
     for i in 0..=iterations {
-        let token = if function == "revoke_token" {
-            fresh_token(&app).await
-        } else {
-            String::new()
+        let token = match &issue {
+            Some(issue) => Some(fresh_token(&app, issue).await?),
+            None => None,
         };
-        let event = event(function, i, &token);
+        let event = event(&case, i, token.as_deref())?;
         let started = Instant::now();
         let outcome = process.invoke(&api, event, TIMEOUT).await;
         let took = started.elapsed();
@@ -353,6 +314,12 @@ async fn main() {
             }
         }
         functions.retain(|f| only.contains(f));
+    }
+    for function in &functions {
+        if let Err(e) = success_case(function) {
+            eprintln!("{function} cannot be measured: {e}");
+            std::process::exit(2);
+        }
     }
     eprintln!(
         "building the functions with profile {} ...",

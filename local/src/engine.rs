@@ -42,6 +42,15 @@ impl Engine {
         client_for_endpoint(&self.endpoint)
     }
 
+    /// A client for this engine with extra SDK configuration, such as an
+    /// interceptor.
+    pub fn client_with(
+        &self,
+        configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> aws_sdk_dynamodb::Client {
+        client_for_endpoint_with(&self.endpoint, configure)
+    }
+
     /// Stops serving and waits for open requests to finish.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -64,7 +73,15 @@ async fn serve(
 /// A DynamoDB client for a local engine at `endpoint`. Local engines accept
 /// any credentials, but the SDK insists on signing, so fixed ones are used.
 pub fn client_for_endpoint(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
+    client_for_endpoint_with(endpoint, |builder| builder)
+}
+
+/// [`client_for_endpoint`] with extra SDK configuration applied last.
+pub fn client_for_endpoint_with(
+    endpoint: &str,
+    configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> aws_sdk_dynamodb::Client {
+    let builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
@@ -74,7 +91,6 @@ pub fn client_for_endpoint(endpoint: &str) -> aws_sdk_dynamodb::Client {
             None,
             "microblog-local",
         ))
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+        .endpoint_url(endpoint);
+    aws_sdk_dynamodb::Client::from_conf(configure(builder).build())
 }

@@ -1,6 +1,10 @@
 //! Test harness for the API: an isolated engine and table per test, requests
 //! sent in-process through the same routing and API Gateway event shaping as
 //! the local server, or over real HTTP to a local server on an ephemeral port.
+//!
+//! Every in-process call is checked for least privilege: the DynamoDB calls
+//! the serving function makes must all be declared for it in
+//! `microblog_shared::routes`, else the call panics naming what was not.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -11,8 +15,11 @@ use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use lambda_http::Body;
 use microblog_local::engine::Engine;
 use microblog_local::server::{invoke, Call};
+use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{App, Config};
 use serde_json::Value;
+
+use crate::recorder::{attribute, undeclared, Recorder};
 
 /// A response as a client sees it.
 #[derive(Debug, Clone)]
@@ -67,9 +74,12 @@ static TABLES: AtomicU32 = AtomicU32::new(0);
 pub struct TestApi {
     /// The app, as every handler receives it.
     pub app: Arc<App>,
-    /// A client of the same engine, for tests that read or write items
-    /// directly (in `app.table_name()`).
+    /// A client of the engine that nothing checks, for tests that read or
+    /// write items directly.
     pub client: aws_sdk_dynamodb::Client,
+    /// The table's name.
+    pub table_name: String,
+    recorder: Recorder,
     /// Kept alive for the test; its task ends with the test's runtime.
     _engine: Engine,
 }
@@ -97,20 +107,24 @@ impl TestApi {
                 .map(|(_, v)| v.to_string())
         })
         .expect("test config is valid");
-        let client = engine.client();
-        let app = App::new(config, client.clone());
+        let recorder = Recorder::new();
+        let app = App::new(config, recorder.client(&engine));
         assert!(app
             .create_table_if_missing()
             .await
             .expect("table is created"));
         TestApi {
+            table_name: app.table_name().to_string(),
             app: Arc::new(app),
-            client,
+            client: engine.client(),
+            recorder,
             _engine: engine,
         }
     }
 
     /// Sends a request in-process. `headers` are `(name, value)` pairs.
+    /// Panics if the function serving it calls DynamoDB in a way its route
+    /// does not declare.
     pub async fn call(
         &self,
         method: &str,
@@ -138,7 +152,18 @@ impl TestApi {
             source_ip: "127.0.0.1",
             request_id: "test",
         };
-        let response = invoke(&self.app, &call).await.unwrap_or_else(|()| {
+        let function = match resolve(method, path) {
+            Resolved::Route(route, _) => route.function,
+            _ => FALLBACK_FUNCTION,
+        };
+        let response = attribute(function, invoke(&self.app, &call)).await;
+        let problems = undeclared(function, &self.recorder.take_for(function));
+        assert!(
+            problems.is_empty(),
+            "{method} {target}:\n{}",
+            problems.join("\n")
+        );
+        let response = response.unwrap_or_else(|()| {
             panic!("{method} {target}: the handler returned Err (an opaque 5xx at API Gateway)")
         });
         let (parts, body) = response.into_parts();

@@ -1,4 +1,8 @@
-//! Shared test harnesses for the integration tests in `tests/tests/`.
+//! Shared test harnesses for the integration tests in `tests/tests/` and the
+//! bench.
 
 pub mod api;
+pub mod events;
 pub mod lambda_emulator;
+pub mod recorder;
+pub mod template;

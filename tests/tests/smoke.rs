@@ -2,27 +2,19 @@
 //! the environment Lambda gives it, and driven through an emulated Lambda
 //! Runtime API against an embedded DynamoDB engine holding the fixture data.
 //!
-//! For every `events/<function>[.<case>].json` the function's binary must
-//! answer with what `events/<function>[.<case>].expect.json` describes:
-//!
-//! ```json
-//! {"status": 404, "json": {"error": "not found"}, "headers": {"content-type": "application/json"}}
-//! ```
-//!
-//! `json` (a subset of the JSON body: objects may have more members, arrays
-//! must match element by element) and `headers` (lower-case names; a value
-//! of `null` means the header must be absent) are optional; `body` compares
-//! the whole body as text. `MICROBLOG_EVENTS_DIR` points the test at another
-//! directory of events.
+//! Every sample event in `events/` (or the directory `MICROBLOG_EVENTS_DIR`
+//! names) must get from its function's binary the answer its
+//! `.expect.json` describes; `microblog_tests::events` reads both and
+//! compares.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use microblog_local::engine::Engine;
 use microblog_shared::{App, Config};
+use microblog_tests::events::{differences, events_dir, sample_events, Answer, SampleEvent};
 use microblog_tests::lambda_emulator::{
     build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
     FunctionProcess, Outcome, RuntimeApi,
@@ -100,178 +92,11 @@ fn tail(output: &str, max: usize) -> String {
     }
 }
 
-/// One sample event and its expectation.
-struct Case {
-    name: String,
-    function: String,
-    event: PathBuf,
-    expect: PathBuf,
-}
-
-fn events_dir() -> PathBuf {
-    match std::env::var_os("MICROBLOG_EVENTS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../events"),
-    }
-}
-
-fn cases(dir: &Path) -> Vec<Case> {
-    let entries =
-        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-    let mut cases: Vec<Case> = entries
-        .map(|entry| entry.expect("readable directory entry").path())
-        .filter_map(|path| {
-            let file = path.file_name()?.to_str()?.to_string();
-            let name = file.strip_suffix(".json")?;
-            if name.ends_with(".expect") || name == "env" {
-                return None;
-            }
-            Some(Case {
-                name: name.to_string(),
-                function: name.split('.').next().unwrap_or(name).to_string(),
-                expect: dir.join(format!("{name}.expect.json")),
-                event: path,
-            })
-        })
-        .collect();
-    cases.sort_by(|a, b| a.name.cmp(&b.name));
-    cases
-}
-
-/// Compares `actual` with the subset `expected`, noting differences.
-fn compare_subset(at: &str, expected: &Value, actual: &Value, problems: &mut Vec<String>) {
-    match (expected, actual) {
-        (Value::Object(expected), Value::Object(actual)) => {
-            for (key, value) in expected {
-                let path = format!("{at}.{key}");
-                match actual.get(key) {
-                    Some(found) => compare_subset(&path, value, found, problems),
-                    None => problems.push(format!("{path} is missing (expected {value})")),
-                }
-            }
-        }
-        (Value::Array(expected), Value::Array(actual)) if expected.len() == actual.len() => {
-            for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
-                compare_subset(&format!("{at}[{i}]"), e, a, problems);
-            }
-        }
-        _ if expected == actual => {}
-        _ => problems.push(format!("{at} is {actual}, expected {expected}")),
-    }
-}
-
-/// The response headers of an API Gateway v2 response, lower-cased names.
-fn response_headers(response: &Value) -> BTreeMap<String, String> {
-    let mut headers = BTreeMap::new();
-    if let Some(multi) = response["multiValueHeaders"].as_object() {
-        for (name, values) in multi {
-            let joined = match values {
-                Value::Array(values) => values
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Value::String(value) => value.clone(),
-                _ => continue,
-            };
-            headers.insert(name.to_ascii_lowercase(), joined);
-        }
-    }
-    if let Some(single) = response["headers"].as_object() {
-        for (name, value) in single {
-            if let Some(value) = value.as_str() {
-                headers.insert(name.to_ascii_lowercase(), value.to_string());
-            }
-        }
-    }
-    headers
-}
-
-/// Every way `response` (an API Gateway v2 response) differs from `expect`.
-fn check_response(expect: &Value, response: &Value) -> Vec<String> {
-    let mut problems = Vec::new();
-    let Some(expect) = expect.as_object() else {
-        return vec!["the expectation is not a JSON object".into()];
-    };
-    for key in expect.keys() {
-        if !matches!(
-            key.as_str(),
-            "status" | "json" | "headers" | "body" | "description"
-        ) {
-            problems.push(format!(
-                "the expectation has an unknown key {key:?} (known: status, json, headers, body)"
-            ));
-        }
-    }
-    match expect.get("status").and_then(Value::as_u64) {
-        None => problems.push("the expectation has no numeric \"status\"".into()),
-        Some(status) if response["statusCode"].as_u64() != Some(status) => problems.push(format!(
-            "statusCode is {}, expected {status}",
-            response["statusCode"]
-        )),
-        Some(_) => {}
-    }
-    if let Some(expected) = expect.get("headers") {
-        let actual = response_headers(response);
-        match expected.as_object() {
-            None => problems.push("the expectation's \"headers\" is not an object".into()),
-            Some(expected) => {
-                for (name, value) in expected {
-                    let found = actual.get(&name.to_ascii_lowercase());
-                    match (value, found) {
-                        (Value::Null, None) => {}
-                        (Value::Null, Some(found)) => problems.push(format!(
-                            "header {name} is {found:?}, expected it to be absent"
-                        )),
-                        (Value::String(value), Some(found)) if value == found => {}
-                        (value, Some(found)) => {
-                            problems.push(format!("header {name} is {found:?}, expected {value}"))
-                        }
-                        (value, None) => {
-                            problems.push(format!("header {name} is absent, expected {value}"))
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let raw_body = response["body"].as_str().unwrap_or("");
-    let body = if response["isBase64Encoded"] == Value::Bool(true) {
-        match base64::engine::general_purpose::STANDARD.decode(raw_body) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) => {
-                problems.push(format!("the body is marked base64 but is not: {e}"));
-                return problems;
-            }
-        }
-    } else {
-        raw_body.to_string()
-    };
-    if let Some(expected) = expect.get("body") {
-        if expected.as_str() != Some(body.as_str()) {
-            problems.push(format!("the body is {body:?}, expected {expected}"));
-        }
-    }
-    if let Some(expected) = expect.get("json") {
-        match serde_json::from_str::<Value>(&body) {
-            Ok(actual) => compare_subset("json", expected, &actual, &mut problems),
-            Err(e) => problems.push(format!("the body is not JSON ({e}): {body:?}")),
-        }
-    }
-    problems
-}
-
-/// Runs one case; `Err` describes every problem.
-async fn run_case(case: &Case) -> Result<Duration, String> {
+/// Runs one sample event through its function's binary; `Err` describes
+/// every problem.
+async fn run_case(case: &SampleEvent) -> Result<Duration, String> {
     let started = Instant::now();
-    let event = std::fs::read(&case.event).map_err(|e| format!("cannot read the event: {e}"))?;
-    serde_json::from_slice::<Value>(&event).map_err(|e| format!("the event is not JSON: {e}"))?;
-    let expect = std::fs::read(&case.expect)
-        .map_err(|e| format!("cannot read its expectation {}: {e}", case.expect.display()))?;
-    let expect: Value =
-        serde_json::from_slice(&expect).map_err(|e| format!("the expectation is not JSON: {e}"))?;
     let binary = binary(&case.function)?;
-
     let engine = seeded_engine().await?;
     let api = RuntimeApi::start(&case.function)
         .await
@@ -279,7 +104,9 @@ async fn run_case(case: &Case) -> Result<Duration, String> {
     let mut process =
         FunctionProcess::spawn(binary, &configured_env(&case.function, &api, &engine))
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-    let outcome = process.invoke(&api, event, INVOKE_TIMEOUT).await;
+    let outcome = process
+        .invoke(&api, case.event.to_string(), INVOKE_TIMEOUT)
+        .await;
     let output = process.kill();
     api.stop().await;
     let logs = || format!("\n  function output:\n{}", tail(&output, 3000));
@@ -301,7 +128,7 @@ async fn run_case(case: &Case) -> Result<Duration, String> {
             String::from_utf8_lossy(&response)
         )
     })?;
-    let problems = check_response(&expect, &response);
+    let problems = differences(&case.expect, &Answer::from_gateway(&response)?);
     if problems.is_empty() {
         Ok(started.elapsed())
     } else {
@@ -312,7 +139,7 @@ async fn run_case(case: &Case) -> Result<Duration, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_sample_event_gets_its_expected_response_from_the_real_binary() {
     let dir = events_dir();
-    let cases = cases(&dir);
+    let cases = sample_events();
     assert!(
         !cases.is_empty(),
         "no events found in {} (expected <function>[.<case>].json files)",
@@ -333,7 +160,7 @@ async fn every_sample_event_gets_its_expected_response_from_the_real_binary() {
                 .await
                 .expect("the semaphore stays open");
             let result = run_case(&case).await;
-            (case.name, result)
+            (case.name(), result)
         });
     }
     let mut failures = Vec::new();
@@ -474,34 +301,4 @@ async fn an_event_no_api_gateway_sends_is_an_invocation_error_and_the_function_k
             tail(&output, 3000)
         ),
     }
-}
-
-#[test]
-fn the_expectation_check_reports_every_difference() {
-    let response = serde_json::json!({
-        "statusCode": 404,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"], "x-many": ["a", "b"]},
-        "body": "{\"error\":\"not found\",\"items\":[1,2]}",
-        "isBase64Encoded": false
-    });
-    let good = serde_json::json!({"status": 404, "json": {"error": "not found"},
-        "headers": {"content-type": "application/json", "x-many": "a,b", "location": null}});
-    assert_eq!(check_response(&good, &response), Vec::<String>::new());
-    let bad = serde_json::json!({"status": 200, "json": {"error": "gone", "items": [1]},
-        "headers": {"Content-Type": "text/plain", "x-absent": "x"}, "header": {}});
-    assert_eq!(
-        check_response(&bad, &response).len(),
-        6,
-        "{:?}",
-        check_response(&bad, &response)
-    );
-
-    let encoded =
-        serde_json::json!({"statusCode": 200, "body": "eyJhIjoxfQ==", "isBase64Encoded": true});
-    assert!(check_response(
-        &serde_json::json!({"status": 200, "json": {"a": 1}}),
-        &encoded
-    )
-    .is_empty());
 }

@@ -179,7 +179,7 @@ async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
             .collect();
         api.client
             .batch_write_item()
-            .request_items(api.app.table_name(), writes)
+            .request_items(&api.table_name, writes)
             .send()
             .await
             .unwrap();
@@ -222,7 +222,7 @@ async fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links(
     stats.insert("user_count".into(), n(50_000));
     api.client
         .put_item()
-        .table_name(api.app.table_name())
+        .table_name(&api.table_name)
         .set_item(Some(stats))
         .send()
         .await

@@ -140,7 +140,7 @@ async fn the_table_keeps_only_a_hash_of_each_token_with_a_ttl() {
     let item = api
         .client
         .get_item()
-        .table_name(api.app.table_name())
+        .table_name(&api.table_name)
         .set_key(Some(token_key(&token_hash(&token))))
         .send()
         .await
@@ -157,7 +157,7 @@ async fn the_table_keeps_only_a_hash_of_each_token_with_a_ttl() {
     let everything = api
         .client
         .scan()
-        .table_name(api.app.table_name())
+        .table_name(&api.table_name)
         .send()
         .await
         .unwrap();

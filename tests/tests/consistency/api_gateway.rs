@@ -1,0 +1,101 @@
+//! The HTTP API in front of the functions, the template's parameters and
+//! outputs, and the settings `sam local invoke` reads from `events/env.json`.
+
+use std::collections::BTreeSet;
+
+use microblog_shared::routes::ROUTES;
+use microblog_tests::lambda_emulator::workspace_root;
+use microblog_tests::template::{reference, Template};
+use serde_json::{json, Value};
+
+#[test]
+fn the_api_is_throttled_by_parameters_and_the_outputs_name_its_url_and_the_table() {
+    let template = Template::load();
+    let api = template.resource("HttpApi");
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    let p = &api["Properties"];
+    assert!(
+        p.get("StageName").is_none(),
+        "the $default stage, served at the root"
+    );
+    assert_eq!(
+        p["DefaultRouteSettings"]["ThrottlingBurstLimit"],
+        reference("ThrottlingBurstLimit")
+    );
+    assert_eq!(
+        p["DefaultRouteSettings"]["ThrottlingRateLimit"],
+        reference("ThrottlingRateLimit")
+    );
+    let cors = &p["CorsConfiguration"]["Fn::If"];
+    assert_eq!(cors[0], "CorsEnabled");
+    assert_eq!(
+        cors[1]["AllowOrigins"],
+        json!({ "Fn::Split": [",", reference("CorsOrigins")] })
+    );
+    let methods: BTreeSet<&str> = cors[1]["AllowMethods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let used: BTreeSet<&str> = ROUTES.iter().map(|r| r.method).collect();
+    assert_eq!(methods, used, "CORS allows the methods the routes use");
+
+    let parameters = template.doc["Parameters"].as_object().expect("Parameters");
+    for name in [
+        "TokenTtlSeconds",
+        "ThrottlingRateLimit",
+        "ThrottlingBurstLimit",
+        "CorsOrigins",
+        "LogRetentionInDays",
+        "EnableTracing",
+        "TableDeletionProtection",
+    ] {
+        assert!(parameters.contains_key(name), "parameter {name}");
+    }
+    let ttl = &parameters["TokenTtlSeconds"];
+    assert_eq!(
+        ttl["Default"],
+        microblog_shared::config::DEFAULT_TOKEN_TTL_SECONDS
+    );
+    assert_eq!(
+        ttl["MaxValue"],
+        microblog_shared::config::MAX_TOKEN_TTL_SECONDS
+    );
+
+    let outputs = &template.doc["Outputs"];
+    assert_eq!(outputs["TableName"]["Value"], reference("Table"));
+    let url = outputs["ApiUrl"]["Value"]["Fn::Sub"]
+        .as_str()
+        .expect("ApiUrl is a !Sub");
+    assert!(url.starts_with("https://${HttpApi}.execute-api."), "{url}");
+}
+
+#[test]
+fn env_json_overrides_only_variables_the_template_declares() {
+    // `sam local invoke --env-vars` ignores variables a function does not
+    // declare, so anything else in events/env.json would silently do nothing.
+    let template = Template::load();
+    let text =
+        std::fs::read_to_string(workspace_root().join("events/env.json")).expect("events/env.json");
+    let env: Value = serde_json::from_str(&text).expect("env.json is JSON");
+    let overrides = env["Parameters"]
+        .as_object()
+        .expect("env.json has a Parameters object for every function");
+    let declared = template.globals()["Environment"]["Variables"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for (name, value) in overrides {
+        assert!(
+            declared.contains_key(name),
+            "env.json sets {name}, which no function declares"
+        );
+        assert!(value.is_string(), "env.json: {name} is a string");
+    }
+    assert_eq!(
+        overrides["TABLE_NAME"], "microblog",
+        "the table microblog-local seeds by default"
+    );
+    assert!(overrides.contains_key("AWS_ENDPOINT_URL_DYNAMODB"));
+}

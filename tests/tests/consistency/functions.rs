@@ -1,0 +1,143 @@
+//! How each function is built, sized and logged, and what its crate
+//! depends on.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use microblog_shared::routes::route_of;
+use microblog_tests::lambda_emulator::{function_names, workspace_root};
+use microblog_tests::template::{reference, Template};
+use serde_json::json;
+
+#[test]
+fn every_function_is_an_arm64_rust_binary_with_json_logs_kept_by_its_own_log_group() {
+    let template = Template::load();
+    for (name, f) in template.functions() {
+        let id = &f.logical_id;
+        assert_eq!(f.property("Runtime"), "provided.al2023", "{id}");
+        assert_eq!(f.property("Architectures"), &json!(["arm64"]), "{id}");
+        assert_eq!(f.property("Handler"), "bootstrap", "{id}");
+        assert_eq!(
+            f.property("CodeUri"),
+            ".",
+            "{id}: the workspace root, where cargo-lambda runs"
+        );
+        assert_eq!(
+            f.metadata,
+            json!({ "BuildMethod": "rust-cargolambda", "BuildProperties": { "Binary": name } }),
+            "{id}"
+        );
+        let timeout = f.property("Timeout").as_u64().expect("a literal Timeout");
+        assert!(
+            (1..30).contains(&timeout),
+            "{id}: Timeout below API Gateway's 30 s"
+        );
+
+        let variables = &f.property("Environment")["Variables"];
+        assert_eq!(variables["TABLE_NAME"], reference("Table"), "{id}");
+        assert_eq!(
+            variables["TOKEN_TTL_SECONDS"],
+            reference("TokenTtlSeconds"),
+            "{id}"
+        );
+        assert_eq!(
+            f.property("Tracing"),
+            &json!({ "Fn::If": ["TracingEnabled", "Active", "PassThrough"] }),
+            "{id}: X-Ray switched by a parameter"
+        );
+
+        let logging = f.property("LoggingConfig");
+        assert_eq!(logging["LogFormat"], "JSON", "{id}");
+        let group = logging["LogGroup"]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: LoggingConfig.LogGroup is a !Ref"));
+        let group = template.resource(group);
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{id}");
+        assert_eq!(
+            group["Properties"]["RetentionInDays"],
+            reference("LogRetentionInDays"),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn functions_that_hash_passwords_get_more_memory_and_so_more_cpu_than_the_rest() {
+    let template = Template::load();
+    let global = template.globals()["MemorySize"]
+        .as_u64()
+        .expect("Globals.Function.MemorySize");
+    let mut hashing = BTreeSet::new();
+    let mut more_memory = BTreeSet::new();
+    for (name, f) in template.functions() {
+        let memory = f
+            .property("MemorySize")
+            .as_u64()
+            .expect("a literal MemorySize");
+        if memory > global {
+            more_memory.insert(name.clone());
+        }
+        if route_of(&name).is_some_and(|r| r.hashes_passwords) {
+            assert!(
+                memory >= 1024,
+                "{name} runs argon2id: give it at least 1024 MB"
+            );
+            hashing.insert(name);
+        }
+    }
+    assert!(
+        !hashing.is_empty(),
+        "create_user and get_token hash passwords"
+    );
+    assert_eq!(more_memory, hashing);
+}
+
+/// The crates `[dependencies]` of a manifest names, as Rust spells them.
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut in_dependencies = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]";
+            continue;
+        }
+        if !in_dependencies || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = line.split(['=', '.']).next().unwrap_or("").trim();
+        names.push(key.replace('-', "_"));
+    }
+    names
+}
+
+/// Every `.rs` file's text under `dir`.
+fn sources(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).expect("a readable src/") {
+        let path = entry.expect("a readable entry").path();
+        if path.is_dir() {
+            text.push_str(&sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            text.push_str(&std::fs::read_to_string(&path).expect("readable source"));
+        }
+    }
+    text
+}
+
+#[test]
+fn function_crates_depend_only_on_crates_their_code_uses() {
+    let mut unused = Vec::new();
+    for name in function_names().expect("functions/ lists") {
+        let dir = workspace_root().join("functions").join(&name);
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("a manifest");
+        let code = sources(&dir.join("src"));
+        for dependency in dependencies(&manifest) {
+            let used = code.contains(&format!("{dependency}::"))
+                || code.contains(&format!("use {dependency}"));
+            if !used {
+                unused.push(format!("functions/{name} depends on {dependency} unused"));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "{}", unused.join("\n"));
+}

@@ -1,0 +1,17 @@
+//! template.yaml, the route table and everything else that describes the API
+//! kept in step.
+//!
+//! The SAM template, the route table (`microblog_shared::routes::ROUTES`),
+//! the crates in `functions/`, the local dispatcher and the sample events in
+//! `events/` describe the same API. The route table is the source of truth:
+//! these tests check that the template routes and grants what it declares,
+//! that the table is the one the stores expect, and that every sample event
+//! is answered as expected using only the DynamoDB access its function
+//! declares.
+
+mod api_gateway;
+mod events;
+mod functions;
+mod permissions;
+mod routes;
+mod table;

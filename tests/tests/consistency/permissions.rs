@@ -1,0 +1,228 @@
+//! Least privilege: template.yaml grants each function exactly the DynamoDB
+//! access its route declares, and the checks catch any difference, in the
+//! template or in what a handler really calls.
+
+use std::collections::HashMap;
+
+use microblog_local::engine::Engine;
+use microblog_shared::routes::{Access, Action, Resource, FALLBACK_FUNCTION, ROUTES};
+use microblog_shared::store::items::BY_TIME_INDEX;
+use microblog_tests::events::sample_events;
+use microblog_tests::recorder::{attribute, run_event, undeclared, Recorder, Used};
+use microblog_tests::template::{granted, logical_id, permission_mismatches, Template};
+use serde_json::Value;
+
+#[test]
+fn every_function_is_granted_exactly_the_dynamodb_access_its_route_declares() {
+    let mismatches = permission_mismatches(&Template::load());
+    assert!(
+        mismatches.is_empty(),
+        "template.yaml differs from the declarations in ROUTES:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+/// The action list of the first statement of `function`'s first policy.
+fn first_actions<'a>(template: &'a mut Template, function: &str) -> &'a mut Vec<Value> {
+    template.doc["Resources"][logical_id(function)]["Properties"]["Policies"][0]["Statement"][0]
+        ["Action"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("{function}'s first statement has a list of actions"))
+}
+
+#[test]
+fn an_action_granted_beyond_the_declaration_is_reported_naming_the_function_and_action() {
+    let mut template = Template::load();
+    first_actions(&mut template, "get_user").push("dynamodb:PutItem".into());
+    let mismatches = permission_mismatches(&template);
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.contains("(get_user) is granted PutItem on the table")),
+        "{mismatches:#?}"
+    );
+    assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
+}
+
+#[test]
+fn a_declared_action_the_template_does_not_grant_is_reported_naming_the_function_and_action() {
+    let mut template = Template::load();
+    first_actions(&mut template, "create_user").retain(|a| a != "dynamodb:UpdateItem");
+    let mismatches = permission_mismatches(&template);
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.contains("(create_user) is not granted UpdateItem on the table")),
+        "{mismatches:#?}"
+    );
+    assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
+}
+
+#[test]
+fn read_only_functions_have_no_write_action_and_the_fallback_no_table_access() {
+    let template = Template::load();
+    let functions = template.functions();
+    for route in ROUTES.iter().filter(|r| r.method == "GET") {
+        let declared_writes: Vec<_> = route
+            .dynamodb
+            .iter()
+            .filter(|a| a.action.writes())
+            .collect();
+        assert!(
+            declared_writes.is_empty(),
+            "{} serves GET but declares {declared_writes:?}",
+            route.function
+        );
+        let granted = granted(&functions[route.function]).expect("a readable policy");
+        assert!(
+            granted
+                .iter()
+                .all(|a| !a.action.writes() && a.action != Action::ConditionCheckItem),
+            "{} serves GET but may write: {granted:?}",
+            route.function
+        );
+    }
+    assert!(
+        functions[FALLBACK_FUNCTION]
+            .properties
+            .get("Policies")
+            .is_none(),
+        "fallback gets no policy at all"
+    );
+}
+
+#[tokio::test]
+async fn calls_a_function_does_not_declare_are_reported() {
+    // get_token's handler checked against get_user's declaration: issuing
+    // the token writes, which get_user may not.
+    let sample = sample_events()
+        .into_iter()
+        .find(|e| e.function == "get_token" && e.case.is_none())
+        .expect("events/get_token.json");
+    let (answer, used) = run_event(&sample, "get_token")
+        .await
+        .expect("get_token runs");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let problems = undeclared("get_user", &used);
+    for action in ["PutItem", "UpdateItem"] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(&format!("get_user used {action} on the table"))),
+            "{action} not in {problems:#?}"
+        );
+    }
+    assert!(undeclared("get_token", &used).is_empty(), "{used:?}");
+}
+
+#[tokio::test]
+async fn the_recorder_sees_index_queries_and_transaction_items_and_names_other_operations() {
+    use aws_sdk_dynamodb::types::{
+        AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+    };
+    let engine = Engine::memory().await.expect("engine starts");
+    let recorder = Recorder::new();
+    let client = recorder.client(&engine);
+    let key = HashMap::from([("pk".to_string(), AttributeValue::S("x".into()))]);
+    let items = vec![
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name("t")
+                    .set_item(Some(key.clone()))
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+        TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name("t")
+                    .set_key(Some(key.clone()))
+                    .update_expression("SET a = :a")
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name("t")
+                    .set_key(Some(key.clone()))
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+        TransactWriteItem::builder()
+            .condition_check(
+                ConditionCheck::builder()
+                    .table_name("t")
+                    .set_key(Some(key.clone()))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+    ];
+    // The calls fail (there is no table); the recorder logs them before
+    // they are sent.
+    let _ = client.scan().table_name("t").send().await;
+    attribute("get_user", async {
+        let _ = client.scan().table_name("t").send().await;
+        let _ = client
+            .get_item()
+            .table_name("t")
+            .set_key(Some(key.clone()))
+            .send()
+            .await;
+        let _ = client
+            .query()
+            .table_name("t")
+            .index_name(BY_TIME_INDEX)
+            .send()
+            .await;
+        let _ = client.query().table_name("t").send().await;
+        let _ = client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+    })
+    .await;
+    engine.stop().await;
+
+    let table = |action| {
+        Used::Access(Access {
+            action,
+            resource: Resource::Table,
+        })
+    };
+    let used = recorder.take_for("get_user");
+    assert_eq!(
+        used,
+        vec![
+            Used::Undeclarable("Scan".into()),
+            table(Action::GetItem),
+            Used::Access(Access {
+                action: Action::Query,
+                resource: Resource::Index(BY_TIME_INDEX)
+            }),
+            table(Action::Query),
+            table(Action::PutItem),
+            table(Action::UpdateItem),
+            table(Action::DeleteItem),
+            table(Action::ConditionCheckItem),
+        ],
+        "the Scan outside `attribute` is not recorded"
+    );
+    let problems = undeclared("get_user", &used);
+    assert_eq!(
+        problems.len(),
+        used.len() - 1,
+        "all but GetItem: {problems:#?}"
+    );
+    assert!(
+        problems.contains(&"get_user used Scan, which no route may declare".to_string()),
+        "{problems:#?}"
+    );
+}
