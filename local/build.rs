@@ -1,9 +1,21 @@
 //! Generates the local server's function table from the function crates
 //! local/Cargo.toml depends on (those under `../functions/`), so that
 //! local/ names each function once: adding an operation adds one dependency
-//! line and nothing else here.
+//! line and nothing else here. A crate whose manifest declares a
+//! `[package.metadata.microblog] trigger` other than HTTP (the stream
+//! fan-out) is run by its trigger's driver, not the HTTP dispatcher.
 
 use std::fmt::Write as _;
+
+/// Whether `functions/<name>` is invoked by HTTP (declares no other trigger).
+fn serves_http(name: &str) -> bool {
+    let manifest = format!("../functions/{name}/Cargo.toml");
+    println!("cargo::rerun-if-changed={manifest}");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+    !text
+        .lines()
+        .any(|line| line.trim_start().starts_with("trigger ="))
+}
 
 fn main() {
     println!("cargo::rerun-if-changed=Cargo.toml");
@@ -15,7 +27,7 @@ fn main() {
             continue;
         };
         let name = name.trim();
-        if spec.contains(&format!("\"../functions/{name}\"")) {
+        if spec.contains(&format!("\"../functions/{name}\"")) && serves_http(name) {
             names.push(name.to_string());
         }
     }

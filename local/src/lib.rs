@@ -8,3 +8,4 @@ pub mod dispatch;
 pub mod engine;
 pub mod seed;
 pub mod server;
+pub mod stream;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use microblog_local::engine::{client_for_endpoint, Engine};
+use microblog_local::stream::{self, StreamPoller};
 use microblog_local::{seed, server};
 use microblog_shared::{App, Config};
 
@@ -126,7 +127,7 @@ async fn run(options: Options) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     let mut engine = None;
-    let client = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+    let (client, streams) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
             if (options.seed || options.seed_only) && !seed::is_local_endpoint(&endpoint) {
                 return Err(format!(
@@ -143,7 +144,14 @@ async fn run(options: Options) -> Result<(), String> {
                 endpoint,
                 "using the DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB"
             );
-            aws_sdk_dynamodb::Client::new(&sdk)
+            // A local engine serves streams on the same endpoint.
+            let streams = aws_sdk_dynamodbstreams::config::Builder::from(&sdk)
+                .endpoint_url(&endpoint)
+                .build();
+            (
+                aws_sdk_dynamodb::Client::new(&sdk),
+                aws_sdk_dynamodbstreams::Client::from_conf(streams),
+            )
         }
         Err(_) => {
             let db = match &options.data {
@@ -164,12 +172,13 @@ async fn run(options: Options) -> Result<(), String> {
                 .map_or("memory".to_string(), |p| p.display().to_string());
             tracing::info!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started");
             let client = client_for_endpoint(&started.endpoint);
+            let streams = stream::client_for_endpoint(&started.endpoint);
             engine = Some(started);
-            client
+            (client, streams)
         }
     };
 
-    let app = App::new(config, client);
+    let app = App::new(config, client.clone());
     if app
         .create_table_if_missing()
         .await
@@ -177,8 +186,10 @@ async fn run(options: Options) -> Result<(), String> {
     {
         tracing::info!(table = app.table_name(), "created the table");
     }
+    let mut poller = StreamPoller::new(&client, streams, app.table_name()).await?;
     if options.seed || options.seed_only {
         seed::seed(&app).await.map_err(|e| e.to_string())?;
+        poller.settle(&app).await?;
         println!(
             "seeded: users susan (1) and john (2), password {:?}; tokens {} and {}",
             seed::FIXTURE_PASSWORD,
@@ -195,10 +206,25 @@ async fn run(options: Options) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         println!("microblog API listening on http://{bound} (Ctrl-C to stop)");
+        let app = Arc::new(app);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let fan_out = {
+            let app = app.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                poller
+                    .run(&app, async move {
+                        let _ = stopped.changed().await;
+                    })
+                    .await;
+            })
+        };
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        server::serve(listener, Arc::new(app), shutdown).await;
+        server::serve(listener, app, shutdown).await;
+        let _ = stop.send(true);
+        let _ = fan_out.await;
         println!("stopped");
     }
     if let Some(engine) = engine {

@@ -13,7 +13,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::auth::password::HashError;
-use crate::domain::{NoSuchUser, ValidationError};
+use crate::domain::{NoSuchPost, NoSuchUser, ValidationError};
 use crate::store::{Constraint, StoreError};
 
 /// Which credentials a 401 asks for, shown in `WWW-Authenticate`.
@@ -51,6 +51,9 @@ pub enum ApiError {
     Conflict(String),
     /// 413: the body exceeds the limit.
     PayloadTooLarge(String),
+    /// 422: well-formed, but contradicts an earlier request (an
+    /// `Idempotency-Key` reused with another body).
+    Unprocessable(String),
     /// 500: a fault of ours. The detail is logged, never sent.
     Internal,
     /// 503: DynamoDB throttled us or stayed contended after retries; the
@@ -88,6 +91,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -101,7 +105,8 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
-            | ApiError::PayloadTooLarge(m) => m.clone(),
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::Unprocessable(m) => m.clone(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("this route allows only {}", allow.join(", "))
             }
@@ -167,6 +172,12 @@ impl From<ValidationError> for ApiError {
 
 impl From<NoSuchUser> for ApiError {
     fn from(err: NoSuchUser) -> Self {
+        ApiError::NotFound(err.to_string())
+    }
+}
+
+impl From<NoSuchPost> for ApiError {
+    fn from(err: NoSuchPost) -> Self {
         ApiError::NotFound(err.to_string())
     }
 }

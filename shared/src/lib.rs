@@ -21,7 +21,9 @@ pub mod store;
 pub use config::Config;
 pub use error::{respond, ApiError};
 
+use store::feed::FeedStore;
 use store::follows::FollowStore;
+use store::posts::PostStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
 use store::Table;
@@ -39,6 +41,10 @@ pub struct App {
     pub tokens: TokenStore,
     /// Follow edges.
     pub follows: FollowStore,
+    /// Posts and timelines.
+    pub posts: PostStore,
+    /// Home feeds.
+    pub feeds: FeedStore,
 }
 
 impl App {
@@ -49,6 +55,8 @@ impl App {
             users: UserStore::new(table.clone()),
             tokens: TokenStore::new(table.clone()),
             follows: FollowStore::new(table.clone()),
+            posts: PostStore::new(table.clone()),
+            feeds: FeedStore::new(table.clone()),
             table,
             config,
         }

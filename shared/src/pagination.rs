@@ -102,18 +102,22 @@ impl PageRequest {
         })
     }
 
-    /// What to read, given the collection's exact size: `None` when a bare
-    /// page lies past the end (answered without reading), else the position
-    /// to start after and how many entries to skip. A cursor is always
-    /// followed: the count may have shrunk since it was issued.
-    pub fn plan(&self, total_items: u64) -> Result<Option<(Option<Cursor>, u64)>, ApiError> {
+    /// What to read, given the collection's exact size if it is counted:
+    /// `None` when a bare page lies past the end (answered without reading),
+    /// else the position to start after and how many entries to skip. A
+    /// cursor is always followed: the count may have shrunk since it was
+    /// issued.
+    pub fn plan(
+        &self,
+        total_items: Option<u64>,
+    ) -> Result<Option<(Option<Cursor>, u64)>, ApiError> {
         if let Some(cursor) = self.cursor {
             return Ok(Some((Some(cursor), 0)));
         }
         let Some(offset) = (self.page - 1).checked_mul(self.per_page as u64) else {
             return Ok(None);
         };
-        if offset >= total_items {
+        if total_items.is_some_and(|total| offset >= total) {
             return Ok(None);
         }
         if offset > MAX_SKIP {
@@ -139,10 +143,10 @@ pub struct Meta {
     pub page: u64,
     /// The page size used (after clamping).
     pub per_page: u32,
-    /// Pages in all: ceil(total_items / per_page).
-    pub total_pages: u64,
-    /// Items in all.
-    pub total_items: u64,
+    /// Pages in all: ceil(total_items / per_page); null where uncounted.
+    pub total_pages: Option<u64>,
+    /// Items in all; null for a collection that is not counted (the feed).
+    pub total_items: Option<u64>,
 }
 
 /// `_links` of a collection: relative paths; `next` and `prev` are null at
@@ -168,17 +172,17 @@ pub struct Collection<T> {
 
 impl<T> Collection<T> {
     /// The envelope for `items` of a collection at `path` holding
-    /// `total_items`; `next` is the cursor of the page's last item when more
-    /// items follow it.
+    /// `total_items` (if counted); `next` is the cursor of the page's last
+    /// item when more items follow it.
     pub fn new(
         path: &str,
         request: &PageRequest,
-        total_items: u64,
+        total_items: Option<u64>,
         items: Vec<T>,
         next: Option<Cursor>,
     ) -> Self {
         let per_page = request.per_page;
-        let total_pages = total_items.div_ceil(per_page as u64);
+        let total_pages = total_items.map(|total| total.div_ceil(per_page as u64));
         let link = |page: u64, cursor: Option<Cursor>| {
             let mut link = format!("{path}?page={page}&per_page={per_page}");
             if let Some(cursor) = cursor {
@@ -262,11 +266,11 @@ mod tests {
     #[test]
     fn a_page_past_the_end_reads_nothing() {
         let r = request(&[("page", "3"), ("per_page", "10")]).unwrap();
-        assert_eq!(r.plan(20).unwrap(), None);
-        assert_eq!(r.plan(21).unwrap(), Some((None, 20)));
-        assert_eq!(request(&[]).unwrap().plan(0).unwrap(), None);
+        assert_eq!(r.plan(Some(20)).unwrap(), None);
+        assert_eq!(r.plan(Some(21)).unwrap(), Some((None, 20)));
+        assert_eq!(request(&[]).unwrap().plan(Some(0)).unwrap(), None);
         let huge = request(&[("page", "18446744073709551615"), ("per_page", "100")]).unwrap();
-        assert_eq!(huge.plan(10).unwrap(), None, "no overflow");
+        assert_eq!(huge.plan(Some(10)).unwrap(), None, "no overflow");
     }
 
     #[test]
@@ -277,32 +281,32 @@ mod tests {
             ("cursor", &Cursor(4, None).encode()),
         ])
         .unwrap();
-        assert_eq!(r.plan(5).unwrap(), Some((Some(Cursor(4, None)), 0)));
+        assert_eq!(r.plan(Some(5)).unwrap(), Some((Some(Cursor(4, None)), 0)));
     }
 
     #[test]
     fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links() {
         let deep = request(&[("page", "102"), ("per_page", "100")]).unwrap();
         assert!(deep
-            .plan(1_000_000)
+            .plan(Some(1_000_000))
             .unwrap_err()
             .message()
             .contains("next links"));
         let ok = request(&[("page", "101"), ("per_page", "100")]).unwrap();
-        assert_eq!(ok.plan(1_000_000).unwrap(), Some((None, 10_000)));
+        assert_eq!(ok.plan(Some(1_000_000)).unwrap(), Some((None, 10_000)));
     }
 
     #[test]
     fn links_point_to_neighbouring_pages_and_are_null_at_the_ends() {
         let r = request(&[("page", "2"), ("per_page", "2")]).unwrap();
-        let c = Collection::new("/api/users", &r, 5, vec![1, 2], Some(Cursor(9, None)));
+        let c = Collection::new("/api/users", &r, Some(5), vec![1, 2], Some(Cursor(9, None)));
         assert_eq!(
             c._meta,
             Meta {
                 page: 2,
                 per_page: 2,
-                total_pages: 3,
-                total_items: 5
+                total_pages: Some(3),
+                total_items: Some(5)
             }
         );
         assert_eq!(c._links.self_, "/api/users?page=2&per_page=2");
@@ -315,12 +319,12 @@ mod tests {
             Some("/api/users?page=1&per_page=2")
         );
         let last = request(&[("page", "3"), ("per_page", "2")]).unwrap();
-        let c = Collection::new("/api/users", &last, 5, vec![5], None);
+        let c = Collection::new("/api/users", &last, Some(5), vec![5], None);
         assert_eq!(c._links.next, None);
         let first = Collection::new(
             "/api/users",
             &request(&[]).unwrap(),
-            0,
+            Some(0),
             Vec::<u8>::new(),
             None,
         );
@@ -330,7 +334,7 @@ mod tests {
                 first._links.prev,
                 first._meta.total_pages
             ),
-            (None, None, 0)
+            (None, None, Some(0))
         );
     }
 }

@@ -32,11 +32,13 @@ pub enum Action {
     DeleteItem,
     /// ConditionCheck in a transaction.
     ConditionCheckItem,
+    /// BatchWriteItem (its puts and deletes need no action of their own).
+    BatchWriteItem,
 }
 
 impl Action {
     /// Every action, for parsing.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::GetItem,
         Action::BatchGetItem,
         Action::Query,
@@ -44,6 +46,7 @@ impl Action {
         Action::UpdateItem,
         Action::DeleteItem,
         Action::ConditionCheckItem,
+        Action::BatchWriteItem,
     ];
 
     /// The IAM action name without its service prefix.
@@ -56,6 +59,7 @@ impl Action {
             Action::UpdateItem => "UpdateItem",
             Action::DeleteItem => "DeleteItem",
             Action::ConditionCheckItem => "ConditionCheckItem",
+            Action::BatchWriteItem => "BatchWriteItem",
         }
     }
 
@@ -68,7 +72,7 @@ impl Action {
     pub fn writes(self) -> bool {
         matches!(
             self,
-            Action::PutItem | Action::UpdateItem | Action::DeleteItem
+            Action::PutItem | Action::UpdateItem | Action::DeleteItem | Action::BatchWriteItem
         )
     }
 }
@@ -160,7 +164,7 @@ impl Route {
     }
 }
 
-use Action::{BatchGetItem, DeleteItem, GetItem, PutItem, Query, UpdateItem};
+use Action::{BatchGetItem, BatchWriteItem, DeleteItem, GetItem, PutItem, Query, UpdateItem};
 
 use crate::store::items::BY_TIME_INDEX as BY_TIME;
 
@@ -231,6 +235,42 @@ pub const ROUTES: &[Route] = &[
     ),
     Route::new(
         "POST",
+        "/api/posts",
+        "create_post",
+        // The post id counter and post_count (UpdateItem); one transaction
+        // putting the post, its timeline entry and the author's feed entry;
+        // the Idempotency-Key record is read, and put with the post.
+        &[table(GetItem), table(PutItem), table(UpdateItem)],
+    ),
+    Route::new("GET", "/api/posts/{id}", "get_post", &[table(GetItem)]),
+    Route::new(
+        "PUT",
+        "/api/posts/{id}",
+        "update_post",
+        &[table(GetItem), table(UpdateItem)],
+    ),
+    Route::new(
+        "DELETE",
+        "/api/posts/{id}",
+        "delete_post",
+        // One transaction: the post, its timeline and own-feed entries, and
+        // post_count.
+        &[table(GetItem), table(DeleteItem), table(UpdateItem)],
+    ),
+    Route::new(
+        "GET",
+        "/api/users/{id}/posts",
+        "get_user_posts",
+        &[table(GetItem), table(Query), table(BatchGetItem)],
+    ),
+    Route::new(
+        "GET",
+        "/api/feed",
+        "get_feed",
+        &[table(GetItem), table(Query), table(BatchGetItem)],
+    ),
+    Route::new(
+        "POST",
         "/api/tokens",
         "get_token",
         // The username marker and profile; one transaction putting the
@@ -248,6 +288,35 @@ pub const ROUTES: &[Route] = &[
 
 /// The function serving requests that match no route. It touches no table.
 pub const FALLBACK_FUNCTION: &str = "fallback";
+
+/// What starts a function that serves no route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Batches of records of the table's DynamoDB stream.
+    TableStream,
+}
+
+/// A function started by something other than an HTTP request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Worker {
+    /// The function crate (and Lambda function).
+    pub function: &'static str,
+    /// What invokes it.
+    pub trigger: Trigger,
+    /// The DynamoDB permissions its policy grants on the table, no more
+    /// (reading the stream itself is granted with the trigger).
+    pub dynamodb: &'static [Access],
+}
+
+/// Every function that serves no route.
+pub const WORKERS: &[Worker] = &[Worker {
+    function: "fan_out",
+    trigger: Trigger::TableStream,
+    // Followers (Query), an author's follower count (GetItem), an author's
+    // newest posts and a feed's entries of one author (Query); feed entries
+    // written and deleted (BatchWriteItem).
+    dynamodb: &[table(GetItem), table(Query), table(BatchWriteItem)],
+}];
 
 /// The route `function` serves; `None` for the fallback and unknown names.
 pub fn route_of(function: &str) -> Option<&'static Route> {

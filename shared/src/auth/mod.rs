@@ -12,9 +12,9 @@ use lambda_http::Request;
 pub use password::{hash_password, verify_password, DUMMY_HASH};
 pub use token::{new_token, token_hash};
 
-use crate::domain::{NoSuchUser, User};
+use crate::domain::{NoSuchPost, NoSuchUser, Post, User};
 use crate::error::{ApiError, Challenge};
-use crate::http::path_id;
+use crate::http::{path_id, path_post_id};
 use crate::store::Read;
 use crate::App;
 
@@ -102,6 +102,26 @@ pub async fn authenticate_and_load_user(
     let caller = caller?;
     let user = user?.ok_or(NoSuchUser::id(id))?;
     Ok((caller, user))
+}
+
+/// Authenticates and reads the post named by the `{id}` path parameter,
+/// concurrently, like [`authenticate_and_load_user`].
+pub async fn authenticate_and_load_post(
+    app: &App,
+    req: &Request,
+) -> Result<(Caller, Post), ApiError> {
+    let caller = authenticate(app, req);
+    let id = match path_post_id(req, "id") {
+        Ok(id) => id,
+        Err(not_found) => {
+            caller.await?;
+            return Err(not_found);
+        }
+    };
+    let (caller, post) = tokio::join!(caller, app.posts.get(id, Read::Eventual));
+    let caller = caller?;
+    let post = post?.ok_or(NoSuchPost::id(id))?;
+    Ok((caller, post))
 }
 
 /// Authenticates a request that acts as the user of the `{id}` path

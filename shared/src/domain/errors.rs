@@ -72,6 +72,30 @@ impl fmt::Display for NoSuchUser {
 
 impl std::error::Error for NoSuchUser {}
 
+/// No post has the id asked for, or what stands in its place is no id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoSuchPost(String);
+
+impl NoSuchPost {
+    /// No post has `id` (or it was deleted).
+    pub fn id(id: u64) -> Self {
+        NoSuchPost(id.to_string())
+    }
+
+    /// `raw` (from a path) is not a post id at all.
+    pub fn malformed(raw: &str) -> Self {
+        NoSuchPost(format!("'{raw}'"))
+    }
+}
+
+impl fmt::Display for NoSuchPost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no post has the id {}", self.0)
+    }
+}
+
+impl std::error::Error for NoSuchPost {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

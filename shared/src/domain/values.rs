@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
-use super::errors::{NoSuchUser, ValidationError};
+use super::errors::{NoSuchPost, NoSuchUser, ValidationError};
 
 /// Implements `TryFrom<String>` through `parse`, for serde's `try_from`.
 macro_rules! try_from_string {
@@ -191,10 +191,18 @@ impl AboutMe {
 /// A user id as it appears in a path: a positive integer. Anything else names
 /// no user, so it is a 404 like an unknown id, not a 400.
 pub fn parse_user_id(raw: &str) -> Result<u64, NoSuchUser> {
+    positive_id(raw).ok_or_else(|| NoSuchUser::malformed(raw))
+}
+
+/// A post id as it appears in a path; like a user id, anything else is a 404.
+pub fn parse_post_id(raw: &str) -> Result<u64, NoSuchPost> {
+    positive_id(raw).ok_or_else(|| NoSuchPost::malformed(raw))
+}
+
+fn positive_id(raw: &str) -> Option<u64> {
     raw.parse::<u64>()
         .ok()
         .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| NoSuchUser::malformed(raw))
 }
 
 /// A change to an optional field: absent from a request body leaves it as

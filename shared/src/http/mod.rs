@@ -8,8 +8,17 @@ use serde::Serialize;
 
 pub use body::{json_body, MAX_BODY_BYTES};
 
-use crate::domain::parse_user_id;
+use crate::domain::{parse_post_id, parse_user_id};
 use crate::error::ApiError;
+
+/// The post id in path parameter `name`.
+pub fn path_post_id(req: &Request, name: &str) -> Result<u64, ApiError> {
+    let params = req.path_parameters();
+    let raw = params
+        .first(name)
+        .ok_or_else(|| ApiError::not_found(format!("the path has no {name}")))?;
+    Ok(parse_post_id(raw)?)
+}
 
 /// The user id in path parameter `name`.
 pub fn path_id(req: &Request, name: &str) -> Result<u64, ApiError> {

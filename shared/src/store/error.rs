@@ -26,8 +26,12 @@ pub enum Constraint {
     AlreadyFollowing,
     /// The follow edge does not exist (or a count would go below zero).
     NotFollowing,
-    /// A freshly allocated user id is in use: a bug or a hand edit.
+    /// A freshly allocated user or post id is in use: a bug or a hand edit.
     IdInUse,
+    /// The post does not exist (any more).
+    PostMissing,
+    /// The idempotency key was used (by a concurrent request) first.
+    KeyUsed,
     /// A new token's hash is in use: 256 random bits do not collide.
     TokenInUse,
     /// A uniqueness marker we read as ours belongs to someone else.

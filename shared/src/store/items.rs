@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{timestamp, Edge, EdgeKind, User};
+use crate::domain::{timestamp, Edge, EdgeKind, FeedEntry, Post, User};
 
 /// A DynamoDB item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
@@ -35,6 +35,12 @@ pub const DIRECTORY_PK: &str = "USERS";
 pub const COUNTER_PK: &str = "COUNTER#user_id";
 /// Key of the item holding the exact number of users.
 pub const STATS_PK: &str = "STATS#users";
+/// Key of the item holding the next post id.
+pub const POST_COUNTER_PK: &str = "COUNTER#post_id";
+/// Sort key of a post item.
+pub const POST: &str = "POST";
+/// Prefix of the sort keys of a user's timeline entries and feed entries.
+pub const POST_PREFIX: &str = "POST#";
 
 /// The item failed to convert: a missing or mistyped attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +119,38 @@ pub fn token_key(token_hash: &str) -> Item {
     key(format!("TOKEN#{token_hash}"), "TOKEN")
 }
 
+/// Key of a post item.
+pub fn post_key(id: u64) -> Item {
+    key(format!("POST#{id}"), POST)
+}
+
+/// The sort key of a timeline or feed entry: zero-padded so that string
+/// order is id order, which is time order.
+pub fn post_sk(post_id: u64) -> String {
+    format!("{POST_PREFIX}{post_id:020}")
+}
+
+/// Key of the entry listing post `post_id` in its author's timeline.
+pub fn timeline_key(author_id: u64, post_id: u64) -> Item {
+    key(user_pk(author_id), post_sk(post_id))
+}
+
+/// Key of the record of `user_id`'s use of an idempotency key, by the key's
+/// SHA-256 in hex (fixed length whatever the key).
+pub fn idempotency_key(user_id: u64, key_hash: &str) -> Item {
+    key(format!("IDEMPOTENCY#{user_id}#{key_hash}"), "IDEMPOTENCY")
+}
+
+/// Partition key of a user's home feed.
+pub fn feed_pk(owner: u64) -> String {
+    format!("FEED#{owner}")
+}
+
+/// Key of the entry of post `post_id` in `owner`'s feed.
+pub fn feed_key(owner: u64, post_id: u64) -> Item {
+    key(feed_pk(owner), post_sk(post_id))
+}
+
 /// Directory sort keys are zero-padded so that string order is id order.
 pub fn directory_sk(id: u64) -> String {
     format!("{id:020}")
@@ -179,6 +217,61 @@ pub fn edge_sk(kind: EdgeKind, other: u64) -> String {
 /// numbers zero-padded so string order is time order.
 pub fn edge_order(kind: EdgeKind, followed_at_micros: u64, other: u64) -> String {
     format!("{}{followed_at_micros:020}#{other:020}", edge_prefix(kind))
+}
+
+/// Item conversion of a post.
+impl Post {
+    /// The post item.
+    pub(crate) fn to_item(&self) -> Item {
+        let mut item = post_key(self.id);
+        item.insert("id".into(), n(self.id));
+        item.insert("author_id".into(), n(self.author_id));
+        item.insert("body".into(), s(&self.body));
+        item.insert("created_at".into(), s(timestamp(self.created_at)));
+        if let Some(edited) = self.edited_at {
+            item.insert("edited_at".into(), s(timestamp(edited)));
+        }
+        item
+    }
+
+    /// Reads a post item.
+    pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
+        Ok(Post {
+            id: get_u64(item, "id")?,
+            author_id: get_u64(item, "author_id")?,
+            body: get_s(item, "body")?.to_string(),
+            created_at: parse_timestamp(item, "created_at")?,
+            edited_at: match item.get("edited_at") {
+                None => None,
+                Some(_) => Some(parse_timestamp(item, "edited_at")?),
+            },
+        })
+    }
+}
+
+/// Item conversion of a feed entry.
+impl FeedEntry {
+    /// The feed entry item.
+    pub(crate) fn to_item(self) -> Item {
+        let mut item = feed_key(self.owner, self.post_id);
+        item.insert("post_id".into(), n(self.post_id));
+        item.insert("author_id".into(), n(self.author_id));
+        item
+    }
+
+    /// Reads a feed entry item.
+    pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
+        let pk = get_s(item, PK)?;
+        let owner = pk
+            .strip_prefix("FEED#")
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| ItemError(format!("feed pk {pk} is not FEED#<id>")))?;
+        Ok(FeedEntry {
+            owner,
+            post_id: get_u64(item, "post_id")?,
+            author_id: get_u64(item, "author_id")?,
+        })
+    }
 }
 
 /// Item conversion of one side of a follow.
@@ -283,6 +376,30 @@ mod tests {
         assert_eq!(item[SK], s("FOLLOWER#12"));
         assert_eq!(Edge::from_item(&item).unwrap(), edge);
         assert!(edge_order(EdgeKind::Follower, 99, 500) < edge_order(EdgeKind::Follower, 100, 1));
+    }
+
+    #[test]
+    fn a_post_and_a_feed_entry_survive_the_round_trip() {
+        let post = Post {
+            id: 12,
+            author_id: 3,
+            body: "hi".into(),
+            created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            edited_at: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 5, 0).unwrap()),
+        };
+        assert_eq!(Post::from_item(&post.to_item()).unwrap(), post);
+        let unedited = Post {
+            edited_at: None,
+            ..post
+        };
+        assert_eq!(Post::from_item(&unedited.to_item()).unwrap(), unedited);
+        let entry = FeedEntry {
+            owner: 4,
+            post_id: 12,
+            author_id: 3,
+        };
+        assert_eq!(FeedEntry::from_item(&entry.to_item()).unwrap(), entry);
+        assert!(post_sk(99) < post_sk(100));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! leaves half of a change behind.
 
 pub mod error;
+pub mod feed;
 pub mod follows;
 pub mod items;
+pub mod posts;
 pub mod schema;
 pub mod tokens;
 pub mod users;
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::builders::{DeleteBuilder, UpdateBuilder};
+use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder};
 use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
@@ -133,11 +135,18 @@ impl Table {
         }
     }
 
-    /// Reads `keys` with BatchGetItem (at most 100 keys, one page of a
-    /// collection), retrying unprocessed keys with backoff. Missing items are
-    /// simply absent from the result; the order is not the keys' order.
+    /// Reads `keys` with BatchGetItem, 100 keys a call, retrying unprocessed
+    /// keys with backoff. Missing items are simply absent from the result;
+    /// the order is not the keys' order.
     pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        debug_assert!(keys.len() <= 100, "BatchGetItem takes at most 100 keys");
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            found.extend(self.batch_get_100(chunk.to_vec()).await?);
+        }
+        Ok(found)
+    }
+
+    async fn batch_get_100(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         if keys.is_empty() {
             return Ok(found);
@@ -178,10 +187,18 @@ impl Table {
 
     /// A Put of `item` for a transaction, under `condition` if any.
     pub fn put(&self, item: Item, condition: Option<&str>) -> TransactWriteItem {
-        let put = Put::builder()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_string))
+        self.put_with(item, |p| {
+            p.set_condition_expression(condition.map(str::to_string))
+        })
+    }
+
+    /// A Put of `item` for a transaction; `build` adds its condition.
+    pub fn put_with(
+        &self,
+        item: Item,
+        build: impl FnOnce(PutBuilder) -> PutBuilder,
+    ) -> TransactWriteItem {
+        let put = build(Put::builder().table_name(self.name()).set_item(Some(item)))
             .build()
             .expect("table and item are set");
         TransactWriteItem::builder().put(put).build()
@@ -295,6 +312,83 @@ impl Table {
             .map_err(|e| sdk_error("UpdateItem", e))?;
         let attributes = out.attributes.unwrap_or_default();
         Ok(get_u64(&attributes, attribute)?)
+    }
+
+    /// Puts `puts` and deletes `deletes` with BatchWriteItem, 25 requests a
+    /// call, retrying unprocessed ones with backoff. Not atomic: for
+    /// idempotent work only (a put of the same item, a delete of a key),
+    /// which a retry of the whole call completes.
+    pub async fn batch_write(&self, puts: Vec<Item>, deletes: Vec<Item>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+        let requests: Vec<WriteRequest> = puts
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item)).build();
+                put.map(|p| WriteRequest::builder().put_request(p).build())
+            })
+            .chain(deletes.into_iter().map(|key| {
+                let delete = DeleteRequest::builder().set_key(Some(key)).build();
+                delete.map(|d| WriteRequest::builder().delete_request(d).build())
+            }))
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                tracing::error!(error = %e, "building BatchWriteItem request");
+                StoreError::Internal
+            })?;
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt == TRANSACTION_ATTEMPTS {
+                    tracing::error!("BatchWriteItem left writes unprocessed after every retry");
+                    return Err(StoreError::BUSY);
+                }
+                if attempt > 0 {
+                    backoff(attempt - 1).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.name(), pending)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchWriteItem", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(self.name()))
+                    .unwrap_or_default();
+                attempt += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every item of `window` (all pages), keeping only those whose
+    /// attribute `filter.0` equals `filter.1` (DynamoDB still reads, and
+    /// bills, the others). For bounded item collections only: a user's
+    /// followers, a feed.
+    pub async fn query_all(
+        &self,
+        window: &QueryWindow,
+        filter: Option<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self.window_query(window, start.take(), 1000, Projection::All);
+            if let Some((attribute, value)) = &filter {
+                query = query
+                    .filter_expression("#filter = :filter")
+                    .expression_attribute_names("#filter", *attribute)
+                    .expression_attribute_values(":filter", value.clone());
+            }
+            let out = query.send().await.map_err(|e| sdk_error("Query", e))?;
+            found.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(found),
+            }
+        }
     }
 
     /// Deletes the item at `key`, if any.

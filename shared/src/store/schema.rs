@@ -4,7 +4,8 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
 use super::error::sdk_error;
@@ -28,7 +29,8 @@ fn string_attribute(name: &str) -> AttributeDefinition {
 }
 
 impl Table {
-    /// Creates the table with its index and TTL unless it exists. Returns
+    /// Creates the table with its index, TTL and stream (new and old images,
+    /// for the feed fan-out) unless it exists. Returns
     /// whether it was created.
     pub async fn create_if_missing(&self) -> Result<bool, StoreError> {
         let exists = self
@@ -66,6 +68,13 @@ impl Table {
             .key_schema(key_element(PK, KeyType::Hash))
             .key_schema(key_element(SK, KeyType::Range))
             .local_secondary_indexes(index)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build()
+                    .expect("the flag is set"),
+            )
             .send()
             .await
             .map_err(|e| sdk_error("CreateTable", e))?;

@@ -1,4 +1,9 @@
-//! The JSON representation of a user, with its hypermedia links.
+//! The JSON representations of users and posts, with their hypermedia
+//! links.
+
+mod post;
+
+pub use post::PostRepr;
 
 use md5::{Digest, Md5};
 use serde::Serialize;

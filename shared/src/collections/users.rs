@@ -1,6 +1,8 @@
 //! The three user collections: all users (by id), a user's followers and the
 //! users a user follows (newest follow first).
 
+use super::{invalid_cursor, split_page};
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -12,14 +14,6 @@ use crate::pagination::{Collection, Cursor, PageRequest};
 use crate::representation::UserRepr;
 use crate::App;
 
-/// Splits a window read with [`PageRequest::fetch_limit`] into the page and
-/// whether more items follow it.
-fn split_page<T>(mut window: Vec<T>, request: &PageRequest) -> (Vec<T>, bool) {
-    let more = window.len() > request.per_page as usize;
-    window.truncate(request.per_page as usize);
-    (window, more)
-}
-
 /// `GET /api/users`: token and user count are read concurrently, then one
 /// Query of the directory, then one BatchGetItem fetches the page's users.
 pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -27,7 +21,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     caller?;
     let request = PageRequest::from_request(req)?;
     let total = total?;
-    let window = match request.plan(total)? {
+    let window = match request.plan(Some(total))? {
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
@@ -46,7 +40,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     let items = users.iter().map(UserRepr::public).collect();
     json(
         StatusCode::OK,
-        &Collection::new("/api/users", &request, total, items, next),
+        &Collection::new("/api/users", &request, Some(total), items, next),
     )
 }
 
@@ -64,7 +58,7 @@ pub async fn list_edges(
         EdgeKind::Follower => (owner.follower_count, "followers"),
         EdgeKind::Following => (owner.followed_count, "followed"),
     };
-    let window = match request.plan(total)? {
+    let window = match request.plan(Some(total))? {
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
@@ -88,11 +82,6 @@ pub async fn list_edges(
     let path = format!("/api/users/{}/{segment}", owner.id);
     json(
         StatusCode::OK,
-        &Collection::new(&path, &request, total, items, next),
+        &Collection::new(&path, &request, Some(total), items, next),
     )
-}
-
-/// The 400 for a cursor this API did not issue for this collection.
-pub fn invalid_cursor() -> ApiError {
-    ApiError::bad_request("cursor is not valid; follow the next link as given, or use ?page=N")
 }

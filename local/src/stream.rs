@@ -1,0 +1,311 @@
+//! Runs the stream-triggered `fan_out` function the way Lambda's event
+//! source mapping does, from the table's real DynamoDB stream: it reads each
+//! shard with GetShardIterator and GetRecords, hands the handler the records
+//! in the DynamoDB stream event shape Lambda delivers, and honours
+//! `ReportBatchItemFailures` by reading again from the first failed record.
+//! It works against the embedded engine and any endpoint with streams.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::Event;
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use aws_sdk_dynamodbstreams::Client;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use microblog_shared::App;
+use serde_json::{json, Map, Value};
+
+/// Records handed to the handler at once (Lambda's default batch size).
+const BATCH: i32 = 100;
+/// Times one record is retried before it is given up on (on AWS it would
+/// then go to the on-failure queue).
+const MAX_ATTEMPTS: u32 = 5;
+/// The pause between rounds that found nothing new.
+const IDLE: Duration = Duration::from_millis(50);
+
+/// A reader of one table's stream, feeding `fan_out`.
+pub struct StreamPoller {
+    client: Client,
+    stream_arn: String,
+    /// Where to read next in each shard; `None` once a closed shard is done.
+    positions: HashMap<String, Option<String>>,
+    failures: HashMap<String, u32>,
+}
+
+/// A streams client for a local engine at `endpoint`, signed with the same
+/// fixed credentials as the DynamoDB client.
+pub fn client_for_endpoint(endpoint: &str) -> Client {
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "microblog-local",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    Client::from_conf(config)
+}
+
+impl StreamPoller {
+    /// A poller of the stream of `table` (which must have one), read with
+    /// `client`, starting at the oldest record the stream keeps (handling a
+    /// record again changes nothing).
+    pub async fn new(
+        dynamodb: &aws_sdk_dynamodb::Client,
+        client: Client,
+        table: &str,
+    ) -> Result<StreamPoller, String> {
+        let described = dynamodb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot describe table {table}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let stream_arn = described
+            .table
+            .and_then(|t| t.latest_stream_arn)
+            .ok_or_else(|| {
+                format!("table {table} has no stream; the fan-out needs one (NEW_AND_OLD_IMAGES)")
+            })?;
+        Ok(StreamPoller {
+            client,
+            stream_arn,
+            positions: HashMap::new(),
+            failures: HashMap::new(),
+        })
+    }
+
+    /// Handles everything the stream holds now; returns how many records
+    /// were handed to the handler.
+    pub async fn poll_once(&mut self, app: &App) -> Result<usize, String> {
+        self.discover_shards().await?;
+        let mut handled = 0;
+        let shards: Vec<String> = self.positions.keys().cloned().collect();
+        for shard in shards {
+            handled += self.poll_shard(app, &shard).await?;
+        }
+        Ok(handled)
+    }
+
+    /// Polls until a round finds nothing: every record written so far has
+    /// been handled (for tests and the seed command).
+    pub async fn settle(&mut self, app: &App) -> Result<(), String> {
+        while self.poll_once(app).await? > 0 {}
+        Ok(())
+    }
+
+    /// Polls until `shutdown`, logging (not stopping on) errors.
+    pub async fn run(mut self, app: &App, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let pause = match self.poll_once(app).await {
+                Ok(0) => IDLE,
+                Ok(_) => Duration::ZERO,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the table's stream failed; retrying");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn discover_shards(&mut self) -> Result<(), String> {
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .describe_stream()
+                .stream_arn(&self.stream_arn)
+                .set_exclusive_start_shard_id(start.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "DescribeStream: {}",
+                        aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
+                    )
+                })?;
+            let Some(description) = out.stream_description else {
+                return Ok(());
+            };
+            for shard in description.shards() {
+                if let Some(id) = shard.shard_id() {
+                    if !self.positions.contains_key(id) {
+                        let iterator = self
+                            .iterator(id, ShardIteratorType::TrimHorizon, None)
+                            .await?;
+                        self.positions.insert(id.to_string(), Some(iterator));
+                    }
+                }
+            }
+            match description.last_evaluated_shard_id {
+                Some(last) => start = Some(last),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn iterator(
+        &self,
+        shard: &str,
+        kind: ShardIteratorType,
+        sequence: Option<String>,
+    ) -> Result<String, String> {
+        self.client
+            .get_shard_iterator()
+            .stream_arn(&self.stream_arn)
+            .shard_id(shard)
+            .shard_iterator_type(kind)
+            .set_sequence_number(sequence)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "GetShardIterator: {}",
+                    aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
+                )
+            })?
+            .shard_iterator
+            .ok_or_else(|| format!("no iterator for shard {shard}"))
+    }
+
+    async fn poll_shard(&mut self, app: &App, shard: &str) -> Result<usize, String> {
+        let Some(Some(iterator)) = self.positions.get(shard).cloned() else {
+            return Ok(0);
+        };
+        let out = self
+            .client
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(BATCH)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "GetRecords: {}",
+                    aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let records = out.records.unwrap_or_default();
+        let next = out.next_shard_iterator;
+        if records.is_empty() {
+            self.positions.insert(shard.to_string(), next);
+            return Ok(0);
+        }
+        let event = lambda_event(&records, &self.stream_arn)
+            .map_err(|e| format!("shaping the stream event: {e}"))?;
+        let context = lambda_runtime::Context::default();
+        let response = fan_out::handler(app, lambda_runtime::LambdaEvent::new(event, context))
+            .await
+            .map_err(|e| format!("fan_out failed: {e}"))?;
+        let failed = response
+            .batch_item_failures
+            .first()
+            .and_then(|f| f.item_identifier.clone());
+        match failed {
+            None => {
+                self.positions.insert(shard.to_string(), next);
+            }
+            Some(sequence) => {
+                let attempts = self.failures.entry(sequence.clone()).or_insert(0);
+                *attempts += 1;
+                let (kind, wait) = if *attempts >= MAX_ATTEMPTS {
+                    tracing::error!(%sequence, "giving up on a stream record after {MAX_ATTEMPTS} attempts (on AWS it goes to the on-failure queue)");
+                    (ShardIteratorType::AfterSequenceNumber, Duration::ZERO)
+                } else {
+                    (
+                        ShardIteratorType::AtSequenceNumber,
+                        Duration::from_millis(20 << *attempts),
+                    )
+                };
+                tokio::time::sleep(wait).await;
+                let iterator = self.iterator(shard, kind, Some(sequence)).await?;
+                self.positions.insert(shard.to_string(), Some(iterator));
+            }
+        }
+        Ok(records.len())
+    }
+}
+
+/// The event Lambda would deliver for `records` of the stream `arn`.
+pub fn lambda_event(records: &[Record], arn: &str) -> Result<Event, serde_json::Error> {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|record| {
+            let change = record.dynamodb.as_ref();
+            let mut dynamodb = Map::new();
+            if let Some(change) = change {
+                if let Some(at) = change.approximate_creation_date_time {
+                    dynamodb.insert("ApproximateCreationDateTime".into(), json!(at.secs()));
+                }
+                for (name, image) in [
+                    ("Keys", &change.keys),
+                    ("NewImage", &change.new_image),
+                    ("OldImage", &change.old_image),
+                ] {
+                    if let Some(image) = image {
+                        dynamodb.insert(name.into(), item_json(image));
+                    }
+                }
+                dynamodb.insert("SequenceNumber".into(), json!(change.sequence_number));
+                dynamodb.insert("SizeBytes".into(), json!(change.size_bytes.unwrap_or(0)));
+                dynamodb.insert(
+                    "StreamViewType".into(),
+                    json!(change.stream_view_type.as_ref().map(|t| t.as_str())),
+                );
+            }
+            json!({
+                "eventID": record.event_id,
+                "eventName": record.event_name.as_ref().map(|n| n.as_str()),
+                "eventVersion": record.event_version.clone().unwrap_or_else(|| "1.1".into()),
+                "eventSource": "aws:dynamodb",
+                "awsRegion": record.aws_region.clone().unwrap_or_else(|| "us-east-1".into()),
+                "dynamodb": dynamodb,
+                "eventSourceARN": arn,
+            })
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records }))
+}
+
+fn item_json(item: &HashMap<String, AttributeValue>) -> Value {
+    Value::Object(
+        item.iter()
+            .map(|(name, value)| (name.clone(), attribute_json(value)))
+            .collect(),
+    )
+}
+
+/// An attribute value in DynamoDB's JSON form (`{"S": "..."}`).
+fn attribute_json(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::B(b) => json!({ "B": STANDARD.encode(b.as_ref()) }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::Null(_) => json!({ "NULL": true }),
+        AttributeValue::Ss(v) => json!({ "SS": v }),
+        AttributeValue::Ns(v) => json!({ "NS": v }),
+        AttributeValue::Bs(v) => {
+            json!({ "BS": v.iter().map(|b| STANDARD.encode(b.as_ref())).collect::<Vec<_>>() })
+        }
+        AttributeValue::L(v) => json!({ "L": v.iter().map(attribute_json).collect::<Vec<_>>() }),
+        AttributeValue::M(m) => json!({ "M": item_json(m) }),
+        _ => json!({ "NULL": true }),
+    }
+}

@@ -1,0 +1,166 @@
+//! Posts, and the entries of a user's home feed that point at them.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::errors::ValidationError;
+
+/// The most characters (Unicode scalar values) a post body may have.
+pub const MAX_POST_CHARS: usize = 280;
+
+/// A post's text: 1 to 280 characters after trimming surrounding whitespace,
+/// with no control characters but newline.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PostBody(String);
+
+impl PostBody {
+    /// Validates `raw` (trimmed first) as a post body.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(ValidationError::invalid(
+                "body",
+                "must have at least one character besides spaces",
+            ));
+        }
+        if text.chars().count() > MAX_POST_CHARS {
+            return Err(ValidationError::invalid(
+                "body",
+                "must be at most 280 characters long",
+            ));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(ValidationError::invalid(
+                "body",
+                "may not contain control characters other than newline",
+            ));
+        }
+        Ok(PostBody(text.to_string()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PostBody {
+    type Error = ValidationError;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        PostBody::parse(&raw)
+    }
+}
+
+/// The body of `POST /api/posts` and `PUT /api/posts/{id}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PostForm {
+    /// Required.
+    #[serde(default)]
+    pub body: Option<PostBody>,
+}
+
+impl PostForm {
+    /// The body, which both routes require.
+    pub fn into_body(self) -> Result<PostBody, ValidationError> {
+        self.body.ok_or(ValidationError::Missing(&["body"]))
+    }
+}
+
+/// A client's name for one publishing attempt (`Idempotency-Key`): 1 to
+/// 255 visible ASCII characters. A retry with the same key publishes nothing
+/// new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Validates `raw` as an idempotency key.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let visible = raw.bytes().all(|b| b.is_ascii_graphic());
+        if (1..=255).contains(&raw.len()) && visible {
+            Ok(IdempotencyKey(raw.to_string()))
+        } else {
+            Err(ValidationError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            ))
+        }
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What an idempotency key was first used for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    /// The post it published.
+    pub post_id: u64,
+    /// The body it published, to tell a retry from a different request.
+    pub body: String,
+}
+
+/// A post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    /// The integer id, from the atomic counter; never reused.
+    pub id: u64,
+    /// Who wrote it.
+    pub author_id: u64,
+    /// The current text.
+    pub body: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When it was last edited, if ever.
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of a user's home feed: a pointer to a post, so an edit or a
+/// rename shows in every feed without rewriting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// Whose feed it is in.
+    pub owner: u64,
+    /// The post.
+    pub post_id: u64,
+    /// The post's author.
+    pub author_id: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idempotency_key_is_1_to_255_visible_ascii_characters() {
+        assert!(IdempotencyKey::parse("9f1c-uuid-like").is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+        for bad in ["", "has space", "é", &"k".repeat(256)] {
+            assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_is_trimmed_and_counts_characters_not_bytes() {
+        assert_eq!(PostBody::parse("  hi \n").unwrap().as_str(), "hi");
+        assert!(PostBody::parse(&"é".repeat(280)).is_ok());
+        let err = PostBody::parse(&"é".repeat(281)).unwrap_err();
+        assert_eq!(err.to_string(), "body must be at most 280 characters long");
+    }
+
+    #[test]
+    fn an_empty_body_or_one_with_control_characters_is_refused_naming_the_rule() {
+        for blank in ["", "   ", "\n\t "] {
+            let err = PostBody::parse(blank).unwrap_err().to_string();
+            assert!(err.starts_with("body must have at least one"), "{blank:?}");
+        }
+        for bad in ["a\u{0}b", "a\u{1b}[31mb", "tab\there", "cr\rlf"] {
+            let err = PostBody::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("control characters"), "{bad:?}");
+        }
+        assert!(PostBody::parse("line one\nline two").is_ok());
+    }
+}

@@ -1,0 +1,113 @@
+//! Home feeds: one item collection per user (`FEED#<id>`), newest post
+//! first, each entry a pointer to a post. The author's own entry is written
+//! with the post (see [`super::posts`]); everything else here is the work of
+//! the stream-driven fan-out, and idempotent, so a redelivered stream record
+//! writes nothing new: a put of an entry that exists rewrites the same
+//! item, a delete of one that is gone deletes nothing.
+
+use super::items::{
+    edge_prefix, feed_key, feed_pk, get_u64, n, user_key, user_pk, ItemError, POST_PREFIX, SK,
+};
+use super::{QueryWindow, Read, StoreError, Table};
+use crate::domain::{EdgeKind, FeedEntry};
+
+/// Store of feeds.
+#[derive(Debug, Clone)]
+pub struct FeedStore {
+    table: Table,
+}
+
+impl FeedStore {
+    /// A store over `table`.
+    pub fn new(table: Table) -> Self {
+        FeedStore { table }
+    }
+
+    fn feed(owner: u64) -> QueryWindow {
+        QueryWindow {
+            index: None,
+            partition: feed_pk(owner),
+            sort_attribute: SK,
+            sort_prefix: Some(POST_PREFIX),
+            newest_first: true,
+        }
+    }
+
+    /// A window of `owner`'s feed, newest first: after the post `after` (a
+    /// cursor) or after skipping `skip` entries (a bare page number).
+    pub async fn window(
+        &self,
+        owner: u64,
+        after: Option<u64>,
+        skip: u64,
+        limit: u32,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        let found = self
+            .table
+            .query_window(
+                Self::feed(owner),
+                after.map(|post_id| feed_key(owner, post_id)),
+                skip,
+                limit,
+            )
+            .await?;
+        Ok(found
+            .iter()
+            .map(FeedEntry::from_item)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Writes `entries` (BatchWriteItem).
+    pub async fn add(&self, entries: &[FeedEntry]) -> Result<(), StoreError> {
+        let items = entries.iter().map(|e| e.to_item()).collect();
+        self.table.batch_write(items, Vec::new()).await
+    }
+
+    /// Deletes the entries of `post_id` from the feeds of `owners`.
+    pub async fn remove_post(&self, post_id: u64, owners: &[u64]) -> Result<(), StoreError> {
+        let keys = owners
+            .iter()
+            .map(|owner| feed_key(*owner, post_id))
+            .collect();
+        self.table.batch_write(Vec::new(), keys).await
+    }
+
+    /// Deletes every entry of `author_id`'s posts from `owner`'s feed (after
+    /// an unfollow): one Query of the feed, filtered by author.
+    pub async fn remove_author(&self, owner: u64, author_id: u64) -> Result<(), StoreError> {
+        let found = self
+            .table
+            .query_all(&Self::feed(owner), Some(("author_id", n(author_id))))
+            .await?;
+        let keys = found
+            .iter()
+            .map(|item| Ok(feed_key(owner, get_u64(item, "post_id")?)))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.table.batch_write(Vec::new(), keys).await
+    }
+
+    /// The ids of everyone following `user_id` (all pages of the user's
+    /// follower edges).
+    pub async fn followers(&self, user_id: u64) -> Result<Vec<u64>, StoreError> {
+        let window = QueryWindow {
+            index: None,
+            partition: user_pk(user_id),
+            sort_attribute: SK,
+            sort_prefix: Some(edge_prefix(EdgeKind::Follower)),
+            newest_first: false,
+        };
+        let found = self.table.query_all(&window, None).await?;
+        Ok(found
+            .iter()
+            .map(|item| get_u64(item, "other_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// `user_id`'s exact follower count (0 for a user that is gone).
+    pub async fn follower_count(&self, user_id: u64) -> Result<u64, StoreError> {
+        match self.table.get(user_key(user_id), Read::Eventual).await? {
+            Some(item) => Ok(get_u64(&item, "follower_count")?),
+            None => Ok(0),
+        }
+    }
+}

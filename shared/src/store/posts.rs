@@ -1,0 +1,275 @@
+//! Posts: the post items, each author's timeline (pointers in the author's
+//! partition, newest first) and the exact `post_count` on the profile. The
+//! author's own feed entry is written with the post; followers' entries are
+//! written by the stream-driven fan-out (see [`super::feed`]).
+
+use chrono::{DateTime, Utc};
+
+use super::items::{
+    self, feed_key, get_u64, idempotency_key, n, post_key, s, timeline_key, user_key, user_pk,
+    EXPIRES_AT, POST, POST_COUNTER_PK, POST_PREFIX, SK,
+};
+use super::{Constraint, QueryWindow, Read, StoreError, Table, Transaction};
+use crate::domain::{timestamp, FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, User};
+
+const ABSENT: Option<&str> = Some("attribute_not_exists(pk)");
+
+/// Store of posts.
+#[derive(Debug, Clone)]
+pub struct PostStore {
+    table: Table,
+}
+
+impl PostStore {
+    /// A store over `table`.
+    pub fn new(table: Table) -> Self {
+        PostStore { table }
+    }
+
+    /// Publishes a post by `author_id`: an id from the atomic counter, then
+    /// one transaction writes the post, its timeline entry, the author's own
+    /// feed entry and `post_count + 1` ([`Constraint::UserMissing`] if the
+    /// author is gone) and, with `key`, the key's record, valid until
+    /// `key_expires` ([`Constraint::KeyUsed`] if a live one exists).
+    pub async fn create(
+        &self,
+        author_id: u64,
+        body: PostBody,
+        now: DateTime<Utc>,
+        key: Option<(&IdempotencyKey, DateTime<Utc>)>,
+    ) -> Result<Post, StoreError> {
+        let id = self
+            .table
+            .increment(items::key(POST_COUNTER_PK, "COUNTER"), "next_id", 1)
+            .await?;
+        let post = Post {
+            id,
+            author_id,
+            body: body.as_str().to_string(),
+            created_at: now,
+            edited_at: None,
+        };
+        let mut pointer = timeline_key(author_id, id);
+        pointer.insert("post_id".into(), n(id));
+        let own = FeedEntry {
+            owner: author_id,
+            post_id: id,
+            author_id,
+        };
+        let mut transaction = Transaction::new("CreatePost");
+        if let Some((key, expires)) = key {
+            let mut record = idempotency_key(author_id, &key_hash(key));
+            record.insert("post_id".into(), n(id));
+            record.insert("body".into(), s(&post.body));
+            record.insert(EXPIRES_AT.into(), n(expires.timestamp()));
+            let put = self.table.put_with(record, |p| {
+                p.condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+                    .expression_attribute_values(":now", n(now.timestamp()))
+            });
+            transaction.guarded(put, Constraint::KeyUsed);
+        }
+        transaction
+            .guarded(self.table.put(post.to_item(), ABSENT), Constraint::IdInUse)
+            .always(self.table.put(pointer, None))
+            .always(self.table.put(own.to_item(), None))
+            .guarded(
+                self.table.update(user_key(author_id), |u| {
+                    u.update_expression("ADD post_count :one")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":one", n(1))
+                }),
+                Constraint::UserMissing,
+            );
+        match self.table.transact(transaction).await {
+            Err(StoreError::Conflict(Constraint::IdInUse)) => {
+                tracing::error!(id, "a freshly allocated post id was already in use");
+                Err(StoreError::Internal)
+            }
+            outcome => outcome.map(|()| post),
+        }
+    }
+
+    /// What `author_id` used `key` for, if the key is still live at `now`.
+    /// A strong read: the answer decides whether to publish.
+    pub async fn key_use(
+        &self,
+        author_id: u64,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<KeyUse>, StoreError> {
+        let found = self
+            .table
+            .get(idempotency_key(author_id, &key_hash(key)), Read::Strong)
+            .await?;
+        let Some(item) = found else {
+            return Ok(None);
+        };
+        // TTL deletes lazily: an expired record is as good as gone.
+        if get_u64(&item, EXPIRES_AT)? < now.timestamp().max(0) as u64 {
+            return Ok(None);
+        }
+        Ok(Some(KeyUse {
+            post_id: get_u64(&item, "post_id")?,
+            body: items::get_s(&item, "body")?.to_string(),
+        }))
+    }
+
+    /// One post. [`Read::Eventual`] confirms a miss with a strong read, so a
+    /// post published a moment ago is found.
+    pub async fn get(&self, id: u64, read: Read) -> Result<Option<Post>, StoreError> {
+        let item = match read {
+            Read::Strong => self.table.get(post_key(id), Read::Strong).await?,
+            Read::Eventual => self.table.get_confirming_miss(post_key(id)).await?,
+        };
+        Ok(item.map(|item| Post::from_item(&item)).transpose()?)
+    }
+
+    /// The posts with `ids` (BatchGetItem), in the order of `ids`; ids of
+    /// deleted posts are skipped.
+    pub async fn get_many(&self, ids: &[u64]) -> Result<Vec<Post>, StoreError> {
+        let found = self
+            .table
+            .batch_get(ids.iter().map(|id| post_key(*id)).collect())
+            .await?;
+        let mut posts = found
+            .iter()
+            .map(Post::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        posts.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+        Ok(posts)
+    }
+
+    /// The posts with `ids` and the users with `author_ids`, in one
+    /// BatchGetItem (per 100 keys): what a page of a feed shows. Deleted
+    /// posts and users are absent; posts keep the order of `ids`.
+    pub async fn with_authors(
+        &self,
+        ids: &[u64],
+        author_ids: &[u64],
+    ) -> Result<(Vec<Post>, Vec<User>), StoreError> {
+        let mut authors: Vec<u64> = author_ids.to_vec();
+        authors.sort_unstable();
+        authors.dedup();
+        let keys = ids
+            .iter()
+            .map(|id| post_key(*id))
+            .chain(authors.iter().map(|id| user_key(*id)))
+            .collect();
+        let mut posts = Vec::new();
+        let mut users = Vec::new();
+        for item in self.table.batch_get(keys).await? {
+            if item.get(SK) == Some(&s(POST)) {
+                posts.push(Post::from_item(&item)?);
+            } else {
+                users.push(User::from_item(&item)?);
+            }
+        }
+        posts.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+        Ok((posts, users))
+    }
+
+    /// Replaces the body of `post` ([`Constraint::PostMissing`] if it was
+    /// deleted meanwhile). Feeds point at the post, so the edit shows in
+    /// every feed at once.
+    pub async fn edit(
+        &self,
+        post: &Post,
+        body: PostBody,
+        now: DateTime<Utc>,
+    ) -> Result<Post, StoreError> {
+        let edited = Post {
+            body: body.as_str().to_string(),
+            edited_at: Some(now),
+            ..post.clone()
+        };
+        let mut transaction = Transaction::new("EditPost");
+        transaction.guarded(
+            self.table.update(post_key(post.id), |u| {
+                u.update_expression("SET body = :body, edited_at = :edited")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":body", s(&edited.body))
+                    .expression_attribute_values(":edited", s(timestamp(now)))
+            }),
+            Constraint::PostMissing,
+        );
+        self.table.transact(transaction).await.map(|()| edited)
+    }
+
+    /// Deletes `post` with its timeline entry and the author's own feed
+    /// entry, and `post_count - 1`, in one transaction
+    /// ([`Constraint::PostMissing`] if it is already gone). Followers' feed
+    /// entries are removed by the fan-out.
+    pub async fn delete(&self, post: &Post) -> Result<(), StoreError> {
+        let mut transaction = Transaction::new("DeletePost");
+        transaction
+            .guarded(
+                self.table.delete(post_key(post.id), |d| {
+                    d.condition_expression("attribute_exists(pk)")
+                }),
+                Constraint::PostMissing,
+            )
+            .always(
+                self.table
+                    .delete(timeline_key(post.author_id, post.id), |d| d),
+            )
+            .always(self.table.delete(feed_key(post.author_id, post.id), |d| d))
+            .guarded(
+                self.table.update(user_key(post.author_id), |u| {
+                    u.update_expression("ADD post_count :minus_one")
+                        .condition_expression("attribute_exists(pk) AND post_count >= :one")
+                        .expression_attribute_values(":minus_one", n(-1))
+                        .expression_attribute_values(":one", n(1))
+                }),
+                Constraint::UserMissing,
+            );
+        self.table.transact(transaction).await
+    }
+
+    /// A window of `author_id`'s post ids, newest first: after the post
+    /// `after` (a cursor) or after skipping `skip` (a bare page number).
+    pub async fn timeline_window(
+        &self,
+        author_id: u64,
+        after: Option<u64>,
+        skip: u64,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError> {
+        let found = self
+            .table
+            .query_window(
+                Self::timeline(author_id),
+                after.map(|id| timeline_key(author_id, id)),
+                skip,
+                limit,
+            )
+            .await?;
+        Ok(found
+            .iter()
+            .map(|item| get_u64(item, "post_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Up to `limit` of `author_id`'s newest post ids.
+    pub async fn newest(&self, author_id: u64, limit: u32) -> Result<Vec<u64>, StoreError> {
+        self.timeline_window(author_id, None, 0, limit).await
+    }
+
+    fn timeline(author_id: u64) -> QueryWindow {
+        QueryWindow {
+            index: None,
+            partition: user_pk(author_id),
+            sort_attribute: SK,
+            sort_prefix: Some(POST_PREFIX),
+            newest_first: true,
+        }
+    }
+}
+
+/// The SHA-256 of an idempotency key in hex: a fixed-length part of a key.
+fn key_hash(key: &IdempotencyKey) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(key.as_str().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
