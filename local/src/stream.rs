@@ -93,7 +93,7 @@ impl StreamPoller {
         let mut handled = 0;
         let shards: Vec<String> = self.positions.keys().cloned().collect();
         for shard in shards {
-            handled += self.poll_shard(app, &shard).await?;
+            handled += Box::pin(self.poll_shard(app, &shard)).await?;
         }
         Ok(handled)
     }
@@ -210,7 +210,10 @@ impl StreamPoller {
         let event = lambda_event(&records, &self.stream_arn)
             .map_err(|e| format!("shaping the stream event: {e}"))?;
         let context = lambda_runtime::Context::default();
-        let response = fan_out::handler(app, lambda_runtime::LambdaEvent::new(event, context))
+        // Boxed: the handler's future is large, and a poller may run on a
+        // small stack (a test thread's).
+        let invocation = lambda_runtime::LambdaEvent::new(event, context);
+        let response = Box::pin(fan_out::handler(app, invocation))
             .await
             .map_err(|e| format!("fan_out failed: {e}"))?;
         let failed = response

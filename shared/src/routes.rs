@@ -323,20 +323,32 @@ pub fn route_of(function: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.function == function)
 }
 
-/// Every function's name: one per route, then the fallback.
-pub fn functions() -> impl Iterator<Item = &'static str> {
+/// The functions serving HTTP: one per route, then the fallback.
+pub fn http_functions() -> impl Iterator<Item = &'static str> {
     ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION])
+}
+
+/// Every function's name: those serving HTTP, then the workers.
+pub fn functions() -> impl Iterator<Item = &'static str> {
+    http_functions().chain(WORKERS.iter().map(|w| w.function))
+}
+
+/// The worker called `function`, if it is one.
+pub fn worker_of(function: &str) -> Option<&'static Worker> {
+    WORKERS.iter().find(|w| w.function == function)
 }
 
 /// The DynamoDB permissions declared for `function` (none for the
 /// fallback); `None` if no function has that name.
 pub fn dynamodb_of(function: &str) -> Option<&'static [Access]> {
-    match route_of(function) {
-        Some(route) => Some(route.dynamodb),
-        None if function == FALLBACK_FUNCTION => Some(&[]),
-        None => None,
+    match (route_of(function), worker_of(function)) {
+        (Some(route), _) => Some(route.dynamodb),
+        (None, Some(worker)) => Some(worker.dynamodb),
+        (None, None) if function == FALLBACK_FUNCTION => Some(&[]),
+        (None, None) => None,
     }
 }
+
 /// The path parameters of `path` if it matches `template`.
 pub fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
     let mut params = Vec::new();

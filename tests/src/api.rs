@@ -15,6 +15,7 @@ use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use lambda_http::Body;
 use microblog_local::engine::Engine;
 use microblog_local::server::{invoke, Call};
+use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{App, Config};
 use serde_json::Value;
@@ -80,6 +81,9 @@ pub struct TestApi {
     /// The table's name.
     pub table_name: String,
     recorder: Recorder,
+    /// Reads the table's stream for [`TestApi::settle_feeds`], remembering
+    /// where it stopped.
+    poller: tokio::sync::Mutex<StreamPoller>,
     /// Kept alive for the test; its task ends with the test's runtime.
     _engine: Engine,
 }
@@ -113,11 +117,20 @@ impl TestApi {
             .create_table_if_missing()
             .await
             .expect("table is created"));
+        let client = engine.client();
+        let poller = StreamPoller::new(
+            &client,
+            stream::client_for_endpoint(&engine.endpoint),
+            app.table_name(),
+        )
+        .await
+        .expect("the table has a stream");
         TestApi {
             table_name: app.table_name().to_string(),
             app: Arc::new(app),
-            client: engine.client(),
+            client,
             recorder,
+            poller: tokio::sync::Mutex::new(poller),
             _engine: engine,
         }
     }
@@ -156,7 +169,8 @@ impl TestApi {
             Resolved::Route(route, _) => route.function,
             _ => FALLBACK_FUNCTION,
         };
-        let response = attribute(function, invoke(&self.app, &call)).await;
+        // Boxed: a handler's future is large for a test thread's stack.
+        let response = attribute(function, Box::pin(invoke(&self.app, &call))).await;
         let problems = undeclared(function, &self.recorder.take_for(function));
         assert!(
             problems.is_empty(),
@@ -178,6 +192,88 @@ impl TestApi {
             headers: parts.headers,
             body,
         }
+    }
+
+    /// Runs `fan_out` over every record the table's stream holds now, from
+    /// the real stream as Lambda would, until nothing is left: the feeds
+    /// are then settled. Panics if the fan-out calls DynamoDB in a way its
+    /// declaration does not allow.
+    pub async fn settle_feeds(&self) {
+        let mut poller = self.poller.lock().await;
+        attribute("fan_out", poller.settle(&self.app))
+            .await
+            .expect("the stream is readable");
+        let problems = undeclared("fan_out", &self.recorder.take_for("fan_out"));
+        assert!(problems.is_empty(), "fan_out:\n{}", problems.join("\n"));
+    }
+
+    /// A client of this API's engine with extra SDK configuration (an
+    /// interceptor injecting faults, say), unchecked by the recorder.
+    pub fn client_with(
+        &self,
+        configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> aws_sdk_dynamodb::Client {
+        self._engine.client_with(configure)
+    }
+
+    /// A new reader of the table's stream, from its oldest record: it hands
+    /// `fan_out` every record again, as a redelivery would.
+    pub async fn new_poller(&self) -> StreamPoller {
+        StreamPoller::new(
+            &self.client,
+            stream::client_for_endpoint(&self._engine.endpoint),
+            &self.table_name,
+        )
+        .await
+        .expect("the table has a stream")
+    }
+
+    /// Runs `fan_out` from the stream in the background, as the local server
+    /// does, until the test's runtime ends.
+    pub async fn spawn_fan_out(&self) {
+        let poller = self.new_poller().await;
+        let app = self.app.clone();
+        tokio::spawn(async move { poller.run(&app, std::future::pending()).await });
+    }
+
+    /// Publishes a post as the holder of `token`; panics unless 201.
+    pub async fn post(&self, token: &str, body: &str) -> Value {
+        let reply = self
+            .call(
+                "POST",
+                "/api/posts",
+                &[("authorization", &format!("Bearer {token}"))],
+                Some(&serde_json::json!({ "body": body }).to_string()),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "posting {body:?}: {}", reply.body);
+        reply.json()
+    }
+
+    /// The ids of the posts in the feed of the holder of `token`, newest
+    /// first, walking every page by its `next` links.
+    pub async fn feed_ids(&self, token: &str) -> Vec<u64> {
+        self.walk_ids("/api/feed?per_page=100", token).await
+    }
+
+    /// Every page of a collection from `first`, following `next` links.
+    pub async fn walk(&self, first: &str, token: &str) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut next = Some(first.to_string());
+        while let Some(link) = next {
+            let reply = self.get(&link, token).await;
+            assert_eq!(reply.status, 200, "{link}: {}", reply.body);
+            let page = reply.json();
+            next = page["_links"]["next"].as_str().map(str::to_string);
+            pages.push(page);
+            assert!(pages.len() < 1000, "next links do not end");
+        }
+        pages
+    }
+
+    /// The ids of every item of a collection, walking its `next` links.
+    pub async fn walk_ids(&self, first: &str, token: &str) -> Vec<u64> {
+        self.walk(first, token).await.iter().flat_map(ids).collect()
     }
 
     /// GET with a bearer token.
@@ -253,6 +349,16 @@ impl TestApi {
         ));
         base
     }
+}
+
+/// The ids of the items of one page of a collection.
+pub fn ids(page: &Value) -> Vec<u64> {
+    page["items"]
+        .as_array()
+        .expect("a collection has items")
+        .iter()
+        .map(|item| item["id"].as_u64().expect("an item has an id"))
+        .collect()
 }
 
 /// Sends one HTTP/1.1 request over a real socket (`Connection: close`) and

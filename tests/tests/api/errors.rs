@@ -9,7 +9,7 @@ async fn an_unknown_route_is_a_json_404() {
     for (method, path) in [
         ("GET", "/"),
         ("GET", "/api"),
-        ("POST", "/api/posts"),
+        ("POST", "/api/postings"),
         ("GET", "/api/users/1/friends"),
         ("GET", "/api/users/"),
     ] {

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use microblog_tests::api::{Reply, TestApi};
-
-use crate::pagination::{ids, walk};
+use microblog_tests::api::{ids, Reply, TestApi};
 
 async fn send(api: &TestApi, method: &str, path: &str, token: &str) -> Reply {
     api.call(
@@ -218,12 +216,9 @@ async fn followers_are_listed_newest_first_and_a_walk_visits_each_once() {
         follow(&api, fan, star, &ft).await;
         fans.push(fan);
     }
-    let pages = walk(
-        &api,
-        &format!("/api/users/{star}/followers?per_page=4"),
-        &st,
-    )
-    .await;
+    let pages = api
+        .walk(&format!("/api/users/{star}/followers?per_page=4"), &st)
+        .await;
     assert_eq!(pages.len(), 4);
     let seen: Vec<u64> = pages.iter().flat_map(ids).collect();
     fans.reverse();
@@ -294,15 +289,12 @@ async fn concurrent_and_repeated_follows_and_unfollows_keep_counts_equal_to_edge
     for (fan, _) in &fans {
         assert_eq!(counts(&api, *fan, &tt).await, (0, 1));
     }
-    let listed: Vec<u64> = walk(
-        &api,
-        &format!("/api/users/{target}/followers?per_page=7"),
-        &tt,
-    )
-    .await
-    .iter()
-    .flat_map(ids)
-    .collect();
+    let listed: Vec<u64> = api
+        .walk(&format!("/api/users/{target}/followers?per_page=7"), &tt)
+        .await
+        .iter()
+        .flat_map(ids)
+        .collect();
     assert_eq!(listed.len(), 20);
     // Concurrent repeats of one unfollow, then everyone unfollows at once.
     run("DELETE", repeats).await;
@@ -327,7 +319,9 @@ async fn the_followed_list_walks_newest_first_and_rejects_bad_page_parameters() 
         follow(&api, fan, star, &ft).await;
         stars.push(star);
     }
-    let pages = walk(&api, &format!("/api/users/{fan}/followed?per_page=3"), &ft).await;
+    let pages = api
+        .walk(&format!("/api/users/{fan}/followed?per_page=3"), &ft)
+        .await;
     let seen: Vec<u64> = pages.iter().flat_map(ids).collect();
     stars.reverse();
     assert_eq!(seen, stars);
@@ -376,7 +370,9 @@ async fn a_walk_visits_every_remaining_follower_even_when_others_unfollow_meanwh
             204
         );
     }
-    let rest = walk(&api, first["_links"]["next"].as_str().unwrap(), &st).await;
+    let rest = api
+        .walk(first["_links"]["next"].as_str().unwrap(), &st)
+        .await;
     let seen: Vec<u64> = rest.iter().flat_map(ids).collect();
     assert_eq!(
         seen,
@@ -432,14 +428,11 @@ async fn interleaved_follows_and_unfollows_of_one_pair_leave_counts_equal_to_the
         edges += follows as u64;
     }
     assert_eq!(counts(&api, target, &tt).await, (edges, 0));
-    let listed: Vec<u64> = walk(
-        &api,
-        &format!("/api/users/{target}/followers?per_page=2"),
-        &tt,
-    )
-    .await
-    .iter()
-    .flat_map(ids)
-    .collect();
+    let listed: Vec<u64> = api
+        .walk(&format!("/api/users/{target}/followers?per_page=2"), &tt)
+        .await
+        .iter()
+        .flat_map(ids)
+        .collect();
     assert_eq!(listed.len() as u64, edges);
 }

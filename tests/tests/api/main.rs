@@ -2,8 +2,10 @@
 //! on its own engine and table so they run in parallel.
 
 mod errors;
+mod feed;
 mod follows;
 mod http;
 mod pagination;
+mod posts;
 mod tokens;
 mod users;

@@ -2,33 +2,8 @@
 
 use std::collections::HashSet;
 
-use microblog_tests::api::TestApi;
+use microblog_tests::api::{ids, TestApi};
 use serde_json::Value;
-
-/// Follows `next` from `first` and returns every page.
-pub async fn walk(api: &TestApi, first: &str, token: &str) -> Vec<Value> {
-    let mut pages = Vec::new();
-    let mut next = Some(first.to_string());
-    while let Some(link) = next {
-        let reply = api.get(&link, token).await;
-        assert_eq!(reply.status, 200, "{link}: {}", reply.body);
-        let page = reply.json();
-        next = page["_links"]["next"].as_str().map(str::to_string);
-        pages.push(page);
-        assert!(pages.len() < 100, "next links do not end");
-    }
-    pages
-}
-
-/// The user ids of a page's items.
-pub fn ids(page: &Value) -> Vec<u64> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_u64().unwrap())
-        .collect()
-}
 
 async fn api_with_users(n: usize) -> (TestApi, String) {
     let api = TestApi::start().await;
@@ -42,7 +17,7 @@ async fn api_with_users(n: usize) -> (TestApi, String) {
 #[tokio::test]
 async fn walking_next_from_the_first_page_visits_every_user_once_in_id_order() {
     let (api, token) = api_with_users(23).await;
-    let pages = walk(&api, "/api/users?per_page=5", &token).await;
+    let pages = api.walk("/api/users?per_page=5", &token).await;
     assert_eq!(pages.len(), 5);
     let seen: Vec<u64> = pages.iter().flat_map(ids).collect();
     assert_eq!(seen, (1..=23).collect::<Vec<u64>>());
@@ -76,7 +51,7 @@ async fn walking_next_from_the_first_page_visits_every_user_once_in_id_order() {
 #[tokio::test]
 async fn a_bare_page_number_gives_the_same_page_as_the_next_link() {
     let (api, token) = api_with_users(12).await;
-    let pages = walk(&api, "/api/users?per_page=5", &token).await;
+    let pages = api.walk("/api/users?per_page=5", &token).await;
     for n in 1..=3 {
         let bare = api
             .get(&format!("/api/users?page={n}&per_page=5"), &token)
