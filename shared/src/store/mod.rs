@@ -290,6 +290,35 @@ impl Table {
         Err(StoreError::BUSY)
     }
 
+    /// One conditional UpdateItem of `key` (half the price of a one-item
+    /// transaction); `build` adds the expressions, and a failed condition
+    /// is [`StoreError::Conflict`] with `guard`.
+    pub async fn update_guarded(
+        &self,
+        key: Item,
+        guard: Constraint,
+        build: impl FnOnce(
+            aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(self.name())
+            .set_key(Some(key));
+        match build(request).send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Conflict(guard))
+            }
+            Err(err) => Err(sdk_error("UpdateItem", err)),
+        }
+    }
+
     /// Atomically adds `delta` to the number attribute `attribute` of the item
     /// at `key` and returns the new value (the atomic counter).
     pub async fn increment(

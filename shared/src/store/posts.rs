@@ -182,17 +182,15 @@ impl PostStore {
             edited_at: Some(now),
             ..post.clone()
         };
-        let mut transaction = Transaction::new("EditPost");
-        transaction.guarded(
-            self.table.update(post_key(post.id), |u| {
+        self.table
+            .update_guarded(post_key(post.id), Constraint::PostMissing, |u| {
                 u.update_expression("SET body = :body, edited_at = :edited")
                     .condition_expression("attribute_exists(pk)")
                     .expression_attribute_values(":body", s(&edited.body))
                     .expression_attribute_values(":edited", s(timestamp(now)))
-            }),
-            Constraint::PostMissing,
-        );
-        self.table.transact(transaction).await.map(|()| edited)
+            })
+            .await
+            .map(|()| edited)
     }
 
     /// Deletes `post` with its timeline entry and the author's own feed
