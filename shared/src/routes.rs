@@ -234,8 +234,14 @@ pub const ROUTES: &[Route] = &[
         "/api/tokens",
         "get_token",
         // The username marker and profile; one transaction putting the
-        // token and updating last_seen.
-        &[table(GetItem), table(PutItem), table(UpdateItem)],
+        // token and updating last_seen; deleting the token again when that
+        // transaction's answer was lost (a token the client never got).
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
     )
     .hashing_passwords(),
     Route::new(

@@ -108,7 +108,8 @@ impl TestApi {
         })
         .expect("test config is valid");
         let recorder = Recorder::new();
-        let app = App::new(config, recorder.client(&engine));
+        let client = recorder.client(&engine.endpoint, &config.dynamodb);
+        let app = App::new(config, client);
         assert!(app
             .create_table_if_missing()
             .await

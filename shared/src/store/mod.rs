@@ -4,6 +4,7 @@
 //! touch more than one item go through [`Table::transact`], so a failure never
 //! leaves half of a change behind.
 
+pub mod client;
 pub mod error;
 pub mod follows;
 pub mod items;
