@@ -178,8 +178,14 @@ pub const ROUTES: &[Route] = &[
         "/api/users",
         "create_user",
         // Pre-check of the markers; the id counter (UpdateItem) and one
-        // transaction of Puts and the user count's Update.
-        &[table(GetItem), table(PutItem), table(UpdateItem)],
+        // transaction of Puts and the user count's Update; when that
+        // transaction's answer is lost, one undoing it (Deletes).
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
     )
     .hashing_passwords(),
     Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)]),

@@ -19,6 +19,7 @@ use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{App, Config};
 use serde_json::Value;
 
+use crate::proxy::Proxy;
 use crate::recorder::{attribute, undeclared, Recorder};
 
 /// A response as a client sees it.
@@ -93,6 +94,21 @@ impl TestApi {
     /// A fresh API with extra environment settings (e.g. `TOKEN_TTL_SECONDS`).
     pub async fn start_with(env: &[(&str, &str)]) -> TestApi {
         let engine = Engine::memory().await.expect("engine starts");
+        let endpoint = engine.endpoint.clone();
+        TestApi::start_on(engine, &endpoint, env).await
+    }
+
+    /// A fresh API whose handlers reach the engine through a fault-injecting
+    /// [`Proxy`] (forwarding until told otherwise); [`TestApi::client`]
+    /// still reaches the engine directly, to check what was written.
+    pub async fn start_behind_proxy(env: &[(&str, &str)]) -> (TestApi, Proxy) {
+        let engine = Engine::memory().await.expect("engine starts");
+        let proxy = Proxy::start(&engine.endpoint).await;
+        let api = TestApi::start_on(engine, &proxy.endpoint, env).await;
+        (api, proxy)
+    }
+
+    async fn start_on(engine: Engine, endpoint: &str, env: &[(&str, &str)]) -> TestApi {
         let table = format!(
             "microblog-test-{}-{}",
             std::process::id(),
@@ -108,7 +124,7 @@ impl TestApi {
         })
         .expect("test config is valid");
         let recorder = Recorder::new();
-        let client = recorder.client(&engine.endpoint, &config.dynamodb);
+        let client = recorder.client(endpoint, &config.dynamodb);
         let app = App::new(config, client);
         assert!(app
             .create_table_if_missing()

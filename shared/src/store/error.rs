@@ -64,6 +64,17 @@ impl StoreError {
     };
 }
 
+impl StoreError {
+    /// Whether the failed call may have taken effect anyway: DynamoDB was
+    /// unreachable, timed out, broke off its answer or failed ([`Self::DOWN`]),
+    /// so a write may have committed with its answer lost. Throttling and
+    /// contention ([`Self::BUSY`]) and conflicts are refusals: nothing was
+    /// written.
+    pub fn may_have_written(&self) -> bool {
+        *self == StoreError::DOWN
+    }
+}
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -72,7 +72,7 @@ impl TokenStore {
                 tracing::error!("token hash collision");
                 Err(StoreError::Internal)
             }
-            Err(unavailable @ StoreError::Unavailable { .. }) => {
+            Err(lost) if lost.may_have_written() => {
                 // The transaction may have committed with its answer lost (a
                 // timeout or a broken connection after DynamoDB wrote it):
                 // the client will never receive this token, so none must be
@@ -81,7 +81,7 @@ impl TokenStore {
                 if self.table.delete_now(token_key(token_hash)).await.is_ok() {
                     tracing::info!(user_id, "deleted the token whose issue failed");
                 }
-                Err(unavailable)
+                Err(lost)
             }
             outcome => outcome,
         }
