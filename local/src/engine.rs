@@ -18,7 +18,13 @@ pub struct Engine {
 impl Engine {
     /// Starts `db` on an ephemeral loopback port.
     pub async fn start(db: dynoxide::Database) -> std::io::Result<Engine> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Engine::start_on(db, "127.0.0.1:0").await
+    }
+
+    /// Starts `db` on `addr` (`127.0.0.1:8000`), e.g. again on the port of
+    /// an engine that was stopped.
+    pub async fn start_on(db: dynoxide::Database, addr: &str) -> std::io::Result<Engine> {
+        let listener = TcpListener::bind(addr).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
