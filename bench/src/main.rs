@@ -10,7 +10,12 @@
 //!
 //! ```text
 //! cargo run --release -p microblog-bench -- [--profile NAME] [--iterations N] [--only f1,f2]
+//! cargo run --release -p microblog-bench -- chaos [--clients N] [--seconds T] [--restarts K]
 //! ```
+//!
+//! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`).
+
+mod chaos;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -304,6 +309,9 @@ fn rustc_version() -> String {
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("chaos") {
+        return chaos::main(std::env::args().skip(2)).await;
+    }
     let options = options();
     let mut functions = function_names().expect("listing functions/");
     if let Some(only) = &options.only {

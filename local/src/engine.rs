@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use microblog_shared::config::ClientSettings;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -17,7 +18,13 @@ pub struct Engine {
 impl Engine {
     /// Starts `db` on an ephemeral loopback port.
     pub async fn start(db: dynoxide::Database) -> std::io::Result<Engine> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Engine::start_on(db, "127.0.0.1:0").await
+    }
+
+    /// Starts `db` on `addr` (`127.0.0.1:8000`), e.g. again on the port of
+    /// an engine that was stopped.
+    pub async fn start_on(db: dynoxide::Database, addr: &str) -> std::io::Result<Engine> {
+        let listener = TcpListener::bind(addr).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
@@ -37,18 +44,9 @@ impl Engine {
         Engine::start(db).await
     }
 
-    /// A client for this engine.
+    /// A client for this engine with the default timeouts and retries.
     pub fn client(&self) -> aws_sdk_dynamodb::Client {
-        client_for_endpoint(&self.endpoint)
-    }
-
-    /// A client for this engine with extra SDK configuration, such as an
-    /// interceptor.
-    pub fn client_with(
-        &self,
-        configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
-    ) -> aws_sdk_dynamodb::Client {
-        client_for_endpoint_with(&self.endpoint, configure)
+        client_for_endpoint(&self.endpoint, &ClientSettings::default())
     }
 
     /// Stops serving and waits for open requests to finish.
@@ -70,15 +68,19 @@ async fn serve(
     }
 }
 
-/// A DynamoDB client for a local engine at `endpoint`. Local engines accept
-/// any credentials, but the SDK insists on signing, so fixed ones are used.
-pub fn client_for_endpoint(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    client_for_endpoint_with(endpoint, |builder| builder)
+/// A DynamoDB client for a local engine at `endpoint`, with the timeouts and
+/// retries of `settings` (applied by the same function as on Lambda). Local
+/// engines accept any credentials, but the SDK insists on signing, so fixed
+/// ones are used.
+pub fn client_for_endpoint(endpoint: &str, settings: &ClientSettings) -> aws_sdk_dynamodb::Client {
+    client_for_endpoint_with(endpoint, settings, |builder| builder)
 }
 
-/// [`client_for_endpoint`] with extra SDK configuration applied last.
+/// [`client_for_endpoint`] with extra SDK configuration (an interceptor, say)
+/// applied last.
 pub fn client_for_endpoint_with(
     endpoint: &str,
+    settings: &ClientSettings,
     configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
 ) -> aws_sdk_dynamodb::Client {
     let builder = aws_sdk_dynamodb::Config::builder()
@@ -92,5 +94,76 @@ pub fn client_for_endpoint_with(
             "microblog-local",
         ))
         .endpoint_url(endpoint);
+    let builder = microblog_shared::store::client::configure(builder, settings);
     aws_sdk_dynamodb::Client::from_conf(configure(builder).build())
+}
+
+/// Checks before serving that the DynamoDB endpoint answers as DynamoDB, with
+/// one DescribeTable of `table` (a missing table is fine: it is created next).
+/// Fails within the operation timeout of `settings` (plus a second for
+/// resolving credentials) with a sentence for a terminal: the endpoint, the
+/// cause, and what to check.
+pub async fn check_reachable(
+    client: &aws_sdk_dynamodb::Client,
+    endpoint: &str,
+    table: &str,
+    settings: &ClientSettings,
+) -> Result<(), String> {
+    use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+    let waited = settings.operation_timeout.as_millis();
+    let silent = || {
+        format!(
+            "the DynamoDB endpoint {endpoint} did not answer within {waited} ms \
+             (DYNAMODB_OPERATION_TIMEOUT_MS): check that a DynamoDB engine, not another \
+             program, listens there and that it is not stopped or overloaded"
+        )
+    };
+    let call = client.describe_table().table_name(table).send();
+    let limit = settings.operation_timeout + std::time::Duration::from_secs(1);
+    let Ok(result) = tokio::time::timeout(limit, call).await else {
+        return Err(silent());
+    };
+    let err = match result {
+        Ok(_) => return Ok(()),
+        Err(err) => err,
+    };
+    let innermost = innermost_cause(&err);
+    Err(match &err {
+        SdkError::ServiceError(service) if service.err().is_resource_not_found_exception() => {
+            return Ok(())
+        }
+        SdkError::ServiceError(_) => format!(
+            "the DynamoDB endpoint {endpoint} refused the request: {}: {}; check the \
+             credentials and region (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)",
+            err.code().unwrap_or("an unnamed error"),
+            err.message().unwrap_or("no message"),
+        ),
+        SdkError::TimeoutError(_) => silent(),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => format!(
+            "cannot connect to the DynamoDB endpoint {endpoint} within {} ms \
+             (DYNAMODB_CONNECT_TIMEOUT_MS): check that the host is reachable and that \
+             AWS_ENDPOINT_URL_DYNAMODB names the right host and port",
+            settings.connect_timeout.as_millis()
+        ),
+        SdkError::DispatchFailure(_) => format!(
+            "cannot connect to the DynamoDB endpoint {endpoint}: {innermost}; check that the \
+             engine is running and that AWS_ENDPOINT_URL_DYNAMODB names its host and port"
+        ),
+        SdkError::ResponseError(_) => format!(
+            "the DynamoDB endpoint {endpoint} answered something that is not DynamoDB's \
+             protocol ({innermost}): check that AWS_ENDPOINT_URL_DYNAMODB names a DynamoDB \
+             engine"
+        ),
+        _ => format!("cannot use the DynamoDB endpoint {endpoint}: {innermost}"),
+    })
+}
+
+/// The last error in `err`'s chain of sources: the cause a person can act
+/// on ("Connection refused (os error 111)"), not the SDK's wrapping.
+fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
 }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use microblog_local::engine::{client_for_endpoint, Engine};
+use microblog_local::engine::{check_reachable, client_for_endpoint, Engine};
 use microblog_local::stream::{self, StreamPoller};
 use microblog_local::{seed, server};
+use microblog_shared::store::client::from_environment;
 use microblog_shared::{App, Config};
 
 const USAGE: &str = "\
@@ -31,6 +32,10 @@ ENVIRONMENT:
     TOKEN_TTL_SECONDS           token lifetime (default 3600)
     AWS_ENDPOINT_URL_DYNAMODB   use this DynamoDB endpoint instead of the embedded engine
                                 (needs AWS_REGION and credentials like any AWS client)
+    DYNAMODB_CONNECT_TIMEOUT_MS, DYNAMODB_ATTEMPT_TIMEOUT_MS, DYNAMODB_OPERATION_TIMEOUT_MS
+                                DynamoDB client timeouts (default 1000, 1000, 3000)
+    DYNAMODB_RETRY_MODE         standard (default) or adaptive
+    DYNAMODB_MAX_ATTEMPTS       attempts per DynamoDB call (default 3)
     RUST_LOG                    log level (default info)";
 
 #[derive(Debug)]
@@ -127,31 +132,28 @@ async fn run(options: Options) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     let mut engine = None;
-    let (client, streams) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+    let (client, streams, endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
             if (options.seed || options.seed_only) && !seed::is_local_endpoint(&endpoint) {
                 return Err(format!(
                     "refusing to write the publicly known fixture users and token to {endpoint}: seed only local engines"
                 ));
             }
-            let sdk = aws_config_from_env().await;
-            if sdk.region().is_none() {
+            let (client, has_region) = from_environment(&config.dynamodb).await;
+            if !has_region {
                 return Err(format!(
                     "AWS_ENDPOINT_URL_DYNAMODB is set to {endpoint} but no region is: set AWS_REGION"
                 ));
             }
+            check_reachable(&client, &endpoint, &config.table_name, &config.dynamodb).await?;
             tracing::info!(
                 endpoint,
                 "using the DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB"
             );
-            // A local engine serves streams on the same endpoint.
-            let streams = aws_sdk_dynamodbstreams::config::Builder::from(&sdk)
-                .endpoint_url(&endpoint)
-                .build();
-            (
-                aws_sdk_dynamodb::Client::new(&sdk),
-                aws_sdk_dynamodbstreams::Client::from_conf(streams),
-            )
+            // Engines other than DynamoDB serve streams on the same endpoint
+            // and, like the embedded one, accept any credentials.
+            let streams = stream::client_for_endpoint(&endpoint);
+            (client, streams, endpoint)
         }
         Err(_) => {
             let db = match &options.data {
@@ -171,24 +173,29 @@ async fn run(options: Options) -> Result<(), String> {
                 .as_ref()
                 .map_or("memory".to_string(), |p| p.display().to_string());
             tracing::info!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started");
-            let client = client_for_endpoint(&started.endpoint);
-            let streams = stream::client_for_endpoint(&started.endpoint);
+            let client = client_for_endpoint(&started.endpoint, &config.dynamodb);
+            let endpoint = started.endpoint.clone();
+            check_reachable(&client, &endpoint, &config.table_name, &config.dynamodb).await?;
+            let streams = stream::client_for_endpoint(&endpoint);
             engine = Some(started);
-            (client, streams)
+            (client, streams, endpoint)
         }
     };
 
     let app = App::new(config, client.clone());
-    if app
-        .create_table_if_missing()
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    if app.create_table_if_missing().await.map_err(|e| {
+        format!(
+            "cannot create the table {} at the DynamoDB endpoint {endpoint}: {e}",
+            app.table_name()
+        )
+    })? {
         tracing::info!(table = app.table_name(), "created the table");
     }
     let mut poller = StreamPoller::new(&client, streams, app.table_name()).await?;
     if options.seed || options.seed_only {
-        seed::seed(&app).await.map_err(|e| e.to_string())?;
+        seed::seed(&app)
+            .await
+            .map_err(|e| format!("cannot seed the table at {endpoint}: {e}"))?;
         poller.settle(&app).await?;
         println!(
             "seeded: users susan (1) and john (2), password {:?}; tokens {} and {}",
@@ -212,11 +219,10 @@ async fn run(options: Options) -> Result<(), String> {
             let app = app.clone();
             let mut stopped = stopped.clone();
             tokio::spawn(async move {
-                poller
-                    .run(&app, async move {
-                        let _ = stopped.changed().await;
-                    })
-                    .await;
+                let shutdown = async move {
+                    let _ = stopped.changed().await;
+                };
+                poller.run(&app, shutdown).await;
             })
         };
         let shutdown = async {
@@ -231,10 +237,6 @@ async fn run(options: Options) -> Result<(), String> {
         engine.stop().await;
     }
     Ok(())
-}
-
-async fn aws_config_from_env() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
 #[cfg(test)]

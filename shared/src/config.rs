@@ -13,6 +13,136 @@ pub struct Config {
     pub table_name: String,
     /// How long an issued token stays valid (`TOKEN_TTL_SECONDS`, default 3600).
     pub token_ttl: Duration,
+    /// Timeouts and retries of the DynamoDB client.
+    pub dynamodb: ClientSettings,
+}
+
+/// How the DynamoDB client retries a failed attempt (`DYNAMODB_RETRY_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter and a retry quota (the default).
+    Standard,
+    /// Standard, plus a client-side rate limiter that slows the client down
+    /// after throttling.
+    Adaptive,
+}
+
+/// Timeouts and retries of the DynamoDB client, the same on Lambda and in
+/// `microblog-local`. docs/ARCHITECTURE.md ("Timeouts and retries") explains
+/// the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Time to open a connection, TLS included (`DYNAMODB_CONNECT_TIMEOUT_MS`).
+    pub connect_timeout: Duration,
+    /// Time for one attempt of a call, from sending to the whole answer
+    /// (`DYNAMODB_ATTEMPT_TIMEOUT_MS`).
+    pub attempt_timeout: Duration,
+    /// Time for a whole call, every retry and backoff included
+    /// (`DYNAMODB_OPERATION_TIMEOUT_MS`): no DynamoDB call takes longer.
+    pub operation_timeout: Duration,
+    /// Retry mode (`DYNAMODB_RETRY_MODE`, `standard` or `adaptive`).
+    pub retry_mode: RetryMode,
+    /// Attempts per call, the first included (`DYNAMODB_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+}
+
+/// Default connect timeout: 1 s.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 1_000;
+/// Default per-attempt timeout: 1 s.
+pub const DEFAULT_ATTEMPT_TIMEOUT_MS: u64 = 1_000;
+/// Default per-operation timeout: 3 s.
+pub const DEFAULT_OPERATION_TIMEOUT_MS: u64 = 3_000;
+/// Default attempts per call: 3 (the SDK's standard).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Longest timeout accepted, for any of the three: 20 s, under API
+/// Gateway's 30 s integration timeout with room for the request's other work.
+pub const MAX_TIMEOUT_MS: u64 = 20_000;
+/// Most attempts accepted per call.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// First retry backoff (the n-th waits a random time up to this times 2^n,
+/// capped at [`MAX_BACKOFF`]): DynamoDB answers in milliseconds, so the SDK's
+/// general default of 1 s would spend the whole budget waiting.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest retry backoff.
+pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            connect_timeout: Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS),
+            attempt_timeout: Duration::from_millis(DEFAULT_ATTEMPT_TIMEOUT_MS),
+            operation_timeout: Duration::from_millis(DEFAULT_OPERATION_TIMEOUT_MS),
+            retry_mode: RetryMode::Standard,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Reads the `DYNAMODB_*` variables through `lookup`; absent ones take
+    /// their defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = ClientSettings::default();
+        let millis = |name: &str, default: Duration| -> Result<Duration, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| (1..=MAX_TIMEOUT_MS).contains(ms))
+                    .map(Duration::from_millis)
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "{name} must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}, got {raw:?}"
+                        ))
+                    }),
+            }
+        };
+        let connect_timeout = millis("DYNAMODB_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?;
+        let attempt_timeout = millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?;
+        let operation_timeout =
+            millis("DYNAMODB_OPERATION_TIMEOUT_MS", defaults.operation_timeout)?;
+        if attempt_timeout > operation_timeout {
+            return Err(ConfigError(format!(
+                "DYNAMODB_ATTEMPT_TIMEOUT_MS ({} ms) must not exceed DYNAMODB_OPERATION_TIMEOUT_MS ({} ms): one attempt is part of an operation",
+                attempt_timeout.as_millis(),
+                operation_timeout.as_millis()
+            )));
+        }
+        let retry_mode = match lookup("DYNAMODB_RETRY_MODE") {
+            None => defaults.retry_mode,
+            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+                "standard" => RetryMode::Standard,
+                "adaptive" => RetryMode::Adaptive,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "DYNAMODB_RETRY_MODE must be standard or adaptive, got {raw:?}"
+                    )))
+                }
+            },
+        };
+        let max_attempts = match lookup("DYNAMODB_MAX_ATTEMPTS") {
+            None => defaults.max_attempts,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_ATTEMPTS).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "DYNAMODB_MAX_ATTEMPTS must be a whole number from 1 to {MAX_ATTEMPTS}, got {raw:?}"
+                    ))
+                })?,
+        };
+        Ok(ClientSettings {
+            connect_timeout,
+            attempt_timeout,
+            operation_timeout,
+            retry_mode,
+            max_attempts,
+        })
+    }
 }
 
 /// A configuration value is missing or malformed.
@@ -61,6 +191,7 @@ impl Config {
         Ok(Config {
             table_name,
             token_ttl: Duration::from_secs(token_ttl),
+            dynamodb: ClientSettings::from_lookup(lookup)?,
         })
     }
 }
@@ -116,6 +247,48 @@ mod tests {
             .unwrap_err();
             assert!(err.to_string().contains("TOKEN_TTL_SECONDS"), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_client_settings_default_to_documented_values_and_refuse_nonsense() {
+        let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
+        assert_eq!(config.dynamodb, ClientSettings::default());
+        let set = Config::from_lookup(env(&[
+            ("TABLE_NAME", "microblog"),
+            ("DYNAMODB_CONNECT_TIMEOUT_MS", "200"),
+            ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "300"),
+            ("DYNAMODB_OPERATION_TIMEOUT_MS", "900"),
+            ("DYNAMODB_RETRY_MODE", "Adaptive"),
+            ("DYNAMODB_MAX_ATTEMPTS", "5"),
+        ]))
+        .unwrap()
+        .dynamodb;
+        assert_eq!(set.connect_timeout, Duration::from_millis(200));
+        assert_eq!(set.attempt_timeout, Duration::from_millis(300));
+        assert_eq!(set.operation_timeout, Duration::from_millis(900));
+        assert_eq!(set.retry_mode, RetryMode::Adaptive);
+        assert_eq!(set.max_attempts, 5);
+        for (name, bad) in [
+            ("DYNAMODB_CONNECT_TIMEOUT_MS", "0"),
+            ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "1.5"),
+            ("DYNAMODB_OPERATION_TIMEOUT_MS", "60000"),
+            ("DYNAMODB_RETRY_MODE", "legacy"),
+            ("DYNAMODB_MAX_ATTEMPTS", "0"),
+            ("DYNAMODB_MAX_ATTEMPTS", "11"),
+        ] {
+            let err =
+                Config::from_lookup(env(&[("TABLE_NAME", "microblog"), (name, bad)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={bad}: {err}");
+        }
+        let inverted = Config::from_lookup(env(&[
+            ("TABLE_NAME", "microblog"),
+            ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "5000"),
+        ]))
+        .unwrap_err();
+        assert!(
+            inverted.to_string().contains("must not exceed"),
+            "{inverted}"
+        );
     }
 
     #[test]

@@ -75,9 +75,10 @@ impl App {
     }
 
     /// An app whose DynamoDB client comes from the standard AWS environment
-    /// (region, credentials, and `AWS_ENDPOINT_URL_DYNAMODB` when set).
+    /// (region, credentials, and `AWS_ENDPOINT_URL_DYNAMODB` when set), with
+    /// the timeouts and retries of `config.dynamodb`.
     pub async fn from_config(config: Config) -> Self {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        App::new(config, aws_sdk_dynamodb::Client::new(&sdk))
+        let (client, _) = store::client::from_environment(&config.dynamodb).await;
+        App::new(config, client)
     }
 }

@@ -182,8 +182,14 @@ pub const ROUTES: &[Route] = &[
         "/api/users",
         "create_user",
         // Pre-check of the markers; the id counter (UpdateItem) and one
-        // transaction of Puts and the user count's Update.
-        &[table(GetItem), table(PutItem), table(UpdateItem)],
+        // transaction of Puts and the user count's Update; when that
+        // transaction's answer is lost, one undoing it (Deletes).
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
     )
     .hashing_passwords(),
     Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)]),
@@ -274,8 +280,14 @@ pub const ROUTES: &[Route] = &[
         "/api/tokens",
         "get_token",
         // The username marker and profile; one transaction putting the
-        // token and updating last_seen.
-        &[table(GetItem), table(PutItem), table(UpdateItem)],
+        // token and updating last_seen; deleting the token again when that
+        // transaction's answer was lost (a token the client never got).
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
     )
     .hashing_passwords(),
     Route::new(

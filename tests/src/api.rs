@@ -20,6 +20,7 @@ use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{App, Config};
 use serde_json::Value;
 
+use crate::proxy::Proxy;
 use crate::recorder::{attribute, undeclared, Recorder};
 
 /// A response as a client sees it.
@@ -97,6 +98,21 @@ impl TestApi {
     /// A fresh API with extra environment settings (e.g. `TOKEN_TTL_SECONDS`).
     pub async fn start_with(env: &[(&str, &str)]) -> TestApi {
         let engine = Engine::memory().await.expect("engine starts");
+        let endpoint = engine.endpoint.clone();
+        TestApi::start_on(engine, &endpoint, env).await
+    }
+
+    /// A fresh API whose handlers reach the engine through a fault-injecting
+    /// [`Proxy`] (forwarding until told otherwise); [`TestApi::client`]
+    /// still reaches the engine directly, to check what was written.
+    pub async fn start_behind_proxy(env: &[(&str, &str)]) -> (TestApi, Proxy) {
+        let engine = Engine::memory().await.expect("engine starts");
+        let proxy = Proxy::start(&engine.endpoint).await;
+        let api = TestApi::start_on(engine, &proxy.endpoint, env).await;
+        (api, proxy)
+    }
+
+    async fn start_on(engine: Engine, endpoint: &str, env: &[(&str, &str)]) -> TestApi {
         let table = format!(
             "microblog-test-{}-{}",
             std::process::id(),
@@ -112,7 +128,8 @@ impl TestApi {
         })
         .expect("test config is valid");
         let recorder = Recorder::new();
-        let app = App::new(config, recorder.client(&engine));
+        let client = recorder.client(endpoint, &config.dynamodb);
+        let app = App::new(config, client);
         assert!(app
             .create_table_if_missing()
             .await
@@ -213,7 +230,11 @@ impl TestApi {
         &self,
         configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
     ) -> aws_sdk_dynamodb::Client {
-        self._engine.client_with(configure)
+        microblog_local::engine::client_for_endpoint_with(
+            &self._engine.endpoint,
+            &self.app.config.dynamodb,
+            configure,
+        )
     }
 
     /// A new reader of the table's stream, from its oldest record: it hands

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod events;
+pub mod invariants;
 pub mod lambda_emulator;
+pub mod proxy;
 pub mod recorder;
 pub mod template;

@@ -17,7 +17,8 @@ use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use microblog_local::dispatch::dispatch;
-use microblog_local::engine::Engine;
+use microblog_local::engine::{client_for_endpoint_with, Engine};
+use microblog_shared::config::ClientSettings;
 use microblog_shared::routes::{dynamodb_of, functions, Access, Action, Resource, ROUTES};
 use microblog_shared::{App, Config};
 
@@ -69,9 +70,11 @@ impl Recorder {
         Recorder::default()
     }
 
-    /// A client for `engine` whose calls this recorder logs.
-    pub fn client(&self, engine: &Engine) -> aws_sdk_dynamodb::Client {
-        engine.client_with(|config| config.interceptor(self.clone()))
+    /// A client for the engine at `endpoint` whose calls this recorder logs.
+    pub fn client(&self, endpoint: &str, settings: &ClientSettings) -> aws_sdk_dynamodb::Client {
+        client_for_endpoint_with(endpoint, settings, |config| {
+            config.interceptor(self.clone())
+        })
     }
 
     /// Removes and returns the records attributed to `function`.
@@ -221,7 +224,9 @@ pub async fn run_event(
         .find(|f| *f == function)
         .ok_or_else(|| format!("there is no function {function}"))?;
     let recorder = Recorder::new();
-    let app = App::new(config()?, recorder.client(&engine));
+    let config = config()?;
+    let client = recorder.client(&engine.endpoint, &config.dynamodb);
+    let app = App::new(config, client);
     let response = attribute(function, dispatch(&app, function, sample.request())).await;
     engine.stop().await;
     let response = response

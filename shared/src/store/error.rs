@@ -5,6 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::items::ItemError;
@@ -44,13 +45,15 @@ pub enum StoreError {
     /// A conditional write was refused by the named constraint; nothing was
     /// written.
     Conflict(Constraint),
-    /// DynamoDB throttled us, or stayed contended after retries: the same
-    /// request may succeed after `retry_after`. Already logged.
+    /// DynamoDB could not serve the call: unreachable, timed out, a 5xx,
+    /// throttled or contended after every retry. The same request may
+    /// succeed after `retry_after`. Already logged.
     Unavailable {
         /// How long a client should wait before retrying.
         retry_after: Duration,
     },
-    /// DynamoDB failed, or a stored item is malformed. Already logged.
+    /// Our fault: DynamoDB refused the request as malformed, a condition
+    /// that cannot fail did, or a stored item is malformed. Already logged.
     Internal,
 }
 
@@ -59,6 +62,21 @@ impl StoreError {
     pub const BUSY: StoreError = StoreError::Unavailable {
         retry_after: Duration::from_secs(1),
     };
+    /// Unreachable, timed out or failing: retry in a couple of seconds.
+    pub const DOWN: StoreError = StoreError::Unavailable {
+        retry_after: Duration::from_secs(2),
+    };
+}
+
+impl StoreError {
+    /// Whether the failed call may have taken effect anyway: DynamoDB was
+    /// unreachable, timed out, broke off its answer or failed ([`Self::DOWN`]),
+    /// so a write may have committed with its answer lost. Throttling and
+    /// contention ([`Self::BUSY`]) and conflicts are refusals: nothing was
+    /// written.
+    pub fn may_have_written(&self) -> bool {
+        *self == StoreError::DOWN
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -66,7 +84,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Conflict(constraint) => write!(f, "conflict: {constraint:?}"),
             StoreError::Unavailable { retry_after } => {
-                write!(f, "DynamoDB is busy; retry after {retry_after:?}")
+                write!(f, "DynamoDB is unavailable; retry after {retry_after:?}")
             }
             StoreError::Internal => f.write_str("DynamoDB call failed (logged)"),
         }
@@ -75,26 +93,99 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// Logs an SDK failure with its full context: throttling is
-/// [`StoreError::Unavailable`], anything else [`StoreError::Internal`].
-pub(crate) fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+/// Why DynamoDB could not serve a call, as the log names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outage {
+    /// No connection: refused, reset, or the connect timeout passed.
+    Unreachable,
+    /// An attempt or the whole operation passed its timeout.
+    TimedOut,
+    /// The connection broke mid-answer, or the answer was not DynamoDB's.
+    BrokenResponse,
+    /// DynamoDB answered 5xx (InternalServerError, ServiceUnavailable).
+    ServerError,
+    /// DynamoDB throttled us through every retry.
+    Throttled,
+}
+
+impl Outage {
+    fn cause(self) -> &'static str {
+        match self {
+            Outage::Unreachable => "DynamoDB unreachable",
+            Outage::TimedOut => "DynamoDB did not answer in time",
+            Outage::BrokenResponse => "DynamoDB's answer broke off or was malformed",
+            Outage::ServerError => "DynamoDB answered a server error",
+            Outage::Throttled => "DynamoDB throttled every retry",
+        }
+    }
+
+    /// What a client is told to wait: a second for throttling, which passes
+    /// quickly; two for an outage, so that clients retrying in step do not
+    /// hammer a recovering dependency.
+    fn error(self) -> StoreError {
+        match self {
+            Outage::Throttled => StoreError::BUSY,
+            _ => StoreError::DOWN,
+        }
+    }
+}
+
+/// The DynamoDB error codes of throttling.
+const THROTTLING: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+];
+
+/// Tells a dependency failure (the SDK's retries already spent) from a
+/// fault of ours: `None` for a refused request (validation, a missing
+/// table, bad credentials), which retrying will not fix.
+pub(crate) fn outage_of<E>(err: &SdkError<E, HttpResponse>) -> Option<Outage>
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) => Some(Outage::TimedOut),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => Some(Outage::TimedOut),
+        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_other() => {
+            Some(Outage::Unreachable)
+        }
+        SdkError::DispatchFailure(_) => None,
+        SdkError::ResponseError(_) => Some(Outage::BrokenResponse),
+        SdkError::ServiceError(service) => {
+            if err.code().is_some_and(|code| THROTTLING.contains(&code)) {
+                Some(Outage::Throttled)
+            } else if service.raw().status().is_server_error() {
+                Some(Outage::ServerError)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Logs an SDK failure once, with its full context and its cause: a
+/// dependency failure (see [`outage_of`]) is [`StoreError::Unavailable`] and
+/// a warning, anything else [`StoreError::Internal`] and an error.
+pub(crate) fn sdk_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
 {
-    let throttled = matches!(
-        err.code(),
-        Some(
-            "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-        )
-    );
-    tracing::error!(operation, error = %DisplayErrorContext(&err), "DynamoDB call failed");
-    if throttled {
-        StoreError::BUSY
-    } else {
-        StoreError::Internal
+    match outage_of(&err) {
+        Some(outage) => {
+            tracing::warn!(
+                operation,
+                cause = outage.cause(),
+                error = %DisplayErrorContext(&err),
+                "DynamoDB unavailable"
+            );
+            outage.error()
+        }
+        None => {
+            tracing::error!(operation, error = %DisplayErrorContext(&err), "DynamoDB call failed");
+            StoreError::Internal
+        }
     }
 }
 

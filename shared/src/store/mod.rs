@@ -4,6 +4,7 @@
 //! touch more than one item go through [`Table::transact`], so a failure never
 //! leaves half of a change behind.
 
+pub mod client;
 pub mod error;
 pub mod feed;
 pub mod follows;
@@ -433,10 +434,22 @@ impl Table {
     }
 }
 
+/// The longest a contended transaction waits in backoff before its 503:
+/// the sum of every [`backoff`] cap (1.91 s).
+pub fn longest_contention_backoff() -> Duration {
+    (0..TRANSACTION_ATTEMPTS)
+        .map(|attempt| Duration::from_millis(backoff_cap(attempt)))
+        .sum()
+}
+
+fn backoff_cap(attempt: u32) -> u64 {
+    10u64 << attempt.min(6)
+}
+
 /// Full-jitter exponential backoff: up to 10 ms, 20 ms, 40 ms ... 640 ms.
 async fn backoff(attempt: u32) {
     use rand::Rng;
-    let cap = 10u64 << attempt.min(6);
+    let cap = backoff_cap(attempt);
     let wait = rand::thread_rng().gen_range(1..=cap);
     tokio::time::sleep(Duration::from_millis(wait)).await;
 }

@@ -72,6 +72,17 @@ impl TokenStore {
                 tracing::error!("token hash collision");
                 Err(StoreError::Internal)
             }
+            Err(lost) if lost.may_have_written() => {
+                // The transaction may have committed with its answer lost (a
+                // timeout or a broken connection after DynamoDB wrote it):
+                // the client will never receive this token, so none must be
+                // left usable. If DynamoDB is still out, the token's hash
+                // stays until its TTL, known to nobody.
+                if self.table.delete_now(token_key(token_hash)).await.is_ok() {
+                    tracing::info!(user_id, "deleted the token whose issue failed");
+                }
+                Err(lost)
+            }
             outcome => outcome,
         }
     }

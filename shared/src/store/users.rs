@@ -153,7 +153,64 @@ impl UserStore {
                 tracing::error!(id, "a freshly allocated user id was already in use");
                 Err(StoreError::Internal)
             }
+            Err(lost) if lost.may_have_written() => {
+                self.undo_create(&user).await;
+                Err(lost)
+            }
             outcome => outcome.map(|()| user),
+        }
+    }
+
+    /// After a create whose answer was lost (it may have committed: a
+    /// timeout or a broken connection after DynamoDB wrote it), removes the
+    /// user again if it is there and untouched, so that the client, told
+    /// 503, can retry the same registration. One transaction, the exact
+    /// inverse of the create, conditioned on the markers being this user's
+    /// and the profile having no follows: if the create did not commit, the
+    /// conditions fail and nothing changes; if DynamoDB is still out, the
+    /// user stays whole and a retry is told the name is taken.
+    async fn undo_create(&self, user: &User) {
+        let ours = |key: Item| {
+            self.table.delete(key, |d| {
+                d.condition_expression("user_id = :id")
+                    .expression_attribute_values(":id", n(user.id))
+            })
+        };
+        let mut undo = Transaction::new("UndoCreateUser");
+        undo.guarded(
+            ours(username_key(&user.username.to_ascii_lowercase())),
+            Constraint::MarkerNotOurs,
+        )
+        .guarded(
+            ours(email_key(&user.email.to_ascii_lowercase())),
+            Constraint::MarkerNotOurs,
+        )
+        .guarded(
+            self.table.delete(user_key(user.id), |d| {
+                d.condition_expression(
+                    "attribute_exists(pk) AND follower_count = :zero AND followed_count = :zero",
+                )
+                .expression_attribute_values(":zero", n(0))
+            }),
+            Constraint::UserMissing,
+        )
+        .always(self.table.delete(directory_key(user.id), |d| d))
+        .always(self.table.update(items::key(STATS_PK, "COUNT"), |u| {
+            u.update_expression("ADD user_count :minus_one")
+                .expression_attribute_values(":minus_one", n(-1))
+        }));
+        match self.table.transact(undo).await {
+            Ok(()) => tracing::info!(id = user.id, "undid a create whose answer was lost"),
+            Err(StoreError::Conflict(_)) => {
+                tracing::info!(
+                    id = user.id,
+                    "a create whose answer was lost had not committed"
+                )
+            }
+            Err(_) => tracing::warn!(
+                id = user.id,
+                "could not undo a create whose answer was lost; the user may exist"
+            ),
         }
     }
 

@@ -2,6 +2,7 @@
 //! on its own engine and table so they run in parallel.
 
 mod errors;
+mod faults;
 mod feed;
 mod follows;
 mod http;

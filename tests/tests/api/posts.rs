@@ -231,6 +231,9 @@ async fn concurrent_posts_and_deletes_keep_post_count_exact() {
         .walk_ids(&format!("/api/users/{alice}/posts?per_page=7"), &token)
         .await;
     assert_eq!(listed.len(), 10);
+    microblog_tests::invariants::check(&api.client, &api.table_name, None)
+        .await
+        .unwrap_or_else(|problems| panic!("{}", problems.join("\n")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use microblog_shared::routes::route_of;
 use microblog_tests::lambda_emulator::{function_names, workspace_root};
@@ -57,6 +58,30 @@ fn every_function_is_an_arm64_rust_binary_with_json_logs_kept_by_its_own_log_gro
             group["Properties"]["RetentionInDays"],
             reference("LogRetentionInDays"),
             "{id}"
+        );
+    }
+}
+
+#[test]
+fn every_function_outlasts_its_worst_case_against_a_failing_dynamodb() {
+    // A request against a failing DynamoDB ends at its first failed call,
+    // which the operation timeout bounds; a write whose answer was lost
+    // makes one more call to undo it; a contended transaction waits in
+    // backoff first. Add a second for argon2 at 256 MB, cold start and
+    // the fast calls before. The function must not time out first, or the
+    // client gets API Gateway's opaque 500 instead of our 503.
+    let operation = Duration::from_millis(microblog_shared::config::DEFAULT_OPERATION_TIMEOUT_MS);
+    let worst = operation * 2
+        + microblog_shared::store::longest_contention_backoff()
+        + Duration::from_secs(1);
+    let template = Template::load();
+    for (_, f) in template.functions() {
+        let timeout =
+            Duration::from_secs(f.property("Timeout").as_u64().expect("a literal Timeout"));
+        assert!(
+            timeout >= worst,
+            "{}: Timeout {timeout:?} is below the worst case {worst:?} (docs/ARCHITECTURE.md, \"Timeouts and retries\")",
+            f.logical_id
         );
     }
 }

@@ -122,7 +122,7 @@ async fn the_recorder_sees_index_queries_and_transaction_items_and_names_other_o
     };
     let engine = Engine::memory().await.expect("engine starts");
     let recorder = Recorder::new();
-    let client = recorder.client(&engine);
+    let client = recorder.client(&engine.endpoint, &Default::default());
     let key = HashMap::from([("pk".to_string(), AttributeValue::S("x".into()))]);
     let items = vec![
         TransactWriteItem::builder()

@@ -1,0 +1,207 @@
+//! What must hold over the whole table whatever failed meanwhile: every
+//! count equals its list, every name marker has its user and every user its
+//! markers, the directory and the user count match the profiles, both halves
+//! of every follow edge exist, and no token exists that a client was not
+//! given. Read with a plain client (a Scan: tests and the bench only).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name).and_then(|v| v.as_s().ok()).map_or("", |v| v)
+}
+
+fn n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Every item of `table`.
+pub async fn scan(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("the engine answers a Scan");
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return items,
+        }
+    }
+}
+
+/// What the table holds, in numbers.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Census {
+    /// Profiles.
+    pub users: usize,
+    /// Follow edges (each counted once).
+    pub follows: usize,
+    /// Tokens.
+    pub tokens: usize,
+}
+
+/// Checks every invariant; returns what the table holds, or every broken
+/// invariant, one sentence each. `tokens_given`: the hashes of the tokens
+/// clients received (`None`: do not check tokens).
+pub async fn check(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    tokens_given: Option<&BTreeSet<String>>,
+) -> Result<Census, Vec<String>> {
+    let items = scan(client, table).await;
+    let mut problems = Vec::new();
+    let mut profiles: BTreeMap<i64, &Item> = BTreeMap::new();
+    let mut markers: BTreeMap<String, i64> = BTreeMap::new();
+    let mut directory = BTreeSet::new();
+    let mut following: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    let mut followers: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    let mut timelines: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    let mut posts: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut user_count = 0;
+    let mut tokens = 0;
+    for item in &items {
+        let (pk, sk) = (s(item, "pk"), s(item, "sk"));
+        let owner = pk
+            .strip_prefix("USER#")
+            .and_then(|id| id.parse::<i64>().ok());
+        if let (Some(id), "PROFILE") = (owner, sk) {
+            if profiles.insert(id, item).is_some() {
+                problems.push(format!("user {id} has two profiles"));
+            }
+        } else if pk.starts_with("USERNAME#") || pk.starts_with("EMAIL#") {
+            markers.insert(pk.to_string(), n(item, "user_id").unwrap_or(-1));
+        } else if pk == "USERS" {
+            if !directory.insert(n(item, "user_id").unwrap_or(-1)) {
+                problems.push(format!("directory lists user {sk} twice"));
+            }
+        } else if pk == "STATS#users" {
+            user_count = n(item, "user_count").unwrap_or(0);
+        } else if let Some(id) = owner {
+            let other = n(item, "other_id").unwrap_or(-1);
+            if sk.starts_with("FOLLOWING#") {
+                following.entry(id).or_default().insert(other);
+            } else if sk.starts_with("FOLLOWER#") {
+                followers.entry(id).or_default().insert(other);
+            } else if sk.starts_with("POST#") {
+                let post = n(item, "post_id").unwrap_or(-1);
+                timelines.entry(id).or_default().insert(post);
+            }
+        } else if let (Some(_), "POST") = (pk.strip_prefix("POST#"), sk) {
+            posts.insert(
+                n(item, "id").unwrap_or(-1),
+                n(item, "author_id").unwrap_or(-1),
+            );
+        } else if let Some(hash) = pk.strip_prefix("TOKEN#") {
+            tokens += 1;
+            if tokens_given.is_some_and(|given| !given.contains(hash)) {
+                problems.push(format!(
+                    "token {hash} of user {:?} was never given to a client",
+                    n(item, "user_id")
+                ));
+            }
+        }
+    }
+    for (id, profile) in &profiles {
+        for (prefix, attribute) in [("USERNAME#", "username"), ("EMAIL#", "email")] {
+            let key = format!("{prefix}{}", s(profile, attribute).to_ascii_lowercase());
+            if markers.get(&key) != Some(id) {
+                problems.push(format!("user {id} lacks its marker {key}"));
+            }
+        }
+        if !directory.contains(id) {
+            problems.push(format!("user {id} is missing from the directory"));
+        }
+        let empty = BTreeSet::new();
+        let followed = following.get(id).unwrap_or(&empty);
+        let follower = followers.get(id).unwrap_or(&empty);
+        if n(profile, "followed_count") != Some(followed.len() as i64) {
+            problems.push(format!(
+                "user {id}: followed_count {:?} but {} FOLLOWING edges",
+                n(profile, "followed_count"),
+                followed.len()
+            ));
+        }
+        if n(profile, "follower_count") != Some(follower.len() as i64) {
+            problems.push(format!(
+                "user {id}: follower_count {:?} but {} FOLLOWER edges",
+                n(profile, "follower_count"),
+                follower.len()
+            ));
+        }
+        let timeline = timelines.get(id).unwrap_or(&empty);
+        if n(profile, "post_count").unwrap_or(0) != timeline.len() as i64 {
+            problems.push(format!(
+                "user {id}: post_count {:?} but {} timeline entries",
+                n(profile, "post_count"),
+                timeline.len()
+            ));
+        }
+        for post in timeline {
+            if posts.get(post) != Some(id) {
+                problems.push(format!(
+                    "user {id}'s timeline lists post {post}, not theirs or gone"
+                ));
+            }
+        }
+        for other in followed {
+            if !followers.get(other).is_some_and(|f| f.contains(id)) {
+                problems.push(format!(
+                    "{id} follows {other}, but {other} lacks the FOLLOWER half"
+                ));
+            }
+        }
+    }
+    for other in followers.keys().chain(following.keys()) {
+        if !profiles.contains_key(other) {
+            problems.push(format!(
+                "edges in the partition of user {other}, who has no profile"
+            ));
+        }
+    }
+    for (post, author) in &posts {
+        if !timelines.get(author).is_some_and(|t| t.contains(post)) {
+            problems.push(format!(
+                "post {post} is missing from the timeline of user {author}"
+            ));
+        }
+    }
+    for (key, id) in &markers {
+        if !profiles.contains_key(id) {
+            problems.push(format!(
+                "orphan marker {key} names user {id}, who has no profile"
+            ));
+        }
+    }
+    for id in &directory {
+        if !profiles.contains_key(id) {
+            problems.push(format!("directory lists user {id}, who has no profile"));
+        }
+    }
+    if user_count != profiles.len() as i64 {
+        problems.push(format!(
+            "user_count is {user_count} but {} profiles exist",
+            profiles.len()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(Census {
+            users: profiles.len(),
+            follows: following.values().map(BTreeSet::len).sum(),
+            tokens,
+        })
+    } else {
+        Err(problems)
+    }
+}
