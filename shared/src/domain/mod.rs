@@ -15,4 +15,7 @@ pub use follow::{Edge, EdgeKind};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, PostForm, MAX_POST_CHARS};
 pub use time::timestamp;
 pub use user::{CompleteRegistration, NewUser, ProfileChanges, Registration, User};
-pub use values::{parse_post_id, parse_user_id, AboutMe, Change, Email, Password, Username};
+pub use values::{
+    parse_post_id, parse_user_id, AboutMe, Change, Email, Password, Unchecked, UncheckedChange,
+    Username,
+};

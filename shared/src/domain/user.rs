@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::errors::ValidationError;
-use super::values::{AboutMe, Change, Email, Password, Username};
+use super::values::{AboutMe, Change, Email, Password, Unchecked, UncheckedChange, Username};
 
 /// A user's profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,27 +30,29 @@ pub struct User {
     pub followed_count: u64,
 }
 
-/// The body of `POST /api/users`. Every field is optional while reading, so
-/// that a missing or null required field is reported together with the
-/// others (see [`Registration::try_from`]); each present field is validated
-/// as it is read.
+/// The body of `POST /api/users`. Its checks run in a fixed order, the
+/// order the API has always had: the JSON type of `username`, `email` and
+/// `password` as they are read; then that all three are present (null is
+/// absent); then their rules; then `about_me`, which may be a string or
+/// null. So each field is read as [`Unchecked`] and validated in
+/// [`CompleteRegistration::try_from`].
 #[derive(Debug, Deserialize)]
 pub struct Registration {
     /// Required.
     #[serde(default)]
-    pub username: Option<Username>,
+    pub username: Option<Unchecked<Username>>,
     /// Required.
     #[serde(default)]
-    pub email: Option<Email>,
+    pub email: Option<Unchecked<Email>>,
     /// Required.
     #[serde(default)]
-    pub password: Option<Password>,
+    pub password: Option<Unchecked<Password>>,
     /// Optional; null is the same as absent.
     #[serde(default)]
-    pub about_me: Change<AboutMe>,
+    pub about_me: UncheckedChange<AboutMe>,
 }
 
-/// A registration with every required field present.
+/// A registration with every required field present and valid.
 #[derive(Debug)]
 pub struct CompleteRegistration {
     /// The username.
@@ -67,15 +69,17 @@ impl TryFrom<Registration> for CompleteRegistration {
     type Error = ValidationError;
 
     fn try_from(form: Registration) -> Result<Self, Self::Error> {
-        match (form.username, form.email, form.password) {
-            (Some(username), Some(email), Some(password)) => Ok(CompleteRegistration {
-                username,
-                email,
-                password,
-                about_me: form.about_me.into_option(),
-            }),
-            _ => Err(ValidationError::Missing(&["username", "email", "password"])),
-        }
+        let (Some(username), Some(email), Some(password)) =
+            (form.username, form.email, form.password)
+        else {
+            return Err(ValidationError::Missing(&["username", "email", "password"]));
+        };
+        Ok(CompleteRegistration {
+            username: username.check()?,
+            email: email.check()?,
+            password: password.check()?,
+            about_me: form.about_me.check("about_me")?.into_option(),
+        })
     }
 }
 

@@ -205,6 +205,73 @@ fn positive_id(raw: &str) -> Option<u64> {
         .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// A string read from a body now and validated later, so that a body's
+/// checks run in a fixed order whatever the JSON holds: every field's type
+/// as it is read, then which fields are present, then each field's rules.
+/// Its text never shows in `Debug` (it may be a password).
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Unchecked<T> {
+    raw: String,
+    #[serde(skip)]
+    checked_as: PhantomData<T>,
+}
+
+impl<T: TryFrom<String, Error = ValidationError>> Unchecked<T> {
+    /// Validates the text as a `T`.
+    pub fn check(self) -> Result<T, ValidationError> {
+        T::try_from(self.raw)
+    }
+}
+
+impl<T> fmt::Debug for Unchecked<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unchecked(..)")
+    }
+}
+
+/// A [`Change`] read now and validated later, like [`Unchecked`]: even its
+/// JSON type is checked only by [`UncheckedChange::check`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum UncheckedChange<T> {
+    /// Absent: leave the field as it is.
+    #[default]
+    Keep,
+    /// `null`.
+    Clear,
+    /// A string, not yet validated.
+    Set(Unchecked<T>),
+    /// Neither a string nor null.
+    WrongType,
+}
+
+impl<T: TryFrom<String, Error = ValidationError>> UncheckedChange<T> {
+    /// The change, or why `field` cannot be it.
+    pub fn check(self, field: &'static str) -> Result<Change<T>, ValidationError> {
+        match self {
+            UncheckedChange::Keep => Ok(Change::Keep),
+            UncheckedChange::Clear => Ok(Change::Clear),
+            UncheckedChange::Set(text) => text.check().map(Change::Set),
+            UncheckedChange::WrongType => {
+                Err(ValidationError::invalid(field, "must be a string or null"))
+            }
+        }
+    }
+}
+
+impl<'de, T> Deserialize<'de> for UncheckedChange<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Null => UncheckedChange::Clear,
+            serde_json::Value::String(raw) => UncheckedChange::Set(Unchecked {
+                raw,
+                checked_as: PhantomData,
+            }),
+            _ => UncheckedChange::WrongType,
+        })
+    }
+}
+
 /// A change to an optional field: absent from a request body leaves it as
 /// it is, `null` clears it, a string sets it (after validation).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

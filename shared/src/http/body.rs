@@ -212,6 +212,56 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_is_checked_types_first_then_presence_then_rules_then_about_me() {
+        let read = |body: &str| -> String {
+            match json_body::<Registration>(&with_body(body)) {
+                Err(e) => e.message(),
+                Ok(form) => CompleteRegistration::try_from(form)
+                    .map(|_| "valid".to_string())
+                    .unwrap_or_else(|e| e.to_string()),
+            }
+        };
+        let missing = "must include username, email and password fields";
+        let long = "x".repeat(141);
+        for (body, expected) in [
+            (r#"{"username": "ab"}"#.to_string(), missing),
+            (
+                r#"{"username": "ab", "email": "a@b.co", "password": 5}"#.to_string(),
+                "password must be a string",
+            ),
+            (r#"{"email": 6, "username": 5}"#.to_string(), "username must be a string"),
+            (r#"{"username": "alice", "about_me": 5}"#.to_string(), missing),
+            (
+                format!(r#"{{"username": "alice", "email": "a@b.co", "about_me": "{long}"}}"#),
+                missing,
+            ),
+            (
+                r#"{"username": "ab", "email": "nope", "password": "password-1"}"#.to_string(),
+                "username must be 3 to 64 characters long",
+            ),
+            (
+                r#"{"username": "alice", "email": "a@b.co", "password": "password-1", "about_me": 5}"#
+                    .to_string(),
+                "about_me must be a string or null",
+            ),
+            (
+                r#"{"username": "alice", "email": "a@b.co", "password": "password-1", "about_me": null}"#
+                    .to_string(),
+                "valid",
+            ),
+        ] {
+            assert_eq!(read(&body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_password_never_shows_in_a_registration_s_debug_output() {
+        let form: Registration =
+            json_body(&with_body(r#"{"password": "hunter2hunter2"}"#)).unwrap();
+        assert!(!format!("{form:?}").contains("hunter2"));
+    }
+
+    #[test]
     fn null_clears_about_me_and_absent_keeps_it_and_unknown_fields_are_ignored() {
         let changes: ProfileChanges =
             json_body(&with_body(r#"{"about_me": null, "id": 7}"#)).unwrap();
