@@ -2,6 +2,7 @@
 //! bench.
 
 pub mod api;
+pub mod declared;
 pub mod events;
 pub mod lambda_emulator;
 pub mod recorder;
