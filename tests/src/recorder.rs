@@ -271,7 +271,7 @@ pub async fn invoke_worker(
     let response = match (worker.function, worker.trigger) {
         ("fan_out", Trigger::TableStream) => {
             let event = LambdaEvent::new(sample.stream_event()?, Context::default());
-            fan_out::handler(app, event).await.map(|r| serde_json::to_value(r))
+            fan_out::handler(app, event).await.map(serde_json::to_value)
         }
         (other, _) => {
             return Err(format!(

@@ -102,7 +102,8 @@ fn an_sqs_statement_other_than_sending_to_the_own_on_failure_queue_or_none_at_al
             .position(|s| s["Resource"] == get_att(&queue, "Arn"))
             .expect("a statement on the queue")
     };
-    let breakages: [(&str, fn(&mut Value)); 4] = [
+    type Breakage = (&'static str, fn(&mut Value));
+    let breakages: [Breakage; 4] = [
         ("another action", |s| {
             s["Action"]
                 .as_array_mut()
