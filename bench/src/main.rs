@@ -6,7 +6,11 @@
 //! `microblog-tests`, against an embedded dynoxide engine holding the
 //! fixture data, answering its success case `events/<function>.json` as
 //! often as asked; any answer whose status is not the one its `.expect.json`
-//! expects fails the run. Prints a Markdown report (see docs/PERFORMANCE.md).
+//! expects (for a worker such as `fan_out`, whose event is a stream batch:
+//! any response other than the expected one) fails the run. A call that
+//! consumes what it acts on gets a fresh one each time, made in-process
+//! outside the timing: `revoke_token` a token, `delete_post` a post. Prints a
+//! Markdown report (see docs/PERFORMANCE.md).
 //!
 //! ```text
 //! cargo run --release -p microblog-bench -- [--profile NAME] [--iterations N] [--only f1,f2]
@@ -26,7 +30,7 @@ use base64::Engine as _;
 use microblog_local::dispatch::dispatch;
 use microblog_local::engine::Engine;
 use microblog_shared::{App, Config};
-use microblog_tests::events::{success_case, Answer, SampleEvent};
+use microblog_tests::events::{response_differences, success_case, Answer, SampleEvent};
 use microblog_tests::lambda_emulator::{
     build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
     FunctionProcess, Outcome, RuntimeApi,
@@ -95,12 +99,48 @@ fn profile_dir(profile: &str) -> PathBuf {
     root.join(if profile == "dev" { "debug" } else { profile })
 }
 
+/// What a call consumes, made afresh for each invocation.
+enum Fresh {
+    /// A bearer token, issued by get_token's success case.
+    Token(SampleEvent),
+    /// A post, published by create_post's success case.
+    Post(SampleEvent),
+}
+
+/// Replaces the `{id}` path parameter of an HTTP event (in `rawPath`,
+/// `requestContext.http.path` and `pathParameters`) with `id`.
+fn with_id(event: &mut Value, id: &str) {
+    let Some(old) = event["pathParameters"]["id"].as_str().map(str::to_string) else {
+        return;
+    };
+    let replace = |path: &Value| {
+        let path = path.as_str().unwrap_or_default();
+        let parts: Vec<&str> = path
+            .split('/')
+            .map(|part| if part == old { id } else { part })
+            .collect();
+        Value::from(parts.join("/"))
+    };
+    event["rawPath"] = replace(&event["rawPath"]);
+    event["requestContext"]["http"]["path"] = replace(&event["requestContext"]["http"]["path"]);
+    event["pathParameters"]["id"] = id.into();
+}
+
 /// `case`'s event for invocation `i`. Writes that must differ from one
 /// invocation to the next do: string `username` and `email` members of a
-/// JSON body get `i` appended (before the `@` of an email), and `token`,
-/// when given, replaces the bearer token.
-fn event(case: &SampleEvent, i: usize, token: Option<&str>) -> Result<Vec<u8>, String> {
+/// JSON body get `i` appended (before the `@` of an email), `token`, when
+/// given, replaces the bearer token, and `id`, when given, the `{id}` path
+/// parameter. A worker's event is sent as it is.
+fn event(
+    case: &SampleEvent,
+    i: usize,
+    token: Option<&str>,
+    id: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let mut event = case.event.clone();
+    if case.worker().is_some() {
+        return Ok(event.to_string().into_bytes());
+    }
     if let Some(text) = event["body"].as_str() {
         let base64 = event["isBase64Encoded"] == Value::Bool(true);
         let text = if base64 {
@@ -134,22 +174,30 @@ fn event(case: &SampleEvent, i: usize, token: Option<&str>) -> Result<Vec<u8>, S
     if let Some(token) = token {
         event["headers"]["authorization"] = format!("Bearer {token}").into();
     }
+    if let Some(id) = id {
+        with_id(&mut event, id);
+    }
     event["requestContext"]["requestId"] = format!("bench-{i}").into();
     Ok(event.to_string().into_bytes())
 }
 
-/// A new token, issued in-process by `issue` (get_token's success case),
-/// for `revoke_token` to revoke.
-async fn fresh_token(app: &App, issue: &SampleEvent) -> Result<String, String> {
-    let response = dispatch(app, &issue.function, issue.request())
+/// The member `member` of the body `case` (an HTTP success case) answers
+/// in-process, as text: a new token from get_token's, a new post's id from
+/// create_post's.
+async fn fresh(app: &App, case: &SampleEvent, member: &str) -> Result<String, String> {
+    let response = dispatch(app, &case.function, case.request())
         .await
-        .ok_or_else(|| format!("no handler for {}", issue.function))?
-        .map_err(|e| format!("{} failed: {e}", issue.file()))?;
+        .ok_or_else(|| format!("no handler for {}", case.function))?
+        .map_err(|e| format!("{} failed: {e}", case.file()))?;
     let answer = Answer::from_response(&response);
     serde_json::from_str::<Value>(&answer.body)
         .ok()
-        .and_then(|body| body["token"].as_str().map(str::to_string))
-        .ok_or_else(|| format!("{} answered no token: {answer:?}", issue.file()))
+        .and_then(|body| match &body[member] {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .ok_or_else(|| format!("{} answered no {member}: {answer:?}", case.file()))
 }
 
 /// The size of `binary` zipped as `bootstrap`, as Lambda deploys it, using
@@ -182,28 +230,39 @@ struct Figures {
     wrong_statuses: Vec<String>,
 }
 
-fn status_of(outcome: &Result<Outcome, String>) -> Result<u64, String> {
-    match outcome {
-        Ok(Outcome::Response(body)) => serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|v| v["statusCode"].as_u64())
-            .ok_or_else(|| {
-                format!(
-                    "a response without statusCode: {}",
-                    String::from_utf8_lossy(body)
-                )
-            }),
-        Ok(error) => Err(format!("invocation error: {}", error.body_text())),
-        Err(e) => Err(e.clone()),
+/// What is wrong with the answer to `case`'s event, if anything: for an
+/// HTTP function a status other than the expected one, for a worker any
+/// difference from the expected response. `Err` when there is no answer.
+fn wrong_answer(
+    case: &SampleEvent,
+    outcome: &Result<Outcome, String>,
+) -> Result<Option<String>, String> {
+    let body = match outcome {
+        Ok(Outcome::Response(body)) => body,
+        Ok(error) => return Err(format!("invocation error: {}", error.body_text())),
+        Err(e) => return Err(e.clone()),
+    };
+    let text = || String::from_utf8_lossy(body).into_owned();
+    let response: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("a response that is not JSON ({e}): {}", text()))?;
+    if case.worker().is_some() {
+        let found = response_differences(&case.expect, &response);
+        return Ok((!found.is_empty()).then(|| format!("{}: {}", found.join("; "), text())));
     }
+    let status = response["statusCode"]
+        .as_u64()
+        .ok_or_else(|| format!("a response without statusCode: {}", text()))?;
+    let expected = case.expect.status.map(u64::from);
+    Ok((Some(status) != expected).then(|| format!("{status}: {}", text())))
 }
 
 async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Figures, String> {
     let iterations = options.iterations;
     let case = success_case(function)?;
-    // revoke_token's success consumes its token: each call gets a new one.
-    let issue = match function {
-        "revoke_token" => Some(success_case("get_token")?),
+    // A success that consumes what it acts on gets a new one each call.
+    let fresh_input = match function {
+        "revoke_token" => Some(Fresh::Token(success_case("get_token")?)),
+        "delete_post" => Some(Fresh::Post(success_case("create_post")?)),
         _ => None,
     };
     let size = std::fs::metadata(binary).map_err(|e| e.to_string())?.len();
@@ -234,24 +293,22 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
     };
     let init = first_poll - process.spawned;
 
-    let expected = u64::from(case.expect.status);
     let mut wrong_statuses = Vec::new();
     let mut warm = Vec::with_capacity(iterations);
     let mut first = Duration::ZERO;
     for i in 0..=iterations {
-        let token = match &issue {
-            Some(issue) => Some(fresh_token(&app, issue).await?),
-            None => None,
+        let (token, id) = match &fresh_input {
+            Some(Fresh::Token(issue)) => (Some(fresh(&app, issue, "token").await?), None),
+            Some(Fresh::Post(create)) => (None, Some(fresh(&app, create, "id").await?)),
+            None => (None, None),
         };
-        let event = event(&case, i, token.as_deref())?;
+        let event = event(&case, i, token.as_deref(), id.as_deref())?;
         let started = Instant::now();
         let outcome = process.invoke(&api, event, TIMEOUT).await;
         let took = started.elapsed();
-        match status_of(&outcome) {
-            Ok(status) if status == expected => {}
-            Ok(status) => {
-                wrong_statuses.push(format!("#{i}: {status}: {}", outcome.unwrap().body_text()))
-            }
+        match wrong_answer(&case, &outcome) {
+            Ok(None) => {}
+            Ok(Some(wrong)) => wrong_statuses.push(format!("#{i}: {wrong}")),
             Err(e) => return Err(format!("invocation #{i}: {e}\n{}", process.kill())),
         }
         if i == 0 {
@@ -383,7 +440,7 @@ async fn main() {
                 if !f.wrong_statuses.is_empty() {
                     failed = true;
                     notes.push(format!(
-                        "{function}: {} invocations answered an unexpected status, e.g. {}",
+                        "{function}: {} invocations got an unexpected answer, e.g. {}",
                         f.wrong_statuses.len(),
                         f.wrong_statuses[0]
                     ));

@@ -1,8 +1,9 @@
-//! Fixture users and a fixed token, written into a table so that the sample
-//! events in `events/` (and `sam local invoke` with them) get real answers.
+//! Fixture users, tokens and a post, written into a table so that the
+//! sample events in `events/` (and `sam local invoke` with them) get real
+//! answers.
 
 use microblog_shared::auth::{hash_password, token_hash};
-use microblog_shared::domain::{AboutMe, Email, NewUser, Password, Username};
+use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, Username};
 use microblog_shared::App;
 
 /// Why seeding failed: a store or hashing failure (logged), or a fixture
@@ -15,11 +16,15 @@ pub const FIXTURE_TOKEN: &str = "fixture-token-for-sample-events-000000000001";
 pub const FIXTURE_TOKEN_2: &str = "fixture-token-for-sample-events-000000000002";
 /// The fixture users' password.
 pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
+/// The body of susan's fixture post (post 1).
+pub const FIXTURE_POST: &str = "Fixture post";
 
-/// Writes the fixture users (susan = 1, john = 2, who follows susan) and
-/// their tokens, valid for ten years. Safe to run again: existing fixtures
-/// are left as they are. Expects an empty table so the ids come out as 1, 2,
-/// as the sample events assume. These are publicly known credentials: the
+/// Writes the fixture users (susan = 1, john = 2, who follows susan), their
+/// tokens, valid for ten years, and susan's post "Fixture post" (post 1).
+/// Safe to run again: existing fixtures are left as they are (the post is
+/// written only while susan has none). Expects an empty table so the ids
+/// come out as 1, 2 and post 1, as the sample events assume. The post
+/// reaches john's feed through the fan-out, which the seed does not run. These are publicly known credentials: the
 /// `seed` command refuses endpoints that are not on this machine.
 pub async fn seed(app: &App) -> Result<(), SeedError> {
     let mut ids: Vec<u64> = Vec::new();
@@ -53,6 +58,16 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
     app.follows
         .follow(ids[1], ids[0], chrono::Utc::now().timestamp_micros() as u64)
         .await?;
+    if app.posts.newest(ids[0], 1).await?.is_empty() {
+        app.posts
+            .create(
+                ids[0],
+                PostBody::parse(FIXTURE_POST)?,
+                chrono::Utc::now(),
+                None,
+            )
+            .await?;
+    }
     Ok(())
 }
 

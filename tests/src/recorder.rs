@@ -16,12 +16,15 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use lambda_runtime::{Context, LambdaEvent};
 use microblog_local::dispatch::dispatch;
 use microblog_local::engine::{client_for_endpoint_with, Engine};
 use microblog_shared::config::ClientSettings;
-use microblog_shared::routes::{dynamodb_of, functions, Access, Action, Resource, ROUTES};
+use microblog_shared::routes::{Access, Action, Resource, Trigger, Worker};
 use microblog_shared::{App, Config};
+use serde_json::Value;
 
+use crate::declared::{declared_index, dynamodb_of, functions, worker_of};
 use crate::events::{Answer, SampleEvent};
 
 tokio::task_local! {
@@ -163,32 +166,30 @@ impl Intercept for Recorder {
     }
 }
 
-/// `Resource::Index` holds a `&'static str`: the declared name when a route
-/// declares that index, else a leaked copy (a test process, a few calls).
+/// `Resource::Index` holds a `&'static str`: the declared name when a
+/// function declares that index, else a leaked copy (a test process, a few
+/// calls).
 fn static_index_name(name: &str) -> &'static str {
-    ROUTES
-        .iter()
-        .flat_map(|r| r.dynamodb)
-        .find_map(|a| match a.resource {
-            Resource::Index(declared) if declared == name => Some(declared),
-            _ => None,
-        })
-        .unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str()))
+    declared_index(name).unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str()))
 }
 
-/// Each of `used` that `function`'s route does not declare, as a sentence
-/// naming the function.
+/// Each of `used` that `function` (a route's, or a worker) does not declare,
+/// as a sentence naming the function.
 pub fn undeclared(function: &str, used: &[Used]) -> Vec<String> {
     let declared = dynamodb_of(function).unwrap_or_else(|| panic!("no function {function}"));
+    let declarer = match worker_of(function) {
+        Some(_) => "its WORKERS entry",
+        None => "its route",
+    };
     let mut found: Vec<String> = used
         .iter()
         .filter_map(|u| match u {
             Used::Access(a) if declared.contains(a) => None,
             Used::Access(a) => Some(format!(
-                "{function} used {a}, which its route does not declare"
+                "{function} used {a}, which {declarer} does not declare"
             )),
             Used::Undeclarable(operation) => Some(format!(
-                "{function} used {operation}, which no route may declare"
+                "{function} used {operation}, which no function may declare"
             )),
         })
         .collect();
@@ -197,21 +198,18 @@ pub fn undeclared(function: &str, used: &[Used]) -> Vec<String> {
     found
 }
 
-/// Runs `sample` through `function`'s handler in-process, on a fresh engine
-/// whose table holds only the fixtures, and returns the answer with what the
-/// handler's DynamoDB calls needed (not the seeding's).
-pub async fn run_event(
-    sample: &SampleEvent,
-    function: &str,
-) -> Result<(Answer, Vec<Used>), String> {
-    const TABLE: &str = "microblog";
+const TABLE: &str = "microblog";
+
+fn config() -> Result<Config, String> {
+    Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh engine whose table holds only the fixtures.
+async fn seeded_engine() -> Result<Engine, String> {
     let engine = Engine::memory()
         .await
         .map_err(|e| format!("the engine does not start: {e}"))?;
-    let config = || {
-        Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
-            .map_err(|e| e.to_string())
-    };
     let seeding = App::new(config()?, engine.client());
     seeding
         .create_table_if_missing()
@@ -220,9 +218,24 @@ pub async fn run_event(
     microblog_local::seed::seed(&seeding)
         .await
         .map_err(|e| format!("cannot seed the table: {e}"))?;
+    Ok(engine)
+}
+
+/// Runs `sample` through `function`'s handler in-process, on a fresh engine
+/// whose table holds only the fixtures, and returns the answer with what the
+/// handler's DynamoDB calls needed (not the seeding's). For HTTP functions;
+/// see [`run_worker_event`] for workers.
+pub async fn run_event(
+    sample: &SampleEvent,
+    function: &str,
+) -> Result<(Answer, Vec<Used>), String> {
     let function = functions()
         .find(|f| *f == function)
         .ok_or_else(|| format!("there is no function {function}"))?;
+    if worker_of(function).is_some() {
+        return Err(format!("{function} is a worker: use run_worker_event"));
+    }
+    let engine = seeded_engine().await?;
     let recorder = Recorder::new();
     let config = config()?;
     let client = recorder.client(&engine.endpoint, &config.dynamodb);
@@ -236,4 +249,44 @@ pub async fn run_event(
         Answer::from_response(&response),
         recorder.take_for(function),
     ))
+}
+
+/// Runs `sample`, an event of a worker, through the worker's handler
+/// in-process on a fresh engine holding the fixtures, and returns the JSON
+/// it responded with and what its DynamoDB calls needed.
+pub async fn run_worker_event(sample: &SampleEvent) -> Result<(Value, Vec<Used>), String> {
+    let worker = sample
+        .worker()
+        .ok_or_else(|| format!("{} is not a worker's event", sample.file()))?;
+    let engine = seeded_engine().await?;
+    let recorder = Recorder::new();
+    let config = config()?;
+    let client = recorder.client(&engine.endpoint, &config.dynamodb);
+    let app = App::new(config, client);
+    let response = attribute(worker.function, invoke_worker(&app, worker, sample)).await;
+    engine.stop().await;
+    Ok((response?, recorder.take_for(worker.function)))
+}
+
+/// Hands `sample` to `worker`'s handler as its trigger would, with `app`;
+/// the handler's response as JSON.
+pub async fn invoke_worker(
+    app: &App,
+    worker: &Worker,
+    sample: &SampleEvent,
+) -> Result<Value, String> {
+    let response = match (worker.function, worker.trigger) {
+        ("fan_out", Trigger::TableStream) => {
+            let event = LambdaEvent::new(sample.stream_event()?, Context::default());
+            fan_out::handler(app, event).await.map(serde_json::to_value)
+        }
+        (other, _) => {
+            return Err(format!(
+                "the harness cannot run the worker {other}: add its handler to microblog_tests::recorder::invoke_worker and its crate to tests/Cargo.toml"
+            ))
+        }
+    };
+    response
+        .map_err(|e| format!("the handler failed: {e}"))?
+        .map_err(|e| format!("the response is not JSON: {e}"))
 }

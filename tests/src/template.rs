@@ -1,14 +1,13 @@
 //! template.yaml as JSON, its functions with `Globals.Function` merged in,
-//! and the DynamoDB permissions their policies grant, for the consistency
-//! tests.
+//! the event a worker is triggered by, and the permissions their policies
+//! grant, for the consistency tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use microblog_shared::routes::{
-    dynamodb_of, functions, Access, Action, Resource, FALLBACK_FUNCTION, ROUTES,
-};
+use microblog_shared::routes::{Access, Action, Resource, Trigger, FALLBACK_FUNCTION, ROUTES};
 use serde_json::{json, Map, Value};
 
+use crate::declared::{declared_index, dynamodb_of, functions, trigger_event, worker_of};
 use crate::lambda_emulator::workspace_root;
 
 /// A YAML value as JSON, with CloudFormation's short-form tags spelled out:
@@ -130,6 +129,115 @@ impl Function {
     }
 }
 
+/// `{"Fn::GetAtt": [resource, attribute]}`.
+pub fn get_att(resource: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [resource, attribute] })
+}
+
+/// What a stream worker's one event must say besides its source and its
+/// bounds, property by property.
+pub fn stream_event_settings() -> [(&'static str, Value); 3] {
+    [
+        // Nothing written before the mapping existed is skipped.
+        ("StartingPosition", json!("TRIM_HORIZON")),
+        // Retried from the first failed record, not the whole batch.
+        ("FunctionResponseTypes", json!(["ReportBatchItemFailures"])),
+        // A failing batch is halved until the bad record is alone.
+        ("BisectBatchOnFunctionError", json!(true)),
+    ]
+}
+
+impl Function {
+    /// Its only event, if it has exactly one.
+    fn only_event(&self) -> Option<&Value> {
+        let events = self.properties.get("Events")?.as_object()?;
+        (events.len() == 1).then(|| events.values().next().expect("one event"))
+    }
+
+    /// The logical id of the queue its stream event sends what Lambda gives
+    /// up on to (`DestinationConfig.OnFailure.Destination: !GetAtt X.Arn`).
+    pub fn on_failure_queue(&self) -> Option<String> {
+        let event = self.only_event()?;
+        let destination =
+            &event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"];
+        match destination.as_array()?.as_slice() {
+            [Value::String(queue), attribute] if attribute == "Arn" => Some(queue.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every way its events differ from what a worker with `trigger` needs:
+    /// exactly one event, of the trigger's type and source, reporting
+    /// partial batch failures, bisecting, retrying a bounded number of times
+    /// and for a bounded time, and sending what it gives up on to an SQS
+    /// queue of `template`.
+    pub fn trigger_problems(&self, trigger: Trigger, template: &Template) -> Vec<String> {
+        let id = &self.logical_id;
+        let Some(event) = self.only_event() else {
+            return vec![format!(
+                "{id} must have exactly one event, {}",
+                trigger_event(trigger)
+            )];
+        };
+        let mut problems = Vec::new();
+        let p = &event["Properties"];
+        match trigger {
+            Trigger::TableStream => {
+                if event["Type"] != "DynamoDB" || p["Stream"] != get_att("Table", "StreamArn") {
+                    problems.push(format!(
+                        "{id}: its event is not {}: {event}",
+                        trigger_event(trigger)
+                    ));
+                }
+            }
+        }
+        for (name, value) in stream_event_settings() {
+            if p[name] != value {
+                problems.push(format!(
+                    "{id}: its event's {name} is {}, not {value}",
+                    p[name]
+                ));
+            }
+        }
+        let bounded = |name: &str, range: std::ops::RangeInclusive<u64>| {
+            p[name].as_u64().is_some_and(|n| range.contains(&n))
+        };
+        if !bounded("MaximumRetryAttempts", 0..=10_000) {
+            problems.push(format!(
+                "{id}: its event's MaximumRetryAttempts must be a literal 0 to 10000 (not -1, forever)"
+            ));
+        }
+        // Below the stream's 24-hour retention, so a record given up on can
+        // still be read from the stream when its failure message arrives.
+        if !bounded("MaximumRecordAgeInSeconds", 60..=43_200) {
+            problems.push(format!(
+                "{id}: its event's MaximumRecordAgeInSeconds must be a literal 60 to 43200 (half the stream's retention at most)"
+            ));
+        }
+        if !bounded("BatchSize", 1..=10_000) {
+            problems.push(format!("{id}: its event needs a literal BatchSize"));
+        }
+        let on_failure = &p["DestinationConfig"]["OnFailure"];
+        if on_failure.get("Type").is_some() {
+            problems.push(format!(
+                "{id}: OnFailure has a Type, with which SAM adds a policy of its own; grant sqs:SendMessage in Policies instead"
+            ));
+        }
+        match self.on_failure_queue() {
+            None => problems.push(format!(
+                "{id}: its event needs DestinationConfig.OnFailure.Destination: !GetAtt <Queue>.Arn, or what Lambda gives up on is lost"
+            )),
+            Some(queue) => match template.resources().get(&queue) {
+                Some(q) if q["Type"] == "AWS::SQS::Queue" => {}
+                _ => problems.push(format!(
+                    "{id}: its on-failure destination {queue} is not an AWS::SQS::Queue of the template"
+                )),
+            },
+        }
+        problems
+    }
+}
+
 impl Template {
     /// The workspace's template.yaml.
     pub fn load() -> Template {
@@ -207,15 +315,34 @@ fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>) {
     }
 }
 
+/// What a function's policies grant: DynamoDB access, and whether it may
+/// send to its own on-failure queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The DynamoDB permissions.
+    pub dynamodb: BTreeSet<Access>,
+    /// Whether a statement allows exactly `sqs:SendMessage` on the queue
+    /// its event's on-failure destination names.
+    pub sends_to_on_failure_queue: bool,
+}
+
 /// The DynamoDB permissions a function's policies grant; `Err` lists what
-/// cannot be read as such (wildcards, other services, other resources,
-/// anything but plain Allow statements).
+/// cannot be read as such (see [`grants`]).
 pub fn granted(f: &Function) -> Result<BTreeSet<Access>, Vec<String>> {
+    grants(f).map(|g| g.dynamodb)
+}
+
+/// What a function's policies grant; `Err` lists what cannot be read as
+/// DynamoDB access on the table or a declared index, or as `sqs:SendMessage`
+/// on the function's own on-failure queue (wildcards, other actions and
+/// services, other resources, anything but plain Allow statements).
+pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
     let id = &f.logical_id;
     let mut granted = BTreeSet::new();
+    let mut sends = false;
     let mut problems = Vec::new();
     let Some(policies) = f.properties.get("Policies") else {
-        return Ok(granted);
+        return Ok(Grants::default());
     };
     let Some(policies) = policies.as_array() else {
         return Err(vec![format!("{id}: Policies is not a list")]);
@@ -238,6 +365,25 @@ pub fn granted(f: &Function) -> Result<BTreeSet<Access>, Vec<String>> {
                 problems.push(format!("{id}: not a plain Allow statement: {statement}"));
                 continue;
             }
+            let actions = one_or_many(&statement["Action"]);
+            if actions.iter().any(|a| {
+                a.as_str()
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("sqs:"))
+            }) {
+                let queue = f.on_failure_queue();
+                let own_queue = queue
+                    .as_ref()
+                    .is_some_and(|q| statement["Resource"] == get_att(q, "Arn"));
+                if actions == [json!("sqs:SendMessage")] && own_queue {
+                    sends = true;
+                } else {
+                    problems.push(format!(
+                        "{id}: the only SQS statement allowed is sqs:SendMessage on its own on-failure queue{}: {statement}",
+                        queue.map(|q| format!(" (!GetAtt {q}.Arn)")).unwrap_or_default()
+                    ));
+                }
+                continue;
+            }
             let resources: Vec<Resource> = one_or_many(&statement["Resource"])
                 .iter()
                 .filter_map(|r| {
@@ -250,7 +396,7 @@ pub fn granted(f: &Function) -> Result<BTreeSet<Access>, Vec<String>> {
                     resource
                 })
                 .collect();
-            for action in one_or_many(&statement["Action"]) {
+            for action in actions {
                 let name = action.as_str().and_then(|a| a.strip_prefix("dynamodb:"));
                 match name.and_then(Action::from_name) {
                     Some(action) => granted.extend(
@@ -259,14 +405,17 @@ pub fn granted(f: &Function) -> Result<BTreeSet<Access>, Vec<String>> {
                             .map(|&resource| Access { action, resource }),
                     ),
                     None => problems.push(format!(
-                        "{id}: {action} is not a DynamoDB action a route can declare"
+                        "{id}: {action} is not a DynamoDB action a function can declare"
                     )),
                 }
             }
         }
     }
     if problems.is_empty() {
-        Ok(granted)
+        Ok(Grants {
+            dynamodb: granted,
+            sends_to_on_failure_queue: sends,
+        })
     } else {
         Err(problems)
     }
@@ -280,28 +429,24 @@ fn one_or_many(value: &Value) -> Vec<Value> {
 }
 
 /// `!GetAtt Table.Arn` is the table; `!Sub ${Table.Arn}/index/<name>` an
-/// index some route declares.
+/// index some function declares.
 fn resource_of(resource: &Value) -> Option<Resource> {
-    if resource == &json!({ "Fn::GetAtt": ["Table", "Arn"] }) {
+    if resource == &get_att("Table", "Arn") {
         return Some(Resource::Table);
     }
     let index = resource
         .get("Fn::Sub")?
         .as_str()?
         .strip_prefix("${Table.Arn}/index/")?;
-    ROUTES
-        .iter()
-        .flat_map(|r| r.dynamodb)
-        .find_map(|a| match a.resource {
-            Resource::Index(declared) if declared == index => Some(a.resource),
-            _ => None,
-        })
+    declared_index(index).map(Resource::Index)
 }
 
 /// Every way the template's policies differ from the declarations of
-/// `microblog_shared::routes`: each function must be granted exactly what
-/// its route declares, and a function declaring nothing (the fallback) gets
-/// no `Policies` at all. Each mismatch names the function and the access.
+/// `microblog_shared::routes` (`ROUTES` and `WORKERS`): each function must
+/// be granted exactly what it declares, a function declaring nothing (the
+/// fallback) gets no `Policies` at all, and a function with an on-failure
+/// queue may send to it, and to nothing else. Each mismatch names the
+/// function and the access.
 pub fn permission_mismatches(template: &Template) -> Vec<String> {
     let in_template = template.functions();
     let mut mismatches = Vec::new();
@@ -313,7 +458,9 @@ pub fn permission_mismatches(template: &Template) -> Vec<String> {
     for (name, f) in &in_template {
         let id = &f.logical_id;
         let Some(declared) = dynamodb_of(name) else {
-            mismatches.push(format!("{id} runs {name}, which has no route"));
+            mismatches.push(format!(
+                "{id} runs {name}, which neither a route nor WORKERS declares"
+            ));
             continue;
         };
         if declared.is_empty() {
@@ -324,24 +471,43 @@ pub fn permission_mismatches(template: &Template) -> Vec<String> {
             }
             continue;
         }
-        let granted = match granted(f) {
-            Ok(granted) => granted,
+        let grants = match grants(f) {
+            Ok(grants) => grants,
             Err(problems) => {
                 mismatches.extend(problems);
                 continue;
             }
         };
+        if let Some(queue) = f.on_failure_queue() {
+            if !grants.sends_to_on_failure_queue {
+                mismatches.push(format!(
+                    "{id} ({name}) may not send to its on-failure queue {queue}: add a statement allowing sqs:SendMessage on !GetAtt {queue}.Arn"
+                ));
+            }
+        }
+        let granted = grants.dynamodb;
         let declared: BTreeSet<Access> = declared.iter().copied().collect();
         for access in declared.difference(&granted) {
             mismatches.push(format!(
-                "{id} ({name}) is not granted {access}, which its route declares"
+                "{id} ({name}) is not granted {access}, which {} declares",
+                declarer(name)
             ));
         }
         for access in granted.difference(&declared) {
             mismatches.push(format!(
-                "{id} ({name}) is granted {access}, which its route does not declare"
+                "{id} ({name}) is granted {access}, which {} does not declare",
+                declarer(name)
             ));
         }
     }
     mismatches
+}
+
+/// Where `function`'s access is declared, for messages.
+fn declarer(function: &str) -> &'static str {
+    if worker_of(function).is_some() {
+        "its WORKERS entry"
+    } else {
+        "its route"
+    }
 }

@@ -5,7 +5,9 @@
 //! Every sample event in `events/` (or the directory `MICROBLOG_EVENTS_DIR`
 //! names) must get from its function's binary the answer its
 //! `.expect.json` describes; `microblog_tests::events` reads both and
-//! compares.
+//! compares. An HTTP function's binary answers with an API Gateway
+//! response; a worker's (`fan_out`, with a DynamoDB stream event) with its
+//! handler's JSON, such as `{"batchItemFailures": []}`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use microblog_local::engine::Engine;
 use microblog_shared::{App, Config};
-use microblog_tests::events::{differences, events_dir, sample_events, Answer, SampleEvent};
+use microblog_tests::events::{
+    differences, events_dir, response_differences, sample_events, Answer, SampleEvent,
+};
 use microblog_tests::lambda_emulator::{
     build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
     FunctionProcess, Outcome, RuntimeApi,
@@ -128,7 +132,10 @@ async fn run_case(case: &SampleEvent) -> Result<Duration, String> {
             String::from_utf8_lossy(&response)
         )
     })?;
-    let problems = differences(&case.expect, &Answer::from_gateway(&response)?);
+    let problems = match case.worker() {
+        Some(_) => response_differences(&case.expect, &response),
+        None => differences(&case.expect, &Answer::from_gateway(&response)?),
+    };
     if problems.is_empty() {
         Ok(started.elapsed())
     } else {

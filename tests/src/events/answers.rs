@@ -1,5 +1,6 @@
 //! An expectation (`<event>.expect.json`), an answer however the function
-//! ran, and every difference between them.
+//! ran (an HTTP answer, or a worker's JSON response), and every difference
+//! between them.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +9,14 @@ use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// What a sample event must be answered with.
+/// What a sample event must be answered with: an HTTP answer (`status`,
+/// with `json`, `headers`, `body`), or a worker's `response`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
-    /// The status code.
-    pub status: u16,
+    /// The status code of an HTTP answer.
+    #[serde(default)]
+    pub status: Option<u16>,
     /// A subset of the JSON body.
     #[serde(default)]
     pub json: Option<Value>,
@@ -24,6 +27,10 @@ pub struct Expectation {
     /// The whole body, as text.
     #[serde(default)]
     pub body: Option<String>,
+    /// A subset of the JSON a worker's handler returns (as `json` is of a
+    /// body), e.g. `{"batchItemFailures": []}`.
+    #[serde(default)]
+    pub response: Option<Value>,
     /// Free text for the reader.
     #[serde(default)]
     pub description: Option<String>,
@@ -33,10 +40,25 @@ impl Expectation {
     /// Parses an `.expect.json`, checking what its type cannot say.
     pub fn parse(text: &str) -> Result<Expectation, String> {
         let expect: Expectation = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if !(100..600).contains(&expect.status) {
-            return Err(format!("status {} is no HTTP status", expect.status));
+        let Some(status) = expect.status else {
+            if expect.response.is_none() {
+                return Err("expects neither a `status` nor a worker's `response`".to_string());
+            }
+            if expect.json.is_some() || expect.body.is_some() || !expect.headers.is_empty() {
+                return Err(
+                    "a worker's `response` has no `json`, `body` or `headers` (those are HTTP's)"
+                        .to_string(),
+                );
+            }
+            return Ok(expect);
+        };
+        if expect.response.is_some() {
+            return Err("expects both an HTTP `status` and a worker's `response`".to_string());
         }
-        if expect.status == 204 && (expect.json.is_some() || expect.body.is_some()) {
+        if !(100..600).contains(&status) {
+            return Err(format!("status {status} is no HTTP status"));
+        }
+        if status == 204 && (expect.json.is_some() || expect.body.is_some()) {
             return Err("a 204 has no body to expect".to_string());
         }
         if let Some(name) = expect
@@ -47,6 +69,11 @@ impl Expectation {
             return Err(format!("header {name:?}: names are lower case"));
         }
         Ok(expect)
+    }
+
+    /// Whether it expects a worker's response rather than an HTTP answer.
+    pub fn is_worker_response(&self) -> bool {
+        self.status.is_none()
     }
 }
 
@@ -133,14 +160,17 @@ impl Answer {
     }
 }
 
-/// Every way `answer` differs from `expect`, one sentence each.
+/// Every way the HTTP `answer` differs from `expect`, one sentence each.
 pub fn differences(expect: &Expectation, answer: &Answer) -> Vec<String> {
     let mut found = Vec::new();
-    if answer.status != expect.status {
-        found.push(format!(
-            "status is {}, expected {}",
-            answer.status, expect.status
-        ));
+    let Some(status) = expect.status else {
+        return vec![format!(
+            "expected a worker's response, got an HTTP answer with status {}",
+            answer.status
+        )];
+    };
+    if answer.status != status {
+        found.push(format!("status is {}, expected {status}", answer.status));
     }
     for (name, expected) in &expect.headers {
         match (expected, answer.headers.get(name)) {
@@ -157,7 +187,7 @@ pub fn differences(expect: &Expectation, answer: &Answer) -> Vec<String> {
             }
         }
     }
-    if expect.status == 204 && !answer.body.is_empty() {
+    if status == 204 && !answer.body.is_empty() {
         found.push(format!("a 204 has the body {:?}", answer.body));
     }
     if let Some(expected) = &expect.body {
@@ -170,6 +200,19 @@ pub fn differences(expect: &Expectation, answer: &Answer) -> Vec<String> {
             Ok(actual) => json_differences("json", expected, &actual, &mut found),
             Err(e) => found.push(format!("the body is not JSON ({e}): {:?}", answer.body)),
         }
+    }
+    found
+}
+
+/// Every way a worker's `response` (the JSON its handler returned) differs
+/// from `expect`, one sentence each.
+pub fn response_differences(expect: &Expectation, response: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    match &expect.response {
+        Some(expected) => json_differences("response", expected, response, &mut found),
+        None => found.push(format!(
+            "expected an HTTP answer, got a worker's response {response}"
+        )),
     }
     found
 }
@@ -295,9 +338,34 @@ mod tests {
             json!({"status": 42}),
             json!({"status": 204, "json": {}}),
             json!({"status": 200, "headers": {"Content-Type": "x"}}),
+            json!({"status": 200, "response": {}}),
+            json!({"response": {}, "json": {}}),
+            json!({"response": {}, "headers": {"allow": null}}),
         ] {
             assert!(Expectation::parse(&bad.to_string()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_worker_response_is_compared_as_a_subset_and_never_with_an_http_answer() {
+        let expect = expectation(json!({"response": {"batchItemFailures": []}}));
+        assert!(expect.is_worker_response());
+        assert_eq!(
+            response_differences(&expect, &json!({"batchItemFailures": [], "more": 1})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            response_differences(
+                &expect,
+                &json!({"batchItemFailures": [{"itemIdentifier": "7"}]})
+            ),
+            vec!["response.batchItemFailures has 1 elements, expected 0"]
+        );
+        assert!(differences(&expect, &answer(200, &[], "{}"))[0]
+            .starts_with("expected a worker's response"));
+        let http = expectation(json!({"status": 200}));
+        assert!(!http.is_worker_response());
+        assert!(response_differences(&http, &json!({}))[0].starts_with("expected an HTTP answer"));
     }
 
     #[test]

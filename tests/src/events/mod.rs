@@ -1,8 +1,11 @@
 //! The sample events in `events/` and what each must be answered with.
 //!
-//! Every `events/<function>[.<case>].json` is an API Gateway (HTTP API,
-//! payload 2.0) event for `<function>`; `<function>[.<case>].expect.json`
-//! describes its answer:
+//! Every `events/<function>[.<case>].json` is an event for `<function>` as
+//! AWS delivers it; `<function>[.<case>].expect.json` describes its answer.
+//!
+//! For an HTTP function (a route, or the fallback) the event is an API
+//! Gateway (HTTP API, payload 2.0) request and the expectation an HTTP
+//! answer:
 //!
 //! ```json
 //! {"status": 404, "json": {"error": "Not Found"}, "headers": {"allow": null}}
@@ -12,20 +15,37 @@
 //! have more members, arrays must have the same length and match element by
 //! element), `headers` maps lower-case names to values (`null`: the header
 //! must be absent), `body` is the whole body as text, and `description` is
-//! free text for the reader. The template checks, the in-process run, the
+//! free text for the reader.
+//!
+//! For a worker (a function of `WORKERS`, such as `fan_out`) the event is
+//! what its trigger delivers (for the table's stream, a DynamoDB stream
+//! event `{"Records": [...]}`, which must parse as
+//! `aws_lambda_events::event::dynamodb::Event`) and the expectation is the
+//! JSON the handler returns, under `response`, compared as `json` is:
+//!
+//! ```json
+//! {"response": {"batchItemFailures": []}, "description": "..."}
+//! ```
+//!
+//! A worker's expectation has no `status`, `json`, `headers` or `body`, and
+//! an HTTP one no `response`. The template checks, the in-process run, the
 //! smoke test of the real binaries and the bench all read events through
-//! this module and compare answers with [`differences`].
+//! this module and compare answers with [`differences`] (HTTP) or
+//! [`response_differences`] (workers).
 
 mod answers;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use microblog_shared::routes::{Trigger, Worker};
 use serde_json::Value;
 
+use crate::declared::{functions, worker_of};
 use crate::lambda_emulator::workspace_root;
 
-pub use answers::{differences, Answer, Expectation};
+pub use answers::{differences, response_differences, Answer, Expectation};
 
 /// The file every function's settings for `sam local invoke` live in.
 const ENV_FILE: &str = "env.json";
@@ -57,11 +77,34 @@ impl SampleEvent {
         format!("events/{}.json", self.name())
     }
 
-    /// The event as the request `lambda_http` hands a handler.
+    /// The event as the request `lambda_http` hands a handler; panics for
+    /// a worker's event.
     pub fn request(&self) -> lambda_http::Request {
+        assert!(
+            self.worker().is_none(),
+            "{}: a worker's event is no HTTP request",
+            self.file()
+        );
         lambda_http::request::from_str(&self.event.to_string())
             .unwrap_or_else(|e| panic!("{}: lambda_http cannot read it: {e}", self.file()))
     }
+
+    /// The worker the event is for; `None` for an HTTP function.
+    pub fn worker(&self) -> Option<&'static Worker> {
+        worker_of(&self.function)
+    }
+
+    /// The event as the DynamoDB stream event a stream worker's handler
+    /// gets.
+    pub fn stream_event(&self) -> Result<StreamEvent, String> {
+        stream_event(&self.event).map_err(|e| format!("{}: {e}", self.file()))
+    }
+}
+
+/// `event` read as a DynamoDB stream event.
+fn stream_event(event: &Value) -> Result<StreamEvent, String> {
+    serde_json::from_value(event.clone())
+        .map_err(|e| format!("not a DynamoDB stream event (aws_lambda_events cannot read it): {e}"))
 }
 
 /// `events/`, or the directory `MICROBLOG_EVENTS_DIR` names.
@@ -75,14 +118,14 @@ pub fn events_dir() -> PathBuf {
 /// Every sample event of [`events_dir`]; panics listing every problem.
 pub fn sample_events() -> Vec<SampleEvent> {
     let dir = events_dir();
-    load(&dir, microblog_shared::routes::functions())
+    load(&dir, functions())
         .unwrap_or_else(|problems| panic!("{}:\n{}", dir.display(), problems.join("\n")))
 }
 
 /// The success case of `function`, `events/<function>.json`.
 pub fn success_case(function: &str) -> Result<SampleEvent, String> {
     let dir = events_dir();
-    load(&dir, microblog_shared::routes::functions())
+    load(&dir, functions())
         .map_err(|problems| format!("{}:\n{}", dir.display(), problems.join("\n")))?
         .into_iter()
         .find(|e| e.function == function && e.case.is_none())
@@ -90,8 +133,9 @@ pub fn success_case(function: &str) -> Result<SampleEvent, String> {
 }
 
 /// Reads every event in `dir` for one of `functions`, with its expectation.
-/// Every file but `env.json` must be an event or its expectation; `Err`
-/// names each file that is not, or that is malformed.
+/// Every file but `env.json` must be an event or its expectation, of the
+/// kind its function needs (HTTP or a worker's trigger); `Err` names each
+/// file that is not, or that is malformed.
 pub fn load<'a>(
     dir: &Path,
     functions: impl IntoIterator<Item = &'a str>,
@@ -147,6 +191,22 @@ pub fn load<'a>(
         });
         let expect = read(&expect_name)
             .and_then(|text| Expectation::parse(&text).map_err(|e| format!("{expect_name}: {e}")));
+        let worker = worker_of(function);
+        let expect = expect.and_then(|expect| match (worker, expect.is_worker_response()) {
+            (Some(_), false) => Err(format!(
+                "{expect_name}: {function} is a worker: expect its `response`, not a `status`"
+            )),
+            (None, true) => Err(format!(
+                "{expect_name}: {function} answers HTTP: expect a `status`, not a `response`"
+            )),
+            _ => Ok(expect),
+        });
+        let event = event.and_then(|event| match worker.map(|w| w.trigger) {
+            Some(Trigger::TableStream) => stream_event(&event)
+                .map(|_| event)
+                .map_err(|e| format!("{name} is {e}")),
+            None => Ok(event),
+        });
         match (event, expect) {
             (Ok(event), Ok(expect)) => events.push(SampleEvent {
                 function: function.to_string(),
@@ -212,5 +272,42 @@ mod tests {
             );
         }
         assert_eq!(problems.len(), 5, "{problems:#?}");
+    }
+
+    #[test]
+    fn a_worker_needs_its_trigger_s_event_and_a_response_and_an_http_function_a_status() {
+        let dir =
+            std::env::temp_dir().join(format!("microblog-worker-events-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let stream = json!({"Records": []}).to_string();
+        let http = json!({"version": "2.0"}).to_string();
+        let response = json!({"response": {"batchItemFailures": []}}).to_string();
+        let status = json!({"status": 200}).to_string();
+        for (name, text) in [
+            ("fan_out.json", stream.as_str()),
+            ("fan_out.expect.json", response.as_str()),
+            ("fan_out.http.json", http.as_str()),
+            ("fan_out.http.expect.json", response.as_str()),
+            ("fan_out.status.json", stream.as_str()),
+            ("fan_out.status.expect.json", status.as_str()),
+            ("get_user.json", http.as_str()),
+            ("get_user.expect.json", response.as_str()),
+        ] {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let problems = load(&dir, ["fan_out", "get_user"]).expect_err("problems");
+        std::fs::remove_dir_all(&dir).unwrap();
+        for part in [
+            "fan_out.http.json is not a DynamoDB stream event",
+            "fan_out.status.expect.json: fan_out is a worker",
+            "get_user.expect.json: get_user answers HTTP",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(part)),
+                "{part} not in {problems:#?}"
+            );
+        }
+        assert_eq!(problems.len(), 3, "{problems:#?}");
     }
 }

@@ -40,6 +40,18 @@ fn the_api_is_throttled_by_parameters_and_the_outputs_name_its_url_and_the_table
         .collect();
     let used: BTreeSet<&str> = ROUTES.iter().map(|r| r.method).collect();
     assert_eq!(methods, used, "CORS allows the methods the routes use");
+    let headers: BTreeSet<&str> = cors[1]["AllowHeaders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    for header in ["authorization", "content-type", "idempotency-key"] {
+        assert!(
+            headers.contains(header),
+            "CORS allows the request header {header}, which a handler reads"
+        );
+    }
 
     let parameters = template.doc["Parameters"].as_object().expect("Parameters");
     for name in [
@@ -50,6 +62,7 @@ fn the_api_is_throttled_by_parameters_and_the_outputs_name_its_url_and_the_table
         "LogRetentionInDays",
         "EnableTracing",
         "TableDeletionProtection",
+        "AlarmTopicArn",
     ] {
         assert!(parameters.contains_key(name), "parameter {name}");
     }
@@ -69,6 +82,11 @@ fn the_api_is_throttled_by_parameters_and_the_outputs_name_its_url_and_the_table
         .as_str()
         .expect("ApiUrl is a !Sub");
     assert!(url.starts_with("https://${HttpApi}.execute-api."), "{url}");
+    assert_eq!(
+        outputs["FanOutFailuresQueueUrl"]["Value"],
+        reference("FanOutFailures"),
+        "the queue to drain when the fan-out gives up (docs/DEPLOYING.md)"
+    );
 }
 
 #[test]

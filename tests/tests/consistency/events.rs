@@ -1,16 +1,17 @@
-//! The sample events: shaped as API Gateway sends them for their route, and
-//! answered as their expectations say, using only declared DynamoDB access.
+//! The sample events: shaped as API Gateway sends them for their route, or
+//! as a worker's trigger delivers them, and answered as their expectations
+//! say, using only declared DynamoDB access.
 
-use microblog_shared::routes::{match_path, resolve, Resolved, FALLBACK_FUNCTION};
-use microblog_tests::events::{differences, sample_events};
-use microblog_tests::recorder::{run_event, undeclared};
+use microblog_shared::routes::{match_path, resolve, Resolved, Trigger, FALLBACK_FUNCTION};
+use microblog_tests::events::{differences, response_differences, sample_events, SampleEvent};
+use microblog_tests::recorder::{run_event, run_worker_event, undeclared};
 use microblog_tests::template::route_keys;
 use serde_json::{Map, Value};
 
 #[test]
 fn every_event_is_an_api_gateway_payload_2_0_request_for_its_route() {
     let routes = route_keys();
-    for sample in sample_events() {
+    for sample in sample_events().into_iter().filter(|s| s.worker().is_none()) {
         let name = sample.file();
         let event = &sample.event;
         let request = sample.request();
@@ -102,14 +103,122 @@ fn every_event_is_an_api_gateway_payload_2_0_request_for_its_route() {
     }
 }
 
+/// Every way a record of a table stream event differs from what DynamoDB
+/// Streams delivers for this table (NEW_AND_OLD_IMAGES, keys pk and sk).
+fn stream_record_problems(sample: &SampleEvent) -> Vec<String> {
+    let name = sample.file();
+    let event = match sample.stream_event() {
+        Ok(event) => event,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    if event.records.is_empty() {
+        problems.push(format!("{name}: a stream event has at least one record"));
+    }
+    let raw = sample.event["Records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (i, (record, json)) in event.records.iter().zip(&raw).enumerate() {
+        let at = format!("{name}: Records[{i}]");
+        let mut check = |ok: bool, what: &str| {
+            if !ok {
+                problems.push(format!("{at}: {what}"));
+            }
+        };
+        check(
+            record.event_source.as_deref() == Some("aws:dynamodb"),
+            "eventSource is aws:dynamodb",
+        );
+        check(!record.event_id.is_empty(), "an eventID");
+        check(
+            record.event_version.as_deref() == Some("1.1"),
+            "eventVersion is 1.1",
+        );
+        let arn = record.event_source_arn.as_deref().unwrap_or("");
+        check(
+            arn.starts_with("arn:aws:dynamodb:") && arn.contains(":table/") && arn.contains("/stream/"),
+            "eventSourceARN is a table's stream (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<time>)",
+        );
+        let change = &json["dynamodb"];
+        check(
+            change["StreamViewType"] == "NEW_AND_OLD_IMAGES",
+            "StreamViewType is the table's, NEW_AND_OLD_IMAGES",
+        );
+        check(
+            record
+                .change
+                .sequence_number
+                .as_deref()
+                .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())),
+            "a SequenceNumber of digits (what a partial batch failure reports)",
+        );
+        check(change["SizeBytes"].as_u64().is_some(), "SizeBytes");
+        check(
+            change["ApproximateCreationDateTime"].is_number(),
+            "ApproximateCreationDateTime, in seconds",
+        );
+        let keys = change["Keys"].as_object();
+        check(
+            keys.is_some_and(|k| {
+                k.len() == 2 && k["pk"]["S"].is_string() && k["sk"]["S"].is_string()
+            }),
+            "Keys are exactly pk and sk, strings",
+        );
+        let (new, old) = (change.get("NewImage"), change.get("OldImage"));
+        let images_ok = match record.event_name.as_str() {
+            "INSERT" => new.is_some() && old.is_none(),
+            "MODIFY" => new.is_some() && old.is_some(),
+            "REMOVE" => new.is_none() && old.is_some(),
+            _ => false,
+        };
+        check(
+            images_ok,
+            "eventName is INSERT (NewImage only), MODIFY (both) or REMOVE (OldImage only)",
+        );
+        for image in [new, old].into_iter().flatten() {
+            check(
+                image["pk"] == change["Keys"]["pk"] && image["sk"] == change["Keys"]["sk"],
+                "each image holds the record's Keys",
+            );
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_worker_event_is_what_its_trigger_delivers() {
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for sample in sample_events() {
+        let Some(worker) = sample.worker() else {
+            continue;
+        };
+        seen += 1;
+        match worker.trigger {
+            Trigger::TableStream => problems.extend(stream_record_problems(&sample)),
+        }
+    }
+    assert!(seen > 0, "no worker events: events/fan_out.json is missing");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[tokio::test]
 async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_function_declares() {
     let mut failures = Vec::new();
     for sample in sample_events() {
         let name = sample.file();
-        match run_event(&sample, &sample.function).await {
-            Ok((answer, used)) => {
-                for difference in differences(&sample.expect, &answer) {
+        let ran = match sample.worker() {
+            Some(_) => run_worker_event(&sample)
+                .await
+                .map(|(response, used)| (response_differences(&sample.expect, &response), used)),
+            None => run_event(&sample, &sample.function)
+                .await
+                .map(|(answer, used)| (differences(&sample.expect, &answer), used)),
+        };
+        match ran {
+            Ok((found, used)) => {
+                for difference in found {
                     failures.push(format!("{name}: {difference}"));
                 }
                 for problem in undeclared(&sample.function, &used) {

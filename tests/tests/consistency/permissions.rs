@@ -1,6 +1,7 @@
 //! Least privilege: template.yaml grants each function exactly the DynamoDB
-//! access its route declares, and the checks catch any difference, in the
-//! template or in what a handler really calls.
+//! access its route (or WORKERS entry) declares, and a worker sqs:SendMessage
+//! on its own on-failure queue and nothing else; the checks catch any
+//! difference, in the template or in what a handler really calls.
 
 use std::collections::HashMap;
 
@@ -9,15 +10,17 @@ use microblog_shared::routes::{Access, Action, Resource, FALLBACK_FUNCTION, ROUT
 use microblog_shared::store::items::BY_TIME_INDEX;
 use microblog_tests::events::sample_events;
 use microblog_tests::recorder::{attribute, run_event, undeclared, Recorder, Used};
-use microblog_tests::template::{granted, logical_id, permission_mismatches, Template};
-use serde_json::Value;
+use microblog_tests::template::{
+    get_att, granted, grants, logical_id, permission_mismatches, Template,
+};
+use serde_json::{json, Value};
 
 #[test]
 fn every_function_is_granted_exactly_the_dynamodb_access_its_route_declares() {
     let mismatches = permission_mismatches(&Template::load());
     assert!(
         mismatches.is_empty(),
-        "template.yaml differs from the declarations in ROUTES:\n{}",
+        "template.yaml differs from the declarations in ROUTES and WORKERS:\n{}",
         mismatches.join("\n")
     );
 }
@@ -56,6 +59,109 @@ fn a_declared_action_the_template_does_not_grant_is_reported_naming_the_function
         "{mismatches:#?}"
     );
     assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
+}
+
+/// The statements of `function`'s first policy.
+fn statements<'a>(template: &'a mut Template, function: &str) -> &'a mut Vec<Value> {
+    template.doc["Resources"][logical_id(function)]["Properties"]["Policies"][0]["Statement"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("{function}'s first policy has statements"))
+}
+
+#[test]
+fn a_worker_is_granted_what_its_workers_entry_declares_and_may_send_to_its_on_failure_queue() {
+    let template = Template::load();
+    let functions = template.functions();
+    for worker in microblog_shared::routes::WORKERS {
+        let f = &functions[worker.function];
+        let grants = grants(f).expect("a readable policy");
+        assert_eq!(
+            grants.dynamodb,
+            worker.dynamodb.iter().copied().collect(),
+            "{}",
+            worker.function
+        );
+        assert!(
+            grants.sends_to_on_failure_queue,
+            "{}: sqs:SendMessage on its on-failure queue",
+            worker.function
+        );
+    }
+}
+
+#[test]
+fn an_sqs_statement_other_than_sending_to_the_own_on_failure_queue_or_none_at_all_is_reported() {
+    let worker = "fan_out";
+    let id = logical_id(worker);
+    let queue = Template::load().functions()[worker]
+        .on_failure_queue()
+        .expect("fan_out has an on-failure queue");
+    let sqs_statement = |statements: &mut Vec<Value>| -> usize {
+        statements
+            .iter()
+            .position(|s| s["Resource"] == get_att(&queue, "Arn"))
+            .expect("a statement on the queue")
+    };
+    type Breakage = (&'static str, fn(&mut Value));
+    let breakages: [Breakage; 4] = [
+        ("another action", |s| {
+            s["Action"]
+                .as_array_mut()
+                .unwrap()
+                .push("sqs:ReceiveMessage".into())
+        }),
+        ("any queue", |s| s["Resource"] = json!("*")),
+        ("another queue", |s| {
+            s["Resource"] = get_att("OtherQueue", "Arn")
+        }),
+        ("a wildcard action", |s| s["Action"] = json!(["sqs:*"])),
+    ];
+    for (what, break_it) in breakages {
+        let mut template = Template::load();
+        let policy = statements(&mut template, worker);
+        let at = sqs_statement(policy);
+        break_it(&mut policy[at]);
+        let mismatches = permission_mismatches(&template);
+        assert!(
+            mismatches.iter().any(|m| m.starts_with(&format!(
+                "{id}: the only SQS statement allowed is sqs:SendMessage on its own on-failure queue"
+            ))),
+            "{what}: {mismatches:#?}"
+        );
+    }
+    let mut template = Template::load();
+    let policy = statements(&mut template, worker);
+    let at = sqs_statement(policy);
+    policy.remove(at);
+    let mismatches = permission_mismatches(&template);
+    assert_eq!(
+        mismatches,
+        vec![format!(
+            "{id} ({worker}) may not send to its on-failure queue {queue}: add a statement allowing sqs:SendMessage on !GetAtt {queue}.Arn"
+        )]
+    );
+    // An HTTP function has no on-failure queue to send to.
+    let mut template = Template::load();
+    let statement = json!({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": get_att(&queue, "Arn")});
+    statements(&mut template, "get_user").push(statement);
+    let mismatches = permission_mismatches(&template);
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.starts_with("GetUserFunction: the only SQS statement allowed")),
+        "{mismatches:#?}"
+    );
+}
+
+#[test]
+fn a_worker_granted_beyond_its_declaration_is_reported_naming_its_workers_entry() {
+    let mut template = Template::load();
+    first_actions(&mut template, "fan_out").push("dynamodb:DeleteItem".into());
+    let mismatches = permission_mismatches(&template);
+    assert_eq!(
+        mismatches,
+        vec!["FanOutFunction (fan_out) is granted DeleteItem on the table, which its WORKERS entry does not declare"]
+    );
 }
 
 #[test]
@@ -222,7 +328,7 @@ async fn the_recorder_sees_index_queries_and_transaction_items_and_names_other_o
         "all but GetItem: {problems:#?}"
     );
     assert!(
-        problems.contains(&"get_user used Scan, which no route may declare".to_string()),
+        problems.contains(&"get_user used Scan, which no function may declare".to_string()),
         "{problems:#?}"
     );
 }

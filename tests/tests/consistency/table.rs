@@ -1,5 +1,5 @@
 //! The table template.yaml creates is the one the stores use and the local
-//! server creates.
+//! server creates, with the same stream.
 
 use std::collections::BTreeMap;
 
@@ -64,6 +64,11 @@ fn the_table_has_the_keys_index_and_ttl_the_stores_use() {
     );
     assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
     assert_eq!(
+        p["StreamSpecification"],
+        json!({ "StreamViewType": "NEW_AND_OLD_IMAGES" }),
+        "the fan-out reads posts and follows, added and removed, from the stream"
+    );
+    assert_eq!(
         p["DeletionProtectionEnabled"],
         reference("TableDeletionProtection")
     );
@@ -124,6 +129,20 @@ async fn the_table_is_the_one_the_local_server_creates() {
         .collect();
     assert_eq!(Value::Array(indexes), p["LocalSecondaryIndexes"]);
     assert!(described.global_secondary_indexes().is_empty());
+
+    let stream = described
+        .stream_specification()
+        .expect("the local table has a stream, for the fan-out");
+    assert!(stream.stream_enabled(), "the local table's stream is on");
+    assert_eq!(
+        stream.stream_view_type().map(|t| t.as_str()),
+        p["StreamSpecification"]["StreamViewType"].as_str(),
+        "the local table's stream has the template's view type"
+    );
+    assert!(
+        described.latest_stream_arn().is_some(),
+        "the local stream poller finds the stream by the table's LatestStreamArn"
+    );
 
     let ttl = client
         .describe_time_to_live()
