@@ -324,10 +324,9 @@ pub struct Worker {
 pub const WORKERS: &[Worker] = &[Worker {
     function: "fan_out",
     trigger: Trigger::TableStream,
-    // Followers (Query), an author's follower count (GetItem), an author's
-    // newest posts and a feed's entries of one author (Query); feed entries
-    // written and deleted (BatchWriteItem).
-    dynamodb: &[table(GetItem), table(Query), table(BatchWriteItem)],
+    // Followers, an author's newest posts and a feed's entries of one
+    // author (Query); feed entries written and deleted (BatchWriteItem).
+    dynamodb: &[table(Query), table(BatchWriteItem)],
 }];
 
 /// The route `function` serves; `None` for the fallback and unknown names.

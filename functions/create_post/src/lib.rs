@@ -5,11 +5,11 @@
 //! key's record is written in the same transaction as the post, and the
 //! loser answers as a retry would.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate;
-use microblog_shared::domain::{IdempotencyKey, KeyUse, Post, PostBody, PostForm};
+use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody, PostForm};
 use microblog_shared::http::{json, json_body};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -58,7 +58,7 @@ async fn create_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
             ))?;
             answer_retry(app, caller.user_id, used, &body).await
         }
-        (published, _) => created(app, &published?, now).await,
+        (published, _) => created(app, &published?).await,
     }
 }
 
@@ -80,15 +80,15 @@ async fn answer_retry(
             "the post published with this Idempotency-Key has been deleted since".into(),
         )
     })?;
-    created(app, &post, Utc::now()).await
+    created(app, &post).await
 }
 
-async fn created(app: &App, post: &Post, _now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
+async fn created(app: &App, post: &Post) -> Result<Response<Body>, ApiError> {
     let author = app
         .users
         .get(post.author_id, Read::Eventual)
         .await?
-        .ok_or(ApiError::Internal)?;
+        .ok_or(NoSuchUser::id(post.author_id))?;
     let mut response = json(StatusCode::CREATED, &PostRepr::new(post, &author))?;
     let location = HeaderValue::try_from(format!("/api/posts/{}", post.id))
         .expect("a path of digits is a valid header value");

@@ -4,7 +4,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_and_load_post;
-use microblog_shared::domain::{NoSuchPost, PostForm};
+use microblog_shared::domain::{NoSuchPost, NoSuchUser, PostForm};
 use microblog_shared::http::{json, json_body};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -33,6 +33,6 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         }
         edited => edited?,
     };
-    let author = author?.ok_or(NoSuchPost::id(post.id))?;
+    let author = author?.ok_or(NoSuchUser::id(caller.user_id))?;
     json(StatusCode::OK, &PostRepr::new(&edited, &author))
 }

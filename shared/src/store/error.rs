@@ -33,6 +33,8 @@ pub enum Constraint {
     PostMissing,
     /// The idempotency key was used (by a concurrent request) first.
     KeyUsed,
+    /// A count would go below zero: it disagrees with what it counts.
+    CountBelowZero,
     /// A new token's hash is in use: 256 random bits do not collide.
     TokenInUse,
     /// A uniqueness marker we read as ours belongs to someone else.

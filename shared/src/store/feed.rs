@@ -6,9 +6,9 @@
 //! item, a delete of one that is gone deletes nothing.
 
 use super::items::{
-    edge_prefix, feed_key, feed_pk, get_u64, n, user_key, user_pk, ItemError, POST_PREFIX, SK,
+    edge_prefix, feed_key, feed_pk, get_u64, n, user_pk, ItemError, POST_PREFIX, SK,
 };
-use super::{QueryWindow, Read, StoreError, Table};
+use super::{QueryWindow, StoreError, Table};
 use crate::domain::{EdgeKind, FeedEntry};
 
 /// Store of feeds.
@@ -101,13 +101,5 @@ impl FeedStore {
             .iter()
             .map(|item| get_u64(item, "other_id"))
             .collect::<Result<_, _>>()?)
-    }
-
-    /// `user_id`'s exact follower count (0 for a user that is gone).
-    pub async fn follower_count(&self, user_id: u64) -> Result<u64, StoreError> {
-        match self.table.get(user_key(user_id), Read::Eventual).await? {
-            Some(item) => Ok(get_u64(&item, "follower_count")?),
-            None => Ok(0),
-        }
     }
 }

@@ -218,7 +218,7 @@ impl PostStore {
                         .expression_attribute_values(":minus_one", n(-1))
                         .expression_attribute_values(":one", n(1))
                 }),
-                Constraint::UserMissing,
+                Constraint::CountBelowZero,
             );
         self.table.transact(transaction).await
     }

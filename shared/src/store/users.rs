@@ -93,10 +93,10 @@ impl UserStore {
     /// [`StoreError::Conflict`]. The transaction in [`UserStore::create`]
     /// remains the guarantee.
     pub async fn precheck(&self, username: &Username, email: &Email) -> Result<(), StoreError> {
+        // Strong: a name freed by a rename a moment ago is free.
         let (name, mail) = tokio::join!(
-            self.table
-                .get(username_key(&username.key()), Read::Eventual),
-            self.table.get(email_key(&email.key()), Read::Eventual),
+            self.table.get(username_key(&username.key()), Read::Strong),
+            self.table.get(email_key(&email.key()), Read::Strong),
         );
         if name?.is_some() {
             Err(StoreError::Conflict(Constraint::UsernameTaken))

@@ -2,9 +2,14 @@
 //! as a worker's trigger delivers them, and answered as their expectations
 //! say, using only declared DynamoDB access.
 
-use microblog_shared::routes::{match_path, resolve, Resolved, Trigger, FALLBACK_FUNCTION};
+use std::collections::{BTreeMap, BTreeSet};
+
+use microblog_shared::routes::{
+    dynamodb_of, functions, match_path, resolve, Access, Action, Resolved, Trigger,
+    FALLBACK_FUNCTION,
+};
 use microblog_tests::events::{differences, response_differences, sample_events, SampleEvent};
-use microblog_tests::recorder::{run_event, run_worker_event, undeclared};
+use microblog_tests::recorder::{run_event, run_worker_event, undeclared, Used};
 use microblog_tests::template::route_keys;
 use serde_json::{Map, Value};
 
@@ -203,9 +208,26 @@ fn every_worker_event_is_what_its_trigger_delivers() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Declared permissions no sample event exercises, each with the reason it
+/// is still needed; any other declared but unused permission is a grant
+/// wider than the code.
+const EXERCISED_ELSEWHERE: &[(&str, Action, &str)] = &[
+    (
+        "create_user",
+        Action::DeleteItem,
+        "undoes a registration whose answer was lost (tests/tests/api/faults.rs)",
+    ),
+    (
+        "get_token",
+        Action::DeleteItem,
+        "deletes a token whose answer was lost (tests/tests/api/faults.rs)",
+    ),
+];
+
 #[tokio::test]
 async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_function_declares() {
     let mut failures = Vec::new();
+    let mut exercised: BTreeMap<String, BTreeSet<Access>> = BTreeMap::new();
     for sample in sample_events() {
         let name = sample.file();
         let ran = match sample.worker() {
@@ -224,8 +246,27 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
                 for problem in undeclared(&sample.function, &used) {
                     failures.push(format!("{name}: {problem}"));
                 }
+                let seen = exercised.entry(sample.function.clone()).or_default();
+                seen.extend(used.iter().filter_map(|u| match u {
+                    Used::Access(access) => Some(*access),
+                    Used::Undeclarable(_) => None,
+                }));
             }
             Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    // The other direction: everything declared (and so granted) is used.
+    for function in functions() {
+        let seen = exercised.get(function).cloned().unwrap_or_default();
+        for access in dynamodb_of(function).unwrap_or_default() {
+            let elsewhere = EXERCISED_ELSEWHERE
+                .iter()
+                .any(|(f, action, _)| *f == function && *action == access.action);
+            if !seen.contains(access) && !elsewhere {
+                failures.push(format!(
+                    "{function} declares {access}, but none of its events uses it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
