@@ -107,17 +107,14 @@ impl PageRequest {
     /// else the position to start after and how many entries to skip. A
     /// cursor is always followed: the count may have shrunk since it was
     /// issued.
-    pub fn plan(
-        &self,
-        total_items: Option<u64>,
-    ) -> Result<Option<(Option<Cursor>, u64)>, ApiError> {
+    pub fn plan(&self, total_items: Total) -> Result<Option<(Option<Cursor>, u64)>, ApiError> {
         if let Some(cursor) = self.cursor {
             return Ok(Some((Some(cursor), 0)));
         }
         let Some(offset) = (self.page - 1).checked_mul(self.per_page as u64) else {
             return Ok(None);
         };
-        if total_items.is_some_and(|total| offset >= total) {
+        if matches!(total_items, Total::Counted(total) if offset >= total) {
             return Ok(None);
         }
         if offset > MAX_SKIP {
@@ -134,6 +131,15 @@ impl PageRequest {
     pub fn fetch_limit(&self) -> u32 {
         self.per_page + 1
     }
+}
+
+/// How many items a collection holds, if it is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Exactly this many (kept by the writes, never counted by reading).
+    Counted(u64),
+    /// Not counted (the feed): `total_items` and `total_pages` are null.
+    Uncounted,
 }
 
 /// `_meta` of a collection.
@@ -177,11 +183,15 @@ impl<T> Collection<T> {
     pub fn new(
         path: &str,
         request: &PageRequest,
-        total_items: Option<u64>,
+        total_items: Total,
         items: Vec<T>,
         next: Option<Cursor>,
     ) -> Self {
         let per_page = request.per_page;
+        let total_items = match total_items {
+            Total::Counted(total) => Some(total),
+            Total::Uncounted => None,
+        };
         let total_pages = total_items.map(|total| total.div_ceil(per_page as u64));
         let link = |page: u64, cursor: Option<Cursor>| {
             let mut link = format!("{path}?page={page}&per_page={per_page}");
@@ -266,11 +276,11 @@ mod tests {
     #[test]
     fn a_page_past_the_end_reads_nothing() {
         let r = request(&[("page", "3"), ("per_page", "10")]).unwrap();
-        assert_eq!(r.plan(Some(20)).unwrap(), None);
-        assert_eq!(r.plan(Some(21)).unwrap(), Some((None, 20)));
-        assert_eq!(request(&[]).unwrap().plan(Some(0)).unwrap(), None);
+        assert_eq!(r.plan(Total::Counted(20)).unwrap(), None);
+        assert_eq!(r.plan(Total::Counted(21)).unwrap(), Some((None, 20)));
+        assert_eq!(request(&[]).unwrap().plan(Total::Counted(0)).unwrap(), None);
         let huge = request(&[("page", "18446744073709551615"), ("per_page", "100")]).unwrap();
-        assert_eq!(huge.plan(Some(10)).unwrap(), None, "no overflow");
+        assert_eq!(huge.plan(Total::Counted(10)).unwrap(), None, "no overflow");
     }
 
     #[test]
@@ -281,25 +291,37 @@ mod tests {
             ("cursor", &Cursor(4, None).encode()),
         ])
         .unwrap();
-        assert_eq!(r.plan(Some(5)).unwrap(), Some((Some(Cursor(4, None)), 0)));
+        assert_eq!(
+            r.plan(Total::Counted(5)).unwrap(),
+            Some((Some(Cursor(4, None)), 0))
+        );
     }
 
     #[test]
     fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links() {
         let deep = request(&[("page", "102"), ("per_page", "100")]).unwrap();
         assert!(deep
-            .plan(Some(1_000_000))
+            .plan(Total::Counted(1_000_000))
             .unwrap_err()
             .message()
             .contains("next links"));
         let ok = request(&[("page", "101"), ("per_page", "100")]).unwrap();
-        assert_eq!(ok.plan(Some(1_000_000)).unwrap(), Some((None, 10_000)));
+        assert_eq!(
+            ok.plan(Total::Counted(1_000_000)).unwrap(),
+            Some((None, 10_000))
+        );
     }
 
     #[test]
     fn links_point_to_neighbouring_pages_and_are_null_at_the_ends() {
         let r = request(&[("page", "2"), ("per_page", "2")]).unwrap();
-        let c = Collection::new("/api/users", &r, Some(5), vec![1, 2], Some(Cursor(9, None)));
+        let c = Collection::new(
+            "/api/users",
+            &r,
+            Total::Counted(5),
+            vec![1, 2],
+            Some(Cursor(9, None)),
+        );
         assert_eq!(
             c._meta,
             Meta {
@@ -319,12 +341,12 @@ mod tests {
             Some("/api/users?page=1&per_page=2")
         );
         let last = request(&[("page", "3"), ("per_page", "2")]).unwrap();
-        let c = Collection::new("/api/users", &last, Some(5), vec![5], None);
+        let c = Collection::new("/api/users", &last, Total::Counted(5), vec![5], None);
         assert_eq!(c._links.next, None);
         let first = Collection::new(
             "/api/users",
             &request(&[]).unwrap(),
-            Some(0),
+            Total::Counted(0),
             Vec::<u8>::new(),
             None,
         );

@@ -1,9 +1,9 @@
 //! Bearer tokens: 32 random bytes from the OS; only their SHA-256 is stored.
 
+use crate::store::items::sha256_hex;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// A new token: 32 random bytes from the OS, URL-safe base64 (43 characters).
 pub fn new_token() -> String {
@@ -15,10 +15,7 @@ pub fn new_token() -> String {
 /// The SHA-256 of a token in hex: the only form the table stores. A fast hash
 /// suffices because the token carries 256 bits of entropy.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(token)
 }
 
 #[cfg(test)]

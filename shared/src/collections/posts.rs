@@ -8,7 +8,7 @@ use super::{invalid_cursor, split_page};
 use crate::auth::{authenticate, authenticate_and_load_user};
 use crate::error::ApiError;
 use crate::http::json;
-use crate::pagination::{Collection, Cursor, PageRequest};
+use crate::pagination::{Collection, Cursor, PageRequest, Total};
 use crate::representation::PostRepr;
 use crate::App;
 
@@ -28,7 +28,7 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
     let (_, author) = authenticate_and_load_user(app, req).await?;
     let request = PageRequest::from_request(req)?;
     let total = author.post_count;
-    let window = match request.plan(Some(total))? {
+    let window = match request.plan(Total::Counted(total))? {
         None => Vec::new(),
         Some((after, skip)) => {
             app.posts
@@ -43,7 +43,7 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
     let path = format!("/api/users/{}/posts", author.id);
     json(
         StatusCode::OK,
-        &Collection::new(&path, &request, Some(total), items, next),
+        &Collection::new(&path, &request, Total::Counted(total), items, next),
     )
 }
 
@@ -55,7 +55,7 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
 pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, req).await?;
     let request = PageRequest::from_request(req)?;
-    let window = match request.plan(None)? {
+    let window = match request.plan(Total::Uncounted)? {
         None => Vec::new(),
         Some((after, skip)) => {
             app.feeds
@@ -85,6 +85,6 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
         .map(|e| Cursor(e.post_id, None));
     json(
         StatusCode::OK,
-        &Collection::new("/api/feed", &request, None, items, next),
+        &Collection::new("/api/feed", &request, Total::Uncounted, items, next),
     )
 }

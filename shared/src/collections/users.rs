@@ -10,7 +10,7 @@ use crate::auth::{authenticate, authenticate_and_load_user};
 use crate::domain::EdgeKind;
 use crate::error::ApiError;
 use crate::http::json;
-use crate::pagination::{Collection, Cursor, PageRequest};
+use crate::pagination::{Collection, Cursor, PageRequest, Total};
 use crate::representation::UserRepr;
 use crate::App;
 
@@ -21,7 +21,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     caller?;
     let request = PageRequest::from_request(req)?;
     let total = total?;
-    let window = match request.plan(Some(total))? {
+    let window = match request.plan(Total::Counted(total))? {
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
@@ -40,7 +40,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     let items = users.iter().map(UserRepr::public).collect();
     json(
         StatusCode::OK,
-        &Collection::new("/api/users", &request, Some(total), items, next),
+        &Collection::new("/api/users", &request, Total::Counted(total), items, next),
     )
 }
 
@@ -58,7 +58,7 @@ pub async fn list_edges(
         EdgeKind::Follower => (owner.follower_count, "followers"),
         EdgeKind::Following => (owner.followed_count, "followed"),
     };
-    let window = match request.plan(Some(total))? {
+    let window = match request.plan(Total::Counted(total))? {
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
@@ -82,6 +82,6 @@ pub async fn list_edges(
     let path = format!("/api/users/{}/{segment}", owner.id);
     json(
         StatusCode::OK,
-        &Collection::new(&path, &request, Some(total), items, next),
+        &Collection::new(&path, &request, Total::Counted(total), items, next),
     )
 }

@@ -8,7 +8,7 @@
 use super::items::{
     edge_prefix, feed_key, feed_pk, get_u64, n, user_pk, ItemError, POST_PREFIX, SK,
 };
-use super::{QueryWindow, StoreError, Table};
+use super::{Order, QueryWindow, StoreError, Table};
 use crate::domain::{EdgeKind, FeedEntry};
 
 /// Store of feeds.
@@ -29,7 +29,7 @@ impl FeedStore {
             partition: feed_pk(owner),
             sort_attribute: SK,
             sort_prefix: Some(POST_PREFIX),
-            newest_first: true,
+            order: Order::NewestFirst,
         }
     }
 
@@ -94,7 +94,7 @@ impl FeedStore {
             partition: user_pk(user_id),
             sort_attribute: SK,
             sort_prefix: Some(edge_prefix(EdgeKind::Follower)),
-            newest_first: false,
+            order: Order::OldestFirst,
         };
         let found = self.table.query_all(&window, None).await?;
         Ok(found

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use super::items::{
     edge_order, edge_prefix, edge_sk, key, n, s, user_key, user_pk, BY_TIME_INDEX, EDGE_ORDER,
 };
-use super::{Constraint, QueryWindow, Read, StoreError, Table, Transaction};
+use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{Edge, EdgeKind};
 
 /// Times an unfollow re-runs when a concurrent follow recreates the edge.
@@ -23,6 +23,13 @@ pub enum EdgeChange {
     Unchanged,
     /// One of the two users does not exist.
     UnknownUser,
+}
+
+/// Which change to a follow edge a transaction makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EdgeWrite {
+    Follow,
+    Unfollow,
 }
 
 /// Store of follow edges.
@@ -79,14 +86,7 @@ impl FollowStore {
             .to_item();
             self.table.put(item, Some("attribute_not_exists(pk)"))
         };
-        let transaction = self.edge_transaction(
-            "Follow",
-            (follower, followed),
-            1,
-            Constraint::UserMissing,
-            Constraint::AlreadyFollowing,
-            put_side,
-        );
+        let transaction = self.edge_transaction(EdgeWrite::Follow, (follower, followed), put_side);
         match self.table.transact(transaction).await {
             Ok(()) => Ok(EdgeChange::Changed),
             Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(EdgeChange::UnknownUser),
@@ -106,15 +106,8 @@ impl FollowStore {
         // following"; an edge means a concurrent follow landed in between,
         // so the unfollow runs again and removes it.
         for _ in 0..UNFOLLOW_ATTEMPTS {
-            // A failed floor on a count means the edge is gone too.
-            let transaction = self.edge_transaction(
-                "Unfollow",
-                (follower, followed),
-                -1,
-                Constraint::NotFollowing,
-                Constraint::NotFollowing,
-                delete_side,
-            );
+            let transaction =
+                self.edge_transaction(EdgeWrite::Unfollow, (follower, followed), delete_side);
             match self.table.transact(transaction).await {
                 Ok(()) => return Ok(EdgeChange::Changed),
                 Err(StoreError::Conflict(Constraint::NotFollowing)) => {}
@@ -137,18 +130,30 @@ impl FollowStore {
         Err(StoreError::BUSY)
     }
 
-    /// The four writes of a follow (`delta` 1) or an unfollow (-1): both
-    /// users' counts, guarded by `counts`, and both sides of the edge, made
-    /// by `edge` and guarded by `edges`.
+    /// The four writes of a follow or an unfollow: both users' counts and
+    /// both sides of the edge, made by `side`, each guarded by what its
+    /// condition means for `write`.
     fn edge_transaction(
         &self,
-        operation: &'static str,
+        write: EdgeWrite,
         (follower, followed): (u64, u64),
-        delta: i64,
-        counts: Constraint,
-        edges: Constraint,
-        edge: impl Fn(u64, u64, EdgeKind) -> TransactWriteItem,
+        side: impl Fn(u64, u64, EdgeKind) -> TransactWriteItem,
     ) -> Transaction {
+        let (operation, delta, counts, edges) = match write {
+            EdgeWrite::Follow => (
+                "Follow",
+                1,
+                Constraint::UserMissing,
+                Constraint::AlreadyFollowing,
+            ),
+            // A count's floor failing means the edge is gone too.
+            EdgeWrite::Unfollow => (
+                "Unfollow",
+                -1,
+                Constraint::NotFollowing,
+                Constraint::NotFollowing,
+            ),
+        };
         let mut transaction = Transaction::new(operation);
         transaction
             .guarded(
@@ -159,8 +164,8 @@ impl FollowStore {
                 count_update(&self.table, followed, "follower_count", delta),
                 counts,
             )
-            .guarded(edge(follower, followed, EdgeKind::Following), edges)
-            .guarded(edge(followed, follower, EdgeKind::Follower), edges);
+            .guarded(side(follower, followed, EdgeKind::Following), edges)
+            .guarded(side(followed, follower, EdgeKind::Follower), edges);
         transaction
     }
 
@@ -203,7 +208,7 @@ impl FollowStore {
                     partition: user_pk(owner),
                     sort_attribute: EDGE_ORDER,
                     sort_prefix: Some(edge_prefix(kind)),
-                    newest_first: true,
+                    order: Order::NewestFirst,
                 },
                 start,
                 skip,

@@ -114,6 +114,16 @@ pub fn email_key(folded: &str) -> Item {
     key(format!("EMAIL#{folded}"), UNIQUE)
 }
 
+/// The SHA-256 of `text` in hex: how keys hold secrets (tokens) and
+/// unbounded client text (idempotency keys) at a fixed length.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Key of a token item, by the token's SHA-256 in hex.
 pub fn token_key(token_hash: &str) -> Item {
     key(format!("TOKEN#{token_hash}"), "TOKEN")

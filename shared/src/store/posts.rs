@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
+use super::items::sha256_hex;
 use super::items::{
     self, feed_key, get_u64, idempotency_key, n, post_key, s, timeline_key, user_key, user_pk,
     EXPIRES_AT, POST, POST_COUNTER_PK, POST_PREFIX, SK,
 };
-use super::{Constraint, QueryWindow, Read, StoreError, Table, Transaction};
+use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{timestamp, FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, User};
 
 const ABSENT: Option<&str> = Some("attribute_not_exists(pk)");
@@ -58,7 +59,7 @@ impl PostStore {
         };
         let mut transaction = Transaction::new("CreatePost");
         if let Some((key, expires)) = key {
-            let mut record = idempotency_key(author_id, &key_hash(key));
+            let mut record = idempotency_key(author_id, &sha256_hex(key.as_str()));
             record.insert("post_id".into(), n(id));
             record.insert("body".into(), s(&post.body));
             record.insert(EXPIRES_AT.into(), n(expires.timestamp()));
@@ -99,7 +100,10 @@ impl PostStore {
     ) -> Result<Option<KeyUse>, StoreError> {
         let found = self
             .table
-            .get(idempotency_key(author_id, &key_hash(key)), Read::Strong)
+            .get(
+                idempotency_key(author_id, &sha256_hex(key.as_str())),
+                Read::Strong,
+            )
             .await?;
         let Some(item) = found else {
             return Ok(None);
@@ -258,16 +262,7 @@ impl PostStore {
             partition: user_pk(author_id),
             sort_attribute: SK,
             sort_prefix: Some(POST_PREFIX),
-            newest_first: true,
+            order: Order::NewestFirst,
         }
     }
-}
-
-/// The SHA-256 of an idempotency key in hex: a fixed-length part of a key.
-fn key_hash(key: &IdempotencyKey) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(key.as_str().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -7,7 +7,7 @@ use super::items::{
     self, directory_key, email_key, get_u64, n, s, user_key, username_key, Item, COUNTER_PK,
     DIRECTORY_PK, SK, STATS_PK,
 };
-use super::{Constraint, QueryWindow, Read, StoreError, Table, Transaction};
+use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{Email, NewUser, ProfileChanges, User, Username};
 
 /// Store of users.
@@ -307,7 +307,7 @@ impl UserStore {
                     partition: DIRECTORY_PK.to_string(),
                     sort_attribute: SK,
                     sort_prefix: None,
-                    newest_first: false,
+                    order: Order::OldestFirst,
                 },
                 after.map(directory_key),
                 skip,
