@@ -13,6 +13,9 @@ pub struct Config {
     pub table_name: String,
     /// How long an issued token stays valid (`TOKEN_TTL_SECONDS`, default 3600).
     pub token_ttl: Duration,
+    /// Followers from which an author's posts are merged into feeds at
+    /// read time instead of fanned out (`POPULAR_FOLLOWERS`, default 10,000).
+    pub popular_followers: u64,
     /// Timeouts and retries of the DynamoDB client.
     pub dynamodb: ClientSettings,
 }
@@ -159,6 +162,9 @@ impl std::error::Error for ConfigError {}
 
 /// Default token lifetime: one hour, as in the tutorial.
 pub const DEFAULT_TOKEN_TTL_SECONDS: u64 = 3600;
+/// Default follower count from which an author is popular: their posts are
+/// merged into feeds when read rather than written into each.
+pub const DEFAULT_POPULAR_FOLLOWERS: u64 = 10_000;
 /// Longest token lifetime accepted: 30 days.
 pub const MAX_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
@@ -188,9 +194,23 @@ impl Config {
                     ))
                 })?,
         };
+        let popular_followers = match lookup("POPULAR_FOLLOWERS") {
+            None => DEFAULT_POPULAR_FOLLOWERS,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "POPULAR_FOLLOWERS must be a whole number of followers, at least 1, got {raw:?}"
+                    ))
+                })?,
+        };
         Ok(Config {
             table_name,
             token_ttl: Duration::from_secs(token_ttl),
+            popular_followers,
             dynamodb: ClientSettings::from_lookup(lookup)?,
         })
     }
@@ -289,6 +309,20 @@ mod tests {
             inverted.to_string().contains("must not exceed"),
             "{inverted}"
         );
+    }
+
+    #[test]
+    fn the_popular_author_threshold_defaults_to_ten_thousand_and_refuses_zero() {
+        let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
+        assert_eq!(config.popular_followers, 10_000);
+        for bad in ["0", "many", "-1"] {
+            let err = Config::from_lookup(env(&[
+                ("TABLE_NAME", "microblog"),
+                ("POPULAR_FOLLOWERS", bad),
+            ]))
+            .unwrap_err();
+            assert!(err.to_string().contains("POPULAR_FOLLOWERS"), "{bad}");
+        }
     }
 
     #[test]

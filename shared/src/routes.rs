@@ -325,8 +325,15 @@ pub const WORKERS: &[Worker] = &[Worker {
     function: "fan_out",
     trigger: Trigger::TableStream,
     // Followers, an author's newest posts and a feed's entries of one
-    // author (Query); feed entries written and deleted (BatchWriteItem).
-    dynamodb: &[table(Query), table(BatchWriteItem)],
+    // author (Query); feed entries written and deleted (BatchWriteItem);
+    // the set of popular authors and a follower count (GetItem), and
+    // marking an author popular (UpdateItem).
+    dynamodb: &[
+        table(GetItem),
+        table(Query),
+        table(BatchWriteItem),
+        table(UpdateItem),
+    ],
 }];
 
 /// The route `function` serves; `None` for the fallback and unknown names.

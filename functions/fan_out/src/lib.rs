@@ -6,6 +6,10 @@
 //! - A follows B: B's newest posts into A's feed;
 //! - A unfollows B: B's posts out of A's feed.
 //!
+//! Except for popular authors (`POPULAR_FOLLOWERS` followers or more, once
+//! reached): their posts are merged into their followers' feeds when read
+//! (`list_feed`), so publishing costs the same for them as for anyone.
+//!
 //! Every step is idempotent (puts and deletes of whole entries), so a
 //! redelivered record changes nothing. Records are applied in order; at the
 //! first one that fails the rest of the batch is left alone and that record
@@ -97,9 +101,30 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
     Ok(Change::Nothing)
 }
 
+/// Whether `author` is popular: marked so already, or with at least
+/// `POPULAR_FOLLOWERS` followers now (and then marked). A popular author's
+/// posts are merged into feeds when read, never written into each.
+async fn popular(app: &App, author: u64) -> Result<bool, StoreError> {
+    if app.feeds.popular_authors().await?.contains(&author) {
+        return Ok(true);
+    }
+    if app.feeds.follower_count(author).await? >= app.config.popular_followers {
+        app.feeds.mark_popular(author).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// Brings the feeds in step with `change`.
 pub async fn apply(app: &App, change: Change) -> Result<(), StoreError> {
     match change {
+        Change::Published { author, .. } | Change::Deleted { author, .. }
+            if popular(app, author).await? =>
+        {
+            // Merged at read time; a deleted post is left out of pages.
+            Ok(())
+        }
+        Change::Followed { followed, .. } if popular(app, followed).await? => Ok(()),
         Change::Published { post, author } => {
             let entries: Vec<FeedEntry> = app
                 .feeds

@@ -47,30 +47,40 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
     )
 }
 
-/// `GET /api/feed`: the token, one Query of the caller's feed, one
-/// BatchGetItem of the page's posts and their authors (current bodies and
-/// names). The feed is not counted: `total_items` is null. An entry whose
-/// post was deleted, and whose removal the fan-out has not yet done, is left
-/// out of the page.
+/// `GET /api/feed`: the token and the set of popular authors concurrently,
+/// one Query of the caller's feed, and, for the popular authors the caller
+/// follows (one BatchGetItem of those edges), one Query of each one's
+/// timeline, merged newest first; then one BatchGetItem of the page's posts
+/// and their authors (current bodies and names). The feed is not counted:
+/// `total_items` is null. An entry whose post was deleted, and whose
+/// removal the fan-out has not yet done, is left out of the page.
 pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req).await?;
+    let (caller, popular) = tokio::join!(authenticate(app, req), app.feeds.popular_authors());
+    let caller = caller?;
     let request = PageRequest::from_request(req)?;
+    let popular = popular?;
+    let merged = if popular.is_empty() {
+        Vec::new()
+    } else {
+        app.feeds.followed_among(caller.user_id, &popular).await?
+    };
     let window = match request.plan(Total::Uncounted)? {
         None => Vec::new(),
         Some((after, skip)) => {
-            app.feeds
-                .window(
-                    caller.user_id,
-                    after_post(after)?,
-                    skip,
-                    request.fetch_limit(),
-                )
-                .await?
+            feed_window(
+                app,
+                caller.user_id,
+                &merged,
+                after_post(after)?,
+                skip,
+                &request,
+            )
+            .await?
         }
     };
     let (entries, more) = split_page(window, &request);
-    let ids: Vec<u64> = entries.iter().map(|e| e.post_id).collect();
-    let author_ids: Vec<u64> = entries.iter().map(|e| e.author_id).collect();
+    let ids: Vec<u64> = entries.iter().map(|(post, _)| *post).collect();
+    let author_ids: Vec<u64> = entries.iter().map(|(_, author)| *author).collect();
     let (posts, authors) = app.posts.with_authors(&ids, &author_ids).await?;
     let items = posts
         .iter()
@@ -82,9 +92,50 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
     let next = entries
         .last()
         .filter(|_| more)
-        .map(|e| Cursor(e.post_id, None));
+        .map(|(post, _)| Cursor(*post, None));
     json(
         StatusCode::OK,
         &Collection::new("/api/feed", &request, Total::Uncounted, items, next),
     )
+}
+
+/// A window of (post, author) pairs of `owner`'s feed, newest first: the
+/// feed's own entries merged with the timelines of the popular authors in
+/// `merged`. Without any, the feed's window as it is; with some, each
+/// source is read from the top to `skip + fetch_limit` and the merge skips
+/// `skip` (bare page numbers are bounded, so this is too).
+async fn feed_window(
+    app: &App,
+    owner: u64,
+    merged: &[u64],
+    after: Option<u64>,
+    skip: u64,
+    request: &PageRequest,
+) -> Result<Vec<(u64, u64)>, ApiError> {
+    if merged.is_empty() {
+        let entries = app
+            .feeds
+            .window(owner, after, skip, request.fetch_limit())
+            .await?;
+        return Ok(entries.iter().map(|e| (e.post_id, e.author_id)).collect());
+    }
+    let limit = u32::try_from(skip + u64::from(request.fetch_limit())).unwrap_or(u32::MAX);
+    let mut window: Vec<(u64, u64)> = app
+        .feeds
+        .window(owner, after, 0, limit)
+        .await?
+        .iter()
+        .map(|e| (e.post_id, e.author_id))
+        .collect();
+    for author in merged {
+        let ids = app.posts.timeline_window(*author, after, 0, limit).await?;
+        window.extend(ids.into_iter().map(|id| (id, *author)));
+    }
+    window.sort_unstable_by_key(|(post, _)| std::cmp::Reverse(*post));
+    window.dedup_by_key(|(post, _)| *post);
+    Ok(window
+        .into_iter()
+        .skip(skip as usize)
+        .take(request.fetch_limit() as usize)
+        .collect())
 }

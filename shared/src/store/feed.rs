@@ -5,10 +5,13 @@
 //! writes nothing new: a put of an entry that exists rewrites the same
 //! item, a delete of one that is gone deletes nothing.
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use super::items::{
-    edge_prefix, feed_key, feed_pk, get_u64, n, user_pk, ItemError, POST_PREFIX, SK,
+    edge_prefix, edge_sk, feed_key, feed_pk, get_u64, key, n, user_key, user_pk, ItemError,
+    POPULAR_PK, POST_PREFIX, SK,
 };
-use super::{Order, QueryWindow, StoreError, Table};
+use super::{Constraint, Order, QueryWindow, Read, StoreError, Table};
 use crate::domain::{EdgeKind, FeedEntry};
 
 /// Store of feeds.
@@ -102,4 +105,69 @@ impl FeedStore {
             .map(|item| get_u64(item, "other_id"))
             .collect::<Result<_, _>>()?)
     }
+
+    /// `user_id`'s exact follower count (0 for a user that is gone).
+    pub async fn follower_count(&self, user_id: u64) -> Result<u64, StoreError> {
+        match self.table.get(user_key(user_id), Read::Eventual).await? {
+            Some(item) => Ok(get_u64(&item, "follower_count")?),
+            None => Ok(0),
+        }
+    }
+
+    /// Every author marked popular: their posts are not fanned out but
+    /// merged into feeds when read. A small set (authors with at least
+    /// `POPULAR_FOLLOWERS` followers), one item.
+    pub async fn popular_authors(&self) -> Result<Vec<u64>, StoreError> {
+        let Some(item) = self.table.get(popular_key(), Read::Eventual).await? else {
+            return Ok(Vec::new());
+        };
+        match item.get("author_ids") {
+            None => Ok(Vec::new()),
+            Some(AttributeValue::Ns(ids)) => ids
+                .iter()
+                .map(|id| {
+                    id.parse().map_err(|_| {
+                        ItemError(format!("popular author id {id} is not a u64")).into()
+                    })
+                })
+                .collect(),
+            Some(_) => Err(ItemError("author_ids is not a number set".into()).into()),
+        }
+    }
+
+    /// Marks `author_id` popular (idempotent). An author stays popular once
+    /// marked: posts already fanned out stay in feeds, later ones merge.
+    pub async fn mark_popular(&self, author_id: u64) -> Result<(), StoreError> {
+        self.table
+            .update_guarded(popular_key(), Constraint::UserMissing, |u| {
+                u.update_expression("ADD author_ids :id")
+                    .expression_attribute_values(
+                        ":id",
+                        AttributeValue::Ns(vec![author_id.to_string()]),
+                    )
+            })
+            .await
+    }
+
+    /// Which of `authors` `reader` follows: one BatchGetItem of the edges.
+    pub async fn followed_among(
+        &self,
+        reader: u64,
+        authors: &[u64],
+    ) -> Result<Vec<u64>, StoreError> {
+        let keys = authors
+            .iter()
+            .filter(|author| **author != reader)
+            .map(|author| key(user_pk(reader), edge_sk(EdgeKind::Following, *author)))
+            .collect();
+        let found = self.table.batch_get(keys).await?;
+        Ok(found
+            .iter()
+            .map(|item| get_u64(item, "other_id"))
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+fn popular_key() -> super::items::Item {
+    key(POPULAR_PK, "AUTHORS")
 }

@@ -35,6 +35,8 @@ pub const DIRECTORY_PK: &str = "USERS";
 pub const COUNTER_PK: &str = "COUNTER#user_id";
 /// Key of the item holding the exact number of users.
 pub const STATS_PK: &str = "STATS#users";
+/// Key of the item listing every popular author (`author_ids`, a number set).
+pub const POPULAR_PK: &str = "POPULAR";
 /// Key of the item holding the next post id.
 pub const POST_COUNTER_PK: &str = "COUNTER#post_id";
 /// Sort key of a post item.

@@ -309,3 +309,78 @@ async fn a_fan_out_failing_in_the_middle_of_a_batch_is_retried_and_feeds_end_exa
         assert_eq!(api.feed_ids(token).await, posts);
     }
 }
+
+#[tokio::test]
+async fn a_popular_author_s_posts_reach_followers_through_the_read_time_merge_not_the_fan_out() {
+    let api = TestApi::start_with(&[("POPULAR_FOLLOWERS", "2")]).await;
+    let (star, star_token) = api.user_with_token("star").await;
+    let (ann, ann_token) = api.user_with_token("ann").await;
+    let (ben, ben_token) = api.user_with_token("ben").await;
+    let (_, cat_token) = api.user_with_token("cat").await;
+    let early = id(&api.post(&star_token, "before fame").await);
+    follow(&api, ann, star, &ann_token).await;
+    api.settle_feeds().await;
+    assert_eq!(
+        api.feed_ids(&ann_token).await,
+        vec![early],
+        "backfilled: not popular yet"
+    );
+    follow(&api, ben, star, &ben_token).await;
+    // Two followers now: the star is popular from here on.
+    let mut famous = Vec::new();
+    for i in 0..7 {
+        famous.push(id(&api.post(&star_token, &format!("famous {i}")).await));
+    }
+    let ben_own = id(&api.post(&ben_token, "ben's own").await);
+    api.settle_feeds().await;
+
+    // No feed entries were written for the popular posts...
+    let entries = api
+        .client
+        .query()
+        .table_name(&api.table_name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("FEED#{ann}")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(entries.count, 1, "only the post from before fame");
+    // ...yet they are in the feeds, in order, across pages of a walk.
+    let mut expected: Vec<u64> = famous.iter().rev().copied().collect();
+    expected.push(early);
+    assert_eq!(api.feed_ids(&ann_token).await, expected);
+    assert_eq!(
+        api.walk_ids("/api/feed?per_page=3", &ann_token).await,
+        expected
+    );
+    // Ben followed once the star was popular: all of the star's posts come
+    // from the merge, the early one too.
+    let mut bens = vec![ben_own];
+    bens.extend(famous.iter().rev());
+    bens.push(early);
+    assert_eq!(api.feed_ids(&ben_token).await, bens);
+    let bare = api
+        .get("/api/feed?page=2&per_page=3", &ann_token)
+        .await
+        .json();
+    let second: Vec<u64> = bare["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        second,
+        expected[3..6].to_vec(),
+        "a bare page skips the merge"
+    );
+    assert!(api.feed_ids(&cat_token).await.is_empty(), "not a follower");
+
+    // Unfollowing a popular author takes their posts out at once.
+    unfollow(&api, ann, star, &ann_token).await;
+    api.settle_feeds().await;
+    assert!(api.feed_ids(&ann_token).await.is_empty());
+}

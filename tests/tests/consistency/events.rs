@@ -222,6 +222,11 @@ const EXERCISED_ELSEWHERE: &[(&str, Action, &str)] = &[
         Action::DeleteItem,
         "deletes a token whose answer was lost (tests/tests/api/faults.rs)",
     ),
+    (
+        "fan_out",
+        Action::UpdateItem,
+        "marks an author popular on reaching POPULAR_FOLLOWERS (tests/tests/api/feed.rs)",
+    ),
 ];
 
 #[tokio::test]
