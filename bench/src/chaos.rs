@@ -11,7 +11,6 @@
 //! target/release/microblog-bench chaos [--clients N] [--seconds T] [--restarts K] [--down S]
 //! ```
 
-use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +18,8 @@ use std::time::{Duration, Instant};
 use microblog_local::engine::Engine;
 use microblog_tests::api::http;
 use microblog_tests::invariants;
+
+use crate::load::{by_status, Answer};
 
 const TABLE: &str = "microblog-chaos";
 
@@ -63,14 +64,6 @@ fn options(args: impl Iterator<Item = String>) -> Options {
         }
     }
     options
-}
-
-/// One answer: when it came (since the start), its status, how long it took.
-#[derive(Clone, Copy)]
-struct Answer {
-    at: Duration,
-    status: u16,
-    took: Duration,
 }
 
 /// A small xorshift, so the workload needs no extra crate.
@@ -242,10 +235,7 @@ pub async fn main(args: impl Iterator<Item = String>) {
     let elapsed = start.elapsed();
 
     let answers = answers.lock().unwrap().clone();
-    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    for a in &answers {
-        *by_status.entry(a.status).or_default() += 1;
-    }
+    let by_status = by_status(&answers);
     let longest = answers.iter().map(|a| a.took).max().unwrap_or_default();
     let client = engine.client();
     let census = invariants::check(&client, TABLE, None).await;

@@ -15,11 +15,15 @@
 //! ```text
 //! cargo run --release -p microblog-bench -- [--profile NAME] [--iterations N] [--only f1,f2]
 //! cargo run --release -p microblog-bench -- chaos [--clients N] [--seconds T] [--restarts K]
+//! cargo run --release -p microblog-bench -- feed [--connections N] [--seconds T]
 //! ```
 //!
-//! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`).
+//! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`);
+//! `feed` the feed benchmark of docs/PERFORMANCE.md (`feed.rs`).
 
 mod chaos;
+mod feed;
+mod load;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -364,10 +368,23 @@ fn rustc_version() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The date, CPUs and compiler, for a report's first line.
+fn machine() -> String {
+    format!(
+        "{} · {} × {} · {}",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        rustc_version()
+    )
+}
+
 #[tokio::main]
 async fn main() {
-    if std::env::args().nth(1).as_deref() == Some("chaos") {
-        return chaos::main(std::env::args().skip(2)).await;
+    match std::env::args().nth(1).as_deref() {
+        Some("chaos") => return chaos::main(std::env::args().skip(2)).await,
+        Some("feed") => return feed::main(std::env::args().skip(2)).await,
+        _ => {}
     }
     let options = options();
     let mut functions = function_names().expect("listing functions/");
@@ -403,11 +420,8 @@ async fn main() {
     eprintln!("built in {:.0} s", built.elapsed().as_secs_f64());
 
     println!(
-        "{} · {} × {} · {} · profile `{}` · {} warm invocations each\n",
-        chrono::Utc::now().format("%Y-%m-%d"),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model(),
-        rustc_version(),
+        "{} · profile `{}` · {} warm invocations each\n",
+        machine(),
         options.profile,
         options.iterations
     );
