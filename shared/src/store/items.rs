@@ -231,6 +231,40 @@ pub fn edge_order(kind: EdgeKind, followed_at_micros: u64, other: u64) -> String
     format!("{}{followed_at_micros:020}#{other:020}", edge_prefix(kind))
 }
 
+/// An entity stored as one item keyed by its integer id.
+pub(crate) trait ById: Sized {
+    /// The key of the item with `id`.
+    fn key_of(id: u64) -> Item;
+    /// Reads an item.
+    fn from_item(item: &Item) -> Result<Self, ItemError>;
+    /// The entity's id.
+    fn id(&self) -> u64;
+}
+
+impl ById for User {
+    fn key_of(id: u64) -> Item {
+        user_key(id)
+    }
+    fn from_item(item: &Item) -> Result<Self, ItemError> {
+        User::from_item(item)
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl ById for Post {
+    fn key_of(id: u64) -> Item {
+        post_key(id)
+    }
+    fn from_item(item: &Item) -> Result<Self, ItemError> {
+        Post::from_item(item)
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 /// Item conversion of a post.
 impl Post {
     /// The post item.

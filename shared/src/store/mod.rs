@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::Client;
 
 use error::sdk_error;
 pub use error::{Constraint, StoreError};
-use items::{get_u64, Item};
+use items::{get_u64, ById, Item};
 pub use query::{Order, QueryWindow, SKIP_BATCH};
 pub use transaction::Transaction;
 
@@ -79,6 +79,34 @@ impl Table {
             .await
             .map(|out| out.item)
             .map_err(|e| sdk_error("GetItem", e))
+    }
+
+    /// The item of kind `T` with `id`. [`Read::Eventual`] confirms a miss
+    /// with a strong read (see [`Table::get_confirming_miss`]).
+    pub(crate) async fn get_by_id<T: ById>(
+        &self,
+        id: u64,
+        read: Read,
+    ) -> Result<Option<T>, StoreError> {
+        let item = match read {
+            Read::Strong => self.get(T::key_of(id), Read::Strong).await?,
+            Read::Eventual => self.get_confirming_miss(T::key_of(id)).await?,
+        };
+        Ok(item.map(|item| T::from_item(&item)).transpose()?)
+    }
+
+    /// The items of kind `T` with `ids` (BatchGetItem), in the order of
+    /// `ids`; ids with no item are skipped.
+    pub(crate) async fn get_many_by_id<T: ById>(&self, ids: &[u64]) -> Result<Vec<T>, StoreError> {
+        let found = self
+            .batch_get(ids.iter().map(|id| T::key_of(*id)).collect())
+            .await?;
+        let mut items = found
+            .iter()
+            .map(T::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        items.sort_by_key(|item| ids.iter().position(|id| *id == item.id()));
+        Ok(items)
     }
 
     /// An eventually consistent GetItem that, when it finds nothing, asks

@@ -121,26 +121,13 @@ impl PostStore {
     /// One post. [`Read::Eventual`] confirms a miss with a strong read, so a
     /// post published a moment ago is found.
     pub async fn get(&self, id: u64, read: Read) -> Result<Option<Post>, StoreError> {
-        let item = match read {
-            Read::Strong => self.table.get(post_key(id), Read::Strong).await?,
-            Read::Eventual => self.table.get_confirming_miss(post_key(id)).await?,
-        };
-        Ok(item.map(|item| Post::from_item(&item)).transpose()?)
+        self.table.get_by_id(id, read).await
     }
 
     /// The posts with `ids` (BatchGetItem), in the order of `ids`; ids of
     /// deleted posts are skipped.
     pub async fn get_many(&self, ids: &[u64]) -> Result<Vec<Post>, StoreError> {
-        let found = self
-            .table
-            .batch_get(ids.iter().map(|id| post_key(*id)).collect())
-            .await?;
-        let mut posts = found
-            .iter()
-            .map(Post::from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        posts.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
-        Ok(posts)
+        self.table.get_many_by_id(ids).await
     }
 
     /// The posts with `ids` and the users with `author_ids`, in one

@@ -34,26 +34,13 @@ impl UserStore {
     /// before answering "no such user", so a user created a moment ago is
     /// found; [`Read::Strong`] is for read-modify-write.
     pub async fn get(&self, id: u64, read: Read) -> Result<Option<User>, StoreError> {
-        let item = match read {
-            Read::Strong => self.table.get(user_key(id), Read::Strong).await?,
-            Read::Eventual => self.table.get_confirming_miss(user_key(id)).await?,
-        };
-        Ok(item.map(|item| User::from_item(&item)).transpose()?)
+        self.table.get_by_id(id, read).await
     }
 
     /// The users with `ids` (one BatchGetItem), in the order of `ids`; ids
     /// that name no user are skipped.
     pub async fn get_many(&self, ids: &[u64]) -> Result<Vec<User>, StoreError> {
-        let found = self
-            .table
-            .batch_get(ids.iter().map(|id| user_key(*id)).collect())
-            .await?;
-        let mut users = found
-            .iter()
-            .map(User::from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        users.sort_by_key(|u| ids.iter().position(|id| *id == u.id));
-        Ok(users)
+        self.table.get_many_by_id(ids).await
     }
 
     /// The id of the user holding `username` (ignoring case), if any. A
