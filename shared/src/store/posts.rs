@@ -223,19 +223,15 @@ impl PostStore {
         skip: u64,
         limit: u32,
     ) -> Result<Vec<u64>, StoreError> {
-        let found = self
-            .table
-            .query_window(
+        self.table
+            .query_window_ids(
                 Self::timeline(author_id),
                 after.map(|id| timeline_key(author_id, id)),
                 skip,
                 limit,
+                "post_id",
             )
-            .await?;
-        Ok(found
-            .iter()
-            .map(|item| get_u64(item, "post_id"))
-            .collect::<Result<_, _>>()?)
+            .await
     }
 
     /// Up to `limit` of `author_id`'s newest post ids.

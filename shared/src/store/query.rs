@@ -103,6 +103,24 @@ impl Table {
         query
     }
 
+    /// [`Table::query_window`], keeping of each item only the id in its
+    /// number attribute `attribute` (a directory entry's `user_id`, a
+    /// timeline entry's `post_id`).
+    pub async fn query_window_ids(
+        &self,
+        window: QueryWindow,
+        start: Option<Item>,
+        skip: u64,
+        limit: u32,
+        attribute: &str,
+    ) -> Result<Vec<u64>, StoreError> {
+        let found = self.query_window(window, start, skip, limit).await?;
+        Ok(found
+            .iter()
+            .map(|item| items::get_u64(item, attribute))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Reads up to `limit` items of `window`, starting after the key `start`
     /// (a cursor) and then skipping `skip` items (a bare page number). A
     /// cursor costs O(limit) reads; a skip costs O(skip) small reads.

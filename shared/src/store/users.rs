@@ -286,9 +286,8 @@ impl UserStore {
         skip: u64,
         limit: u32,
     ) -> Result<Vec<u64>, StoreError> {
-        let found = self
-            .table
-            .query_window(
+        self.table
+            .query_window_ids(
                 QueryWindow {
                     index: None,
                     partition: DIRECTORY_PK.to_string(),
@@ -299,11 +298,8 @@ impl UserStore {
                 after.map(directory_key),
                 skip,
                 limit,
+                "user_id",
             )
-            .await?;
-        Ok(found
-            .iter()
-            .map(|item| get_u64(item, "user_id"))
-            .collect::<Result<_, _>>()?)
+            .await
     }
 }
