@@ -93,7 +93,10 @@ pub fn client_for_endpoint_with(
             None,
             "microblog-local",
         ))
-        .endpoint_url(endpoint);
+        .endpoint_url(endpoint)
+        .http_client(microblog_shared::store::client::http_client(
+            microblog_shared::store::client::Trust::for_endpoint(Some(endpoint)),
+        ));
     let builder = microblog_shared::store::client::configure(builder, settings);
     aws_sdk_dynamodb::Client::from_conf(configure(builder).build())
 }

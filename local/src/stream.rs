@@ -14,6 +14,7 @@ use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use microblog_shared::store::client::{http_client, Trust};
 use microblog_shared::App;
 use serde_json::{json, Map, Value};
 
@@ -48,6 +49,7 @@ pub fn client_for_endpoint(endpoint: &str) -> Client {
             "microblog-local",
         ))
         .endpoint_url(endpoint)
+        .http_client(http_client(Trust::for_endpoint(Some(endpoint))))
         .build();
     Client::from_conf(config)
 }
