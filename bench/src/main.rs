@@ -16,14 +16,17 @@
 //! cargo run --release -p microblog-bench -- [--profile NAME] [--iterations N] [--only f1,f2]
 //! cargo run --release -p microblog-bench -- chaos [--clients N] [--seconds T] [--restarts K]
 //! cargo run --release -p microblog-bench -- feed [--connections N] [--seconds T]
+//! cargo run --release -p microblog-bench -- load [--mix get_user|mixed] [--connections N] [--seconds T]
 //! ```
 //!
 //! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`);
-//! `feed` the feed benchmark of docs/PERFORMANCE.md (`feed.rs`).
+//! `feed` the feed benchmark of docs/PERFORMANCE.md (`feed.rs`); `load` the
+//! local server under load, in the same document (`serve.rs`).
 
 mod chaos;
 mod feed;
 mod load;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -384,6 +387,7 @@ async fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("chaos") => return chaos::main(std::env::args().skip(2)).await,
         Some("feed") => return feed::main(std::env::args().skip(2)).await,
+        Some("load") => return serve::main(std::env::args().skip(2)).await,
         _ => {}
     }
     let options = options();

@@ -4,13 +4,17 @@ use std::future::Future;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use microblog_shared::config::ClientSettings;
+
+use crate::in_process::InProcess;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// A dynoxide engine serving DynamoDB's wire protocol on a loopback port.
+/// A dynoxide engine serving DynamoDB's wire protocol on a loopback port,
+/// and in-process to the clients of [`Engine::in_process_client`].
 pub struct Engine {
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
+    db: dynoxide::Database,
     task: JoinHandle<()>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -30,9 +34,10 @@ impl Engine {
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let task = tokio::spawn(serve(listener, db, shutdown));
+        let task = tokio::spawn(serve(listener, db.clone(), shutdown));
         Ok(Engine {
             endpoint,
+            db,
             task,
             stop: Some(stop),
         })
@@ -47,6 +52,34 @@ impl Engine {
     /// A client for this engine with the default timeouts and retries.
     pub fn client(&self) -> aws_sdk_dynamodb::Client {
         client_for_endpoint(&self.endpoint, &ClientSettings::default())
+    }
+
+    /// A client whose calls this engine answers in-process (no HTTP, see
+    /// [`InProcess`]), with the timeouts and retries of `settings`.
+    pub fn in_process_client(&self, settings: &ClientSettings) -> aws_sdk_dynamodb::Client {
+        self.in_process_client_with(settings, |builder| builder)
+    }
+
+    /// [`Engine::in_process_client`] with extra SDK configuration (an
+    /// interceptor, say) applied last.
+    pub fn in_process_client_with(
+        &self,
+        settings: &ClientSettings,
+        configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+    ) -> aws_sdk_dynamodb::Client {
+        let in_process = InProcess::new(self.db.clone()).shared();
+        client_for_endpoint_with(&self.endpoint, settings, |builder| {
+            configure(builder.http_client(in_process))
+        })
+    }
+
+    /// A DynamoDB Streams client answered in-process, like
+    /// [`Engine::in_process_client`].
+    pub fn in_process_streams(&self) -> aws_sdk_dynamodbstreams::Client {
+        crate::stream::client_with(
+            &self.endpoint,
+            Some(InProcess::new(self.db.clone()).shared()),
+        )
     }
 
     /// Stops serving and waits for open requests to finish.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use microblog_local::engine::{check_reachable, client_for_endpoint, Engine};
+use microblog_local::engine::{check_reachable, Engine};
 use microblog_local::stream::{self, StreamPoller};
 use microblog_local::{seed, server};
 use microblog_shared::store::client::from_environment;
@@ -172,11 +172,13 @@ async fn run(options: Options) -> Result<(), String> {
                 .data
                 .as_ref()
                 .map_or("memory".to_string(), |p| p.display().to_string());
-            tracing::info!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started");
-            let client = client_for_endpoint(&started.endpoint, &config.dynamodb);
+            // The API calls the engine in-process; its HTTP endpoint serves
+            // other clients (the AWS CLI, say) the same data.
+            tracing::info!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started; the API calls it in-process");
+            let client = started.in_process_client(&config.dynamodb);
             let endpoint = started.endpoint.clone();
             check_reachable(&client, &endpoint, &config.table_name, &config.dynamodb).await?;
-            let streams = stream::client_for_endpoint(&endpoint);
+            let streams = started.in_process_streams();
             engine = Some(started);
             (client, streams, endpoint)
         }

@@ -12,9 +12,9 @@ use std::time::Duration;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use microblog_shared::store::client::{http_client, Trust};
 use microblog_shared::App;
 use serde_json::{json, Map, Value};
 
@@ -38,6 +38,12 @@ pub struct StreamPoller {
 /// A streams client for a local engine at `endpoint`, signed with the same
 /// fixed credentials as the DynamoDB client.
 pub fn client_for_endpoint(endpoint: &str) -> Client {
+    client_with(endpoint, None)
+}
+
+/// [`client_for_endpoint`], with `http_client` instead of the SDK's own
+/// when given (the in-process one of [`crate::engine::Engine`]).
+pub(crate) fn client_with(endpoint: &str, http_client: Option<SharedHttpClient>) -> Client {
     let config = aws_sdk_dynamodbstreams::Config::builder()
         .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
@@ -49,9 +55,11 @@ pub fn client_for_endpoint(endpoint: &str) -> Client {
             "microblog-local",
         ))
         .endpoint_url(endpoint)
-        .http_client(http_client(Trust::for_endpoint(Some(endpoint))))
-        .build();
-    Client::from_conf(config)
+        .http_client(http_client.unwrap_or_else(|| {
+            use microblog_shared::store::client::{http_client, Trust};
+            http_client(Trust::for_endpoint(Some(endpoint)))
+        }));
+    Client::from_conf(config.build())
 }
 
 impl StreamPoller {
