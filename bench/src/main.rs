@@ -17,11 +17,15 @@
 //! cargo run --release -p microblog-bench -- chaos [--clients N] [--seconds T] [--restarts K]
 //! cargo run --release -p microblog-bench -- feed [--connections N] [--seconds T]
 //! cargo run --release -p microblog-bench -- load [--mix get_user|mixed] [--connections N] [--seconds T]
+//! cargo run --release -p microblog-bench -- cost
 //! ```
 //!
 //! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`);
 //! `feed` the feed benchmark of docs/PERFORMANCE.md (`feed.rs`); `load` the
-//! local server under load, in the same document (`serve.rs`).
+//! local server under load, in the same document (`serve.rs`); `cost` runs
+//! every sample event asking DynamoDB for its consumed capacity and prints
+//! the table of docs/ARCHITECTURE.md that a test holds it to
+//! (`microblog_tests::cost`).
 
 mod chaos;
 mod feed;
@@ -52,13 +56,15 @@ struct Options {
     iterations: usize,
     only: Option<Vec<String>>,
     env: Vec<(String, String)>,
+    cold_starts: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: microblog-bench [--profile NAME] [--iterations N] [--only f1,f2] [--env NAME=VALUE]...\n\n\
+        "usage: microblog-bench [--profile NAME] [--iterations N] [--cold-starts N] [--only f1,f2] [--env NAME=VALUE]...\n\n\
          --profile     cargo profile to build the functions with (default: this binary's, e.g. release)\n\
          --iterations  warm invocations per function (default 50)\n\
+         --cold-starts starts timed (exec to first /next) per function (default 20)\n\
          --only        measure only these functions\n\
          --env         set an extra environment variable in every function"
     );
@@ -74,6 +80,7 @@ fn options() -> Options {
         iterations: 50,
         only: None,
         env: Vec::new(),
+        cold_starts: 20,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -82,6 +89,13 @@ fn options() -> Options {
             "--profile" => options.profile = value(),
             "--iterations" => {
                 options.iterations = value()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .unwrap_or_else(|| usage())
+            }
+            "--cold-starts" => {
+                options.cold_starts = value()
                     .parse()
                     .ok()
                     .filter(|n| *n > 0)
@@ -229,7 +243,9 @@ fn zipped_size(binary: &Path) -> Option<u64> {
 struct Figures {
     size: u64,
     zipped: Option<u64>,
+    /// exec to the first /next, median and slowest of the cold starts.
     init: Duration,
+    init_max: Duration,
     first: Duration,
     warm_median: Duration,
     warm_p90: Duration,
@@ -286,19 +302,36 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
         .await
         .map_err(|e| e.to_string())?;
 
-    let api = RuntimeApi::start(function)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut env = lambda_env(function, &api.address());
-    env.push(("TABLE_NAME".into(), TABLE.into()));
-    env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), engine.endpoint.clone()));
-    env.extend(options.env.iter().cloned());
-    let mut process = FunctionProcess::spawn(binary, &env).map_err(|e| e.to_string())?;
-    let first_poll = match tokio::time::timeout(TIMEOUT, api.wait_first_poll()).await {
-        Ok(at) => at,
-        Err(_) => return Err(format!("no /next within {TIMEOUT:?}:\n{}", process.kill())),
+    let environment = |api: &RuntimeApi| {
+        let mut env = lambda_env(function, &api.address());
+        env.push(("TABLE_NAME".into(), TABLE.into()));
+        env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), engine.endpoint.clone()));
+        env.extend(options.env.iter().cloned());
+        env
     };
-    let init = first_poll - process.spawned;
+    // Cold starts: each a new process, timed to its first /next; the last
+    // one goes on to take the invocations.
+    let mut inits = Vec::with_capacity(options.cold_starts);
+    let (api, mut process) = loop {
+        let api = RuntimeApi::start(function)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut process =
+            FunctionProcess::spawn(binary, &environment(&api)).map_err(|e| e.to_string())?;
+        let first_poll = match tokio::time::timeout(TIMEOUT, api.wait_first_poll()).await {
+            Ok(at) => at,
+            Err(_) => return Err(format!("no /next within {TIMEOUT:?}:\n{}", process.kill())),
+        };
+        inits.push(first_poll - process.spawned);
+        if inits.len() == options.cold_starts {
+            break (api, process);
+        }
+        process.kill();
+        api.stop().await;
+    };
+    inits.sort();
+    let init = inits[(inits.len() - 1) / 2];
+    let init_max = inits[inits.len() - 1];
 
     let mut wrong_statuses = Vec::new();
     let mut warm = Vec::with_capacity(iterations);
@@ -333,6 +366,7 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
         size,
         zipped,
         init,
+        init_max,
         first,
         warm_median: at(0.5),
         warm_p90: at(0.9),
@@ -382,12 +416,32 @@ fn machine() -> String {
     )
 }
 
+/// Prints the measured capacity of every sample event, the table of
+/// docs/ARCHITECTURE.md ("Measured cost of every sample event").
+async fn cost() {
+    println!("{}", microblog_tests::cost::EventCost::HEADER);
+    let mut failed = false;
+    for sample in microblog_tests::events::sample_events() {
+        match microblog_tests::cost::measure(&sample).await {
+            Ok(cost) => println!("{}", cost.row()),
+            Err(e) => {
+                eprintln!("{}: {e}", sample.file());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
 #[tokio::main]
 async fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("chaos") => return chaos::main(std::env::args().skip(2)).await,
         Some("feed") => return feed::main(std::env::args().skip(2)).await,
         Some("load") => return serve::main(std::env::args().skip(2)).await,
+        Some("cost") => return cost().await,
         _ => {}
     }
     let options = options();
@@ -424,9 +478,10 @@ async fn main() {
     eprintln!("built in {:.0} s", built.elapsed().as_secs_f64());
 
     println!(
-        "{} · profile `{}` · {} warm invocations each\n",
+        "{} · profile `{}` · {} cold starts and {} warm invocations each\n",
         machine(),
         options.profile,
+        options.cold_starts,
         options.iterations
     );
     if !options.env.is_empty() {
@@ -437,7 +492,10 @@ async fn main() {
             .collect();
         println!("extra environment: {}\n", env.join(" "));
     }
-    println!("| function | binary MiB | zip MiB | exec → first /next ms | first invocation ms | warm p50 ms | warm p90 ms | peak RSS MiB |");
+    println!(
+        "| function | binary MiB | zip MiB | exec → first /next p50 ms (max of {}) | first invocation ms | warm p50 ms | warm p90 ms | peak RSS MiB |",
+        options.cold_starts
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut failed = false;
     let mut notes = Vec::new();
@@ -445,10 +503,11 @@ async fn main() {
         match measure(function, binary, &options).await {
             Ok(f) => {
                 println!(
-                    "| {function} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {function} | {} | {} | {} ({}) | {} | {} | {} | {} |",
                     mib(f.size),
                     f.zipped.map_or("n/a".into(), mib),
                     ms(f.init),
+                    ms(f.init_max),
                     ms(f.first),
                     ms(f.warm_median),
                     ms(f.warm_p90),

@@ -2,6 +2,7 @@
 //! bench.
 
 pub mod api;
+pub mod cost;
 pub mod declared;
 pub mod events;
 pub mod invariants;

@@ -8,9 +8,11 @@
 //! tests check that the template routes, triggers and grants what it
 //! declares, that the table (with its stream) is the one the stores expect,
 //! and that every sample event is answered as expected using only the
-//! DynamoDB access its function declares.
+//! DynamoDB access its function declares, and costs the capacity
+//! docs/ARCHITECTURE.md says it does.
 
 mod api_gateway;
+mod cost;
 mod events;
 mod functions;
 mod permissions;
