@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::serve;
 use microblog_local::stream::{self, StreamPoller};
@@ -39,9 +38,9 @@ use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{App, Config};
 use microblog_tests::lambda_emulator::{current_profile_dir, profile_of_dir};
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-use crate::load::{by_status, percentile, Answer};
+use crate::load::{by_status, connect, percentile, Answer};
 
 const TABLE: &str = "microblog-feed-bench";
 /// Users the reader follows; each is an author.
@@ -439,18 +438,6 @@ struct Outcome {
     /// Items seen in each complete walk of the feed.
     walks: Vec<usize>,
     elapsed: Duration,
-}
-
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(sender)
 }
 
 /// `GET path` on a kept-alive connection: the status and the whole body.

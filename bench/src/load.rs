@@ -1,8 +1,34 @@
-//! What the load runs (`chaos`, `feed`) share: one answer as a client saw
-//! it, answers counted by status, and percentiles of latencies.
+//! What the load runs (`chaos`, `feed`, `load`) share: a keep-alive
+//! connection, one answer as a client saw it, answers counted by status, and
+//! percentiles of latencies.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use hyper::body::Body;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// A keep-alive HTTP/1.1 connection to `addr` (no Nagle delay), its
+/// connection task running in the background.
+pub async fn connect<B>(addr: SocketAddr) -> Result<SendRequest<B>, String>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
 
 /// One answer: when it came (since the start), its status, how long it took.
 #[derive(Clone, Copy)]

@@ -34,16 +34,15 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::Method;
-use hyper_util::rt::TokioIo;
 use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::serve;
 use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::auth::{hash_password, new_token, token_hash};
 use microblog_shared::domain::{Email, NewUser, Password, PostBody, Username};
 use microblog_shared::{App, Config};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-use crate::load::percentile;
+use crate::load::{connect, percentile};
 
 const TABLE: &str = "microblog-load-bench";
 const USERS: u64 = 100;
@@ -425,18 +424,6 @@ fn request(
 }
 
 type Sender = SendRequest<Full<Bytes>>;
-
-async fn connect(addr: SocketAddr) -> Result<Sender, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(sender)
-}
 
 /// Sends one request on a kept-alive connection; its status once the whole
 /// body has arrived.

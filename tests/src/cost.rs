@@ -33,13 +33,12 @@ use aws_sdk_dynamodb::operation::transact_write_items::{
 };
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use microblog_local::dispatch::dispatch;
 use microblog_local::engine::Engine;
 use microblog_shared::{App, Config};
 
 use crate::events::{differences, response_differences, Answer, SampleEvent};
-use crate::recorder::invoke_worker;
+use crate::recorder::{invoke_worker, operation_name};
 
 /// One DynamoDB call and the capacity the engine reported for it.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,10 +130,7 @@ impl Intercept for CapacityMeter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_string())
-            .unwrap_or_else(|| "an unnamed operation".to_string());
+        let operation = operation_name(cfg);
         let mut call = Call {
             operation,
             read: 0.0,

@@ -109,10 +109,7 @@ impl Intercept for Recorder {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_string())
-            .unwrap_or_else(|| "an unnamed operation".to_string());
+        let operation = operation_name(cfg);
         let input = context.input();
         let used = if let Some(query) = input.downcast_ref::<QueryInput>() {
             let resource = match query.index_name() {
@@ -164,6 +161,14 @@ impl Intercept for Recorder {
             .extend(used.into_iter().map(|used| Record { function, used }));
         Ok(())
     }
+}
+
+/// The name of the operation an interceptor sees (`GetItem`), from the
+/// Metadata the operation puts in the config bag.
+pub(crate) fn operation_name(cfg: &ConfigBag) -> String {
+    cfg.load::<Metadata>()
+        .map(|m| m.name().to_string())
+        .unwrap_or_else(|| "an unnamed operation".to_string())
 }
 
 /// `Resource::Index` holds a `&'static str`: the declared name when a
