@@ -92,7 +92,14 @@ fn main() -> ExitCode {
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "info,dynoxide=error");
     }
-    microblog_shared::lambda::init_tracing();
+    // Log lines (one a request) are written by a background thread: writing
+    // each to stdout on the request's own thread cost 15-30% of the
+    // server's throughput (docs/PERFORMANCE.md). Not lossy: a full buffer
+    // makes requests wait rather than drop lines; the guard flushes on exit.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
+    microblog_shared::lambda::init_tracing_to(writer);
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(start()),
         Err(e) => {

@@ -3,6 +3,7 @@
 
 use lambda_http::http::{Method, Request, Uri};
 use lambda_http::tracing::subscriber::filter::{EnvFilter, LevelFilter};
+use lambda_http::tracing::subscriber::fmt::MakeWriter;
 use lambda_runtime_api_client::body::Body;
 
 use crate::config::{Config, ConfigError};
@@ -27,11 +28,20 @@ fn capped(most_verbose: LevelFilter) -> LevelFilter {
     most_verbose.min(LevelFilter::DEBUG)
 }
 
-/// Sets up logging: JSON when Lambda's log format is JSON, text otherwise;
-/// level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` directives, else INFO.
-/// Whatever level is asked for, the [`NEVER_TRACE`] crates stop at DEBUG, so
-/// no setting can put a secret in the logs.
+/// Sets up logging to standard output: JSON when Lambda's log format is
+/// JSON, text otherwise; level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`
+/// directives, else INFO. Whatever level is asked for, the [`NEVER_TRACE`]
+/// crates stop at DEBUG, so no setting can put a secret in the logs.
 pub fn init_tracing() {
+    init_tracing_to(std::io::stdout);
+}
+
+/// [`init_tracing`], writing through `writer` instead of straight to
+/// standard output (the local server hands lines to a background thread).
+pub fn init_tracing_to<W>(writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
         .and_then(|l| l.parse::<LevelFilter>().ok())
@@ -48,6 +58,7 @@ pub fn init_tracing() {
         );
     }
     let builder = lambda_http::tracing::subscriber::fmt()
+        .with_writer(writer)
         .with_target(false)
         .without_time()
         .with_env_filter(filter);
