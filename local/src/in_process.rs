@@ -1,15 +1,16 @@
 //! An SDK HTTP client that answers in-process: each request the AWS SDK
-//! sends (serialised, signed, with its retries and timeouts, exactly as on
-//! Lambda) is handed straight to the embedded dynoxide [`Database`] instead
+//! sends (serialised, with its retries and timeouts, exactly as on Lambda)
+//! is handed straight to the embedded dynoxide [`Database`] instead
 //! of crossing loopback HTTP to the engine's own server. The local server and
 //! the benchmark use it; the Lambda binaries keep the SDK's network client.
 //!
 //! What it saves, per DynamoDB call: a TCP round trip on loopback, hyper's
 //! client and the engine's axum server (HTTP parsing, headers, a task per
 //! connection), which docs/PERFORMANCE.md measured as most of a local
-//! request's time. What it keeps: the SDK's whole request path (the
-//! serialisers, SigV4 signing, the retry and timeout layers, the error
-//! parsing the stores rely on) and the engine's own request types, answers
+//! request's time. What it keeps: the SDK's request path (the serialisers,
+//! the retry and timeout layers, the error parsing the stores rely on; only
+//! signing is left out, by `Engine::in_process_client`, as the engine checks
+//! no signature here) and the engine's own request types, answers
 //! and error bodies (`DynoxideError::to_json`, the shape its server sends).
 //!
 //! The database runs each call to completion on the calling thread, as the
