@@ -60,7 +60,7 @@ impl App {
             follows: FollowStore::new(table.clone()),
             posts: PostStore::new(table.clone()),
             feeds: FeedStore::new(table.clone()),
-            purges: PurgeStore::new(table.clone()),
+            purges: PurgeStore::new(table.clone(), config.cleanup_step),
             table,
             config,
         }

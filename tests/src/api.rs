@@ -259,10 +259,17 @@ impl TestApi {
     /// A new reader of the table's stream, from its oldest record: it hands
     /// `fan_out` every record again, as a redelivery would.
     pub async fn new_poller(&self) -> StreamPoller {
-        StreamPoller::new(
+        self.new_poller_for(StreamWorker::FanOut).await
+    }
+
+    /// A new reader of the table's stream for `worker`, from its oldest
+    /// record, like [`TestApi::new_poller`].
+    pub async fn new_poller_for(&self, worker: StreamWorker) -> StreamPoller {
+        StreamPoller::for_worker(
             &self.client,
             stream::client_for_endpoint(&self._engine.endpoint),
             &self.table_name,
+            worker,
         )
         .await
         .expect("the table has a stream")
@@ -277,14 +284,7 @@ impl TestApi {
     /// Runs `worker` from the stream in the background, as the local server
     /// does, until the test's runtime ends.
     pub async fn spawn_worker(&self, worker: StreamWorker) {
-        let poller = StreamPoller::for_worker(
-            &self.client,
-            stream::client_for_endpoint(&self._engine.endpoint),
-            &self.table_name,
-            worker,
-        )
-        .await
-        .expect("the table has a stream");
+        let poller = self.new_poller_for(worker).await;
         let app = self.app.clone();
         tokio::spawn(async move { poller.run(&app, std::future::pending()).await });
     }
@@ -380,6 +380,38 @@ impl TestApi {
         let reply = self.token_reply(username, password).await;
         assert_eq!(reply.status, 200, "token for {username}: {}", reply.body);
         reply.json()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in with HTTP Basic and returns the whole answer (`token`,
+    /// `expires_in`, `refresh_token`, `user_id`); panics unless 200.
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        let reply = self.token_reply(username, password).await;
+        assert_eq!(reply.status, 200, "login of {username}: {}", reply.body);
+        reply.json()
+    }
+
+    /// `PUT /api/tokens` with `refresh_token` in the body.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = serde_json::json!({ "refresh_token": refresh_token }).to_string();
+        self.call("PUT", "/api/tokens", &[], Some(&body)).await
+    }
+
+    /// `method` on `target` with a bearer token and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.call(
+            method,
+            target,
+            &[("authorization", &format!("Bearer {token}"))],
+            body.as_deref(),
+        )
+        .await
     }
 
     /// Creates a user and returns (id, token).

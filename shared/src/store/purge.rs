@@ -5,7 +5,9 @@
 //! entry and one from the user count at once, and in the same transaction
 //! puts the job item `PURGE#<id>`. Each write of the job (its insert, then
 //! each advance) is a stream record, and `purge_user` answers each record
-//! with one step: at most [`BATCH`] items of one phase, then an advance of
+//! with one step: at most `ACCOUNT_CLEANUP_STEP` (100) items of one phase
+//! (one Query page; edges unlinked as concurrent transactions of 3 items,
+//! the rest deleted 25 a BatchWriteItem), then an advance of
 //! the job (conditioned on the step it read, so a redelivered record does
 //! its idempotent work again and advances nothing). The phases, in order:
 //! the user's follow edges both ways (each unlinked with the other user's
@@ -24,11 +26,6 @@ use super::items::{
 };
 use super::{Constraint, Order, QueryWindow, StoreError, Table, Transaction};
 use crate::domain::EdgeKind;
-
-/// Items one step handles at most: one Query page, and as many writes
-/// (edges as concurrent transactions of 3 items, the rest 25 a
-/// BatchWriteItem).
-pub const BATCH: u32 = 100;
 
 /// Edge transactions one step runs at once.
 const CONCURRENT_UNLINKS: usize = 10;
@@ -100,16 +97,20 @@ pub struct PurgeJob {
 #[derive(Debug, Clone)]
 pub struct PurgeStore {
     table: Table,
+    step: u32,
 }
 
 impl PurgeStore {
-    /// A store over `table`.
-    pub fn new(table: Table) -> Self {
-        PurgeStore { table }
+    /// A store over `table` whose steps handle at most `step` items.
+    pub fn new(table: Table, step: u32) -> Self {
+        PurgeStore {
+            table,
+            step: step.max(1),
+        }
     }
 
     /// Does one bounded step of `job` and advances it: to the next phase
-    /// when this one found fewer than [`BATCH`] items, else to the same
+    /// when this one found fewer items than a step may handle, else to the same
     /// phase again (a new stream record, so a new invocation).
     pub async fn step(&self, job: PurgeJob) -> Result<(), StoreError> {
         let user = job.user_id;
@@ -126,7 +127,7 @@ impl PurgeStore {
                 return self.table.delete_now(purge_key(user)).await;
             }
         };
-        let next = if found < BATCH as usize {
+        let next = if found < self.step as usize {
             job.phase.next()
         } else {
             job.phase
@@ -164,10 +165,10 @@ impl PurgeStore {
             sort_prefix: Some(prefix),
             order: Order::OldestFirst,
         };
-        self.table.query_first(&window, BATCH).await
+        self.table.query_first(&window, self.step).await
     }
 
-    /// Unlinks up to [`BATCH`] of `user`'s edges of `kind`; returns how many
+    /// Unlinks up to a step's worth of `user`'s edges of `kind`; returns how many
     /// it found.
     async fn unlink_edges(&self, user: u64, kind: EdgeKind) -> Result<usize, StoreError> {
         let edges = self.first_page(user_pk(user), edge_prefix(kind)).await?;
@@ -192,7 +193,7 @@ impl PurgeStore {
         Ok(others.len())
     }
 
-    /// Deletes up to [`BATCH`] of `user`'s posts with their timeline
+    /// Deletes up to a step's worth of `user`'s posts with their timeline
     /// entries. The posts' removal records reach `fan_out`, which finds no
     /// followers left to update.
     async fn delete_posts(&self, user: u64) -> Result<usize, StoreError> {
@@ -207,7 +208,7 @@ impl PurgeStore {
         Ok(entries.len())
     }
 
-    /// Deletes up to [`BATCH`] entries of `user`'s own feed.
+    /// Deletes up to a step's worth entries of `user`'s own feed.
     async fn delete_feed(&self, user: u64) -> Result<usize, StoreError> {
         let entries = self.first_page(feed_pk(user), POST_PREFIX).await?;
         let keys = entries
@@ -218,7 +219,7 @@ impl PurgeStore {
         Ok(entries.len())
     }
 
-    /// Deletes up to [`BATCH`] of `user`'s sessions with their access
+    /// Deletes up to a step's worth of `user`'s sessions with their access
     /// tokens (dead already: the profile is gone).
     async fn delete_sessions(&self, user: u64) -> Result<usize, StoreError> {
         let sessions = self.first_page(user_pk(user), SESSION_PREFIX).await?;
