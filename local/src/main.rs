@@ -17,7 +17,7 @@ microblog-local: the microblog API on one machine
 
 USAGE:
     microblog-local [serve] [OPTIONS]   serve the API (default)
-    microblog-local seed [OPTIONS]      write the fixture users and token, then exit
+    microblog-local seed [OPTIONS]      write the fixture users and tokens, then exit
 
 OPTIONS:
     --host HOST     address to listen on (default 127.0.0.1)
@@ -30,6 +30,8 @@ OPTIONS:
 ENVIRONMENT:
     TABLE_NAME                  table to use (default microblog; created when missing)
     TOKEN_TTL_SECONDS           token lifetime (default 3600)
+    REFRESH_TOKEN_TTL_SECONDS   refresh token lifetime from its issue (default 2592000, 30 days)
+    ACCOUNT_CLEANUP_STEP        items one step of a deleted account's clean-up handles (default 100)
     AWS_ENDPOINT_URL_DYNAMODB   use this DynamoDB endpoint instead of the embedded engine
                                 (needs AWS_REGION and credentials like any AWS client)
     DYNAMODB_CONNECT_TIMEOUT_MS, DYNAMODB_ATTEMPT_TIMEOUT_MS, DYNAMODB_OPERATION_TIMEOUT_MS
