@@ -71,3 +71,58 @@ pub async fn handler(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEve
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(event_name: &str, pk: &str, new_image: serde_json::Value) -> EventRecord {
+        serde_json::from_value(json!({
+            "eventID": "1",
+            "eventName": event_name,
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "Keys": {"pk": {"S": pk}, "sk": {"S": "X"}},
+                "NewImage": new_image,
+                "SequenceNumber": "1",
+                "SizeBytes": 10,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_a_written_clean_up_job_is_a_step() {
+        let job = json!({
+            "pk": {"S": "PURGE#7"}, "sk": {"S": "PURGE"}, "user_id": {"N": "7"},
+            "phase": {"S": "posts"}, "step": {"N": "3"}
+        });
+        for event in ["INSERT", "MODIFY"] {
+            assert_eq!(
+                job_of(&record(event, "PURGE#7", job.clone())).unwrap(),
+                Some(PurgeJob {
+                    user_id: 7,
+                    phase: PurgePhase::Posts,
+                    step: 3
+                })
+            );
+        }
+        // The job's own deletion, and everything else, asks for nothing.
+        assert_eq!(
+            job_of(&record("REMOVE", "PURGE#7", json!({}))).unwrap(),
+            None
+        );
+        assert_eq!(
+            job_of(&record("INSERT", "USER#7", json!({}))).unwrap(),
+            None
+        );
+        let broken = json!({"pk": {"S": "PURGE#7"}, "user_id": {"N": "7"},
+            "phase": {"S": "later"}, "step": {"N": "0"}});
+        assert!(job_of(&record("MODIFY", "PURGE#7", broken))
+            .unwrap_err()
+            .contains("unknown clean-up phase"));
+    }
+}
