@@ -329,3 +329,60 @@ async fn a_password_change_revokes_the_other_sessions_and_keeps_the_one_used() {
         .assert_error(401, "invalid username or password");
     assert_eq!(api.token_reply("susan", "new-password-1").await.status, 200);
 }
+
+/// Puts an access token as releases before sessions wrote them: no session,
+/// no epoch. Returns the token.
+async fn legacy_token(api: &TestApi, user_id: u64) -> String {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use microblog_shared::auth::{new_token, token_hash};
+    use microblog_shared::store::items::token_key;
+    let token = new_token();
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut item = token_key(&token_hash(&token));
+    for (name, value) in [
+        ("user_id", user_id.to_string()),
+        ("expires_at_ms", expires.timestamp_millis().to_string()),
+        ("expires_at", expires.timestamp().to_string()),
+    ] {
+        item.insert(name.into(), AttributeValue::N(value));
+    }
+    api.client
+        .put_item()
+        .table_name(&api.table_name)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    token
+}
+
+#[tokio::test]
+async fn tokens_issued_before_sessions_existed_keep_working_until_revoked() {
+    let api = TestApi::start().await;
+    api.create_user("susan", PASSWORD).await;
+    let old = legacy_token(&api, 1).await;
+    assert_eq!(api.get("/api/me", &old).await.status, 200);
+    assert_eq!(api.revoke(&old).await.status, 204);
+    api.get("/api/me", &old).await.assert_error(401, "revoked");
+
+    // A password change made with one keeps it working; revoking every
+    // session ends it.
+    let old = legacy_token(&api, 1).await;
+    let other = legacy_token(&api, 1).await;
+    let change = json!({"old_password": PASSWORD, "new_password": "new-password-1"});
+    let reply = api
+        .send("PUT", "/api/users/1/password", &old, Some(change))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert_eq!(api.get("/api/me", &old).await.status, 200);
+    api.get("/api/me", &other)
+        .await
+        .assert_error(401, "revoked");
+    assert_eq!(
+        api.send("DELETE", "/api/users/1/tokens", &old, None)
+            .await
+            .status,
+        204
+    );
+    api.get("/api/me", &old).await.assert_error(401, "revoked");
+}
