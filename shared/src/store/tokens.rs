@@ -284,13 +284,12 @@ impl TokenStore {
                 self.touch_profile(user_id, session.session_epoch, now),
                 Constraint::SessionsRevoked,
             );
-        // The client holds neither new token, and its old refresh token
-        // would now look reused: end the session cleanly instead.
-        let forget = vec![
-            token_key(&next.access_hash),
-            session_key(user_id, &session.session_id),
-        ];
-        self.run_issuing(transaction, user_id, forget).await
+        // The client never received the new access token: it must not
+        // exist. If the rotation did not commit, the client's retry with
+        // its refresh token succeeds; if it did, that retry is a reuse and
+        // ends the session, as any replay does.
+        self.run_issuing(transaction, user_id, vec![token_key(&next.access_hash)])
+            .await
     }
 
     /// The access token with this hash, expired or not. Strongly consistent:
