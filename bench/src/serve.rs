@@ -37,7 +37,8 @@ use hyper::Method;
 use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::serve;
 use microblog_local::stream::{self, StreamPoller};
-use microblog_shared::auth::{hash_password, new_token, token_hash};
+use microblog_shared::auth::hash_password;
+use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::{Email, NewUser, Password, PostBody, Username};
 use microblog_shared::{App, Config};
 use tokio::net::TcpListener;
@@ -196,17 +197,14 @@ async fn set_up(app: &App) -> Result<Fixture, String> {
         if user.id != i {
             return Err(format!("{name} got id {}, expected {i}", user.id));
         }
-        let token = new_token();
+        // A session as a login opens one (epoch 0: a new user's).
+        let session = new_session_id();
+        let grant = Grant::new(&app.config, i, &session, now);
         app.tokens
-            .issue(
-                &token_hash(&token),
-                i,
-                now,
-                now + chrono::Duration::hours(2),
-            )
+            .open(i, 0, &session, &grant.pair, now)
             .await
-            .map_err(|e| format!("a token for {name}: {e}"))?;
-        tokens.push(token);
+            .map_err(|e| format!("a session for {name}: {e}"))?;
+        tokens.push(grant.access_token);
     }
     let micros = now.timestamp_micros() as u64;
     for i in 1..=USERS {
