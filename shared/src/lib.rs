@@ -23,6 +23,7 @@ pub use error::{respond, ApiError};
 
 use store::feed::FeedStore;
 use store::follows::FollowStore;
+use store::limits::LimitStore;
 use store::posts::PostStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
@@ -45,6 +46,8 @@ pub struct App {
     pub posts: PostStore,
     /// Home feeds.
     pub feeds: FeedStore,
+    /// Abuse-limit counters.
+    pub limits: LimitStore,
 }
 
 impl App {
@@ -57,6 +60,7 @@ impl App {
             follows: FollowStore::new(table.clone()),
             posts: PostStore::new(table.clone()),
             feeds: FeedStore::new(table.clone()),
+            limits: LimitStore::new(table.clone()),
             table,
             config,
         }

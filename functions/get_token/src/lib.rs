@@ -1,12 +1,15 @@
 //! `POST /api/tokens`: HTTP Basic credentials in, a new bearer token out.
 //! Every call issues a new token (one per device) and updates `last_seen`.
+//! Failed logins are counted per (username, client address); past
+//! `RATE_LIMIT_LOGIN_FAILURES` in 15 minutes the pair gets 429.
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::{basic_credentials, new_token, token_hash, verify_password};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
-use microblog_shared::http::json;
+use microblog_shared::http::{json, source_ip};
+use microblog_shared::store::limits::Limited;
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
@@ -20,18 +23,39 @@ fn rejected() -> ApiError {
 }
 
 async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (username, password) = basic_credentials(req)?;
+    let (given_name, password) = basic_credentials(req)?;
+    let now = chrono::Utc::now();
+    let limit = app.config.rate_limits.login_failures;
+    let failures = Limited::login_failures(&given_name, &source_ip(req));
     // The same reads and the same argon2 verify whether or not the name
-    // exists, so neither the answer nor its timing tells.
-    let username = Username::parse(&username).ok();
-    let user = app.users.for_login(username.as_ref()).await?;
+    // exists, so neither the answer nor its timing tells. The failure count
+    // is read alongside: a locked (name, address) pair costs no hashing.
+    let username = Username::parse(&given_name).ok();
+    let (user, locked) = tokio::join!(app.users.for_login(username.as_ref()), async {
+        match limit {
+            0 => Ok(None),
+            limit => app.limits.reached(&failures, limit, now).await,
+        }
+    });
+    if let Some(retry_after) = locked? {
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "too many failed logins for this username from your address; try again in {} s",
+                retry_after.as_secs()
+            ),
+            retry_after,
+        });
+    }
+    let user = user?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !verify_password(password, stored).await {
+        if limit > 0 {
+            app.limits.count(&failures, now).await?;
+        }
         return Err(rejected());
     }
     let user = user.ok_or_else(rejected)?;
     let token = new_token();
-    let now = chrono::Utc::now();
     let expires_at = now + app.config.token_ttl;
     match app
         .tokens

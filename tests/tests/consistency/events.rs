@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use microblog_shared::routes::{
-    dynamodb_of, functions, match_path, resolve, Access, Action, Resolved, Trigger,
-    FALLBACK_FUNCTION,
+    dynamodb_of, functions, keys as key_patterns, leading_keys_of, match_path, resolve, Access,
+    Action, Resolved, Trigger, FALLBACK_FUNCTION,
 };
 use microblog_tests::events::{differences, response_differences, sample_events, SampleEvent};
 use microblog_tests::recorder::{run_event, run_worker_event, undeclared, Used};
@@ -233,6 +233,7 @@ const EXERCISED_ELSEWHERE: &[(&str, Action, &str)] = &[
 async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_function_declares() {
     let mut failures = Vec::new();
     let mut exercised: BTreeMap<String, BTreeSet<Access>> = BTreeMap::new();
+    let mut touched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for sample in sample_events() {
         let name = sample.file();
         let ran = match sample.worker() {
@@ -254,7 +255,12 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
                 let seen = exercised.entry(sample.function.clone()).or_default();
                 seen.extend(used.iter().filter_map(|u| match u {
                     Used::Access(access) => Some(*access),
-                    Used::Undeclarable(_) => None,
+                    Used::Undeclarable(_) | Used::PartitionKey(_) => None,
+                }));
+                let keys = touched.entry(sample.function.clone()).or_default();
+                keys.extend(used.iter().filter_map(|u| match u {
+                    Used::PartitionKey(pk) => Some(pk.clone()),
+                    _ => None,
                 }));
             }
             Err(e) => failures.push(format!("{name}: {e}")),
@@ -270,6 +276,15 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
             if !seen.contains(access) && !elsewhere {
                 failures.push(format!(
                     "{function} declares {access}, but none of its events uses it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
+                ));
+            }
+        }
+        // And every declared partition key is touched by some event.
+        let keys = touched.get(function).cloned().unwrap_or_default();
+        for pattern in leading_keys_of(function).unwrap_or_default() {
+            if !keys.iter().any(|pk| key_patterns::matches(pattern, pk)) {
+                failures.push(format!(
+                    "{function} declares the leading key {pattern:?}, but none of its events touches it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
                 ));
             }
         }
