@@ -24,6 +24,7 @@ async fn create_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     if limit > 0 {
         let signups = Limited::signups(&source_ip(req));
         if let Some(retry_after) = app.limits.take(&signups, limit, chrono::Utc::now()).await? {
+            lambda_http::tracing::warn!(source = %source_ip(req), "sign-up refused: too many from this address");
             return Err(ApiError::TooManyRequests {
                 message: format!(
                     "too many sign-ups from your address; try again in {} s",

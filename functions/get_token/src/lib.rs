@@ -38,6 +38,8 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
         }
     });
     if let Some(retry_after) = locked? {
+        // For whoever watches the logs: guessing in progress (no name logged).
+        lambda_http::tracing::warn!(source = %source_ip(req), "login refused: too many failures for one username from this address");
         return Err(ApiError::TooManyRequests {
             message: format!(
                 "too many failed logins for this username from your address; try again in {} s",
