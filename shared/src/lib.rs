@@ -25,6 +25,7 @@ use store::feed::FeedStore;
 use store::follows::FollowStore;
 use store::limits::LimitStore;
 use store::posts::PostStore;
+use store::purge::PurgeStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
 use store::Table;
@@ -48,6 +49,8 @@ pub struct App {
     pub feeds: FeedStore,
     /// Abuse-limit counters.
     pub limits: LimitStore,
+    /// Clean-ups of deleted accounts.
+    pub purges: PurgeStore,
 }
 
 impl App {
@@ -61,6 +64,7 @@ impl App {
             posts: PostStore::new(table.clone()),
             feeds: FeedStore::new(table.clone()),
             limits: LimitStore::new(table.clone()),
+            purges: PurgeStore::new(table.clone(), config.cleanup_step),
             table,
             config,
         }

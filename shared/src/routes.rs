@@ -128,6 +128,8 @@ pub enum Auth {
     /// A bearer token. A request without one of the right shape is a 401
     /// before any DynamoDB call (tested for every such route).
     Bearer,
+    /// A refresh token in the body (renewing a session).
+    RefreshToken,
 }
 
 /// One route: an HTTP method and a path template served by one function,
@@ -231,6 +233,8 @@ pub mod keys {
     pub const LOGIN_LIMIT: &str = "LIMIT#login#*";
     /// Sign-up counters.
     pub const SIGNUP_LIMIT: &str = "LIMIT#signup#*";
+    /// Clean-up jobs of deleted accounts: `PURGE#<id>`.
+    pub const PURGE: &str = "PURGE#*";
 
     /// Whether `pk` matches `pattern` as IAM's StringLike does (for the
     /// patterns above: a trailing `*`, or exact).
@@ -282,6 +286,8 @@ pub const ROUTES: &[Route] = &[
     ]),
     Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)])
         .keys(&[keys::TOKEN, keys::USER]),
+    // The token and profile (authentication reads it) is all it needs.
+    Route::new("GET", "/api/me", "get_me", &[table(GetItem)]).keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "PUT",
         "/api/users/{id}",
@@ -296,6 +302,47 @@ pub const ROUTES: &[Route] = &[
         ],
     )
     .keys(&[keys::TOKEN, keys::USER, keys::USERNAME, keys::EMAIL]),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}",
+        "delete_user",
+        // One transaction: the profile, both markers and the directory
+        // entry deleted, the user count updated, the clean-up job put.
+        &[
+            table(GetItem),
+            table(DeleteItem),
+            table(UpdateItem),
+            table(PutItem),
+        ],
+    )
+    .hashing_passwords()
+    .keys(&[
+        keys::TOKEN,
+        keys::USER,
+        keys::USERNAME,
+        keys::EMAIL,
+        keys::DIRECTORY,
+        keys::USER_COUNT,
+        keys::PURGE,
+    ]),
+    Route::new(
+        "PUT",
+        "/api/users/{id}/password",
+        "change_password",
+        // One transaction updating the profile (hash and session epoch),
+        // the caller's token and session.
+        &[table(GetItem), table(UpdateItem)],
+    )
+    .hashing_passwords()
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}/tokens",
+        "revoke_sessions",
+        // One UpdateItem raising the session epoch on the profile.
+        &[table(GetItem), table(UpdateItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "GET",
         "/api/users/{id}/followers",
@@ -410,12 +457,29 @@ pub const ROUTES: &[Route] = &[
     .authenticated_by(Auth::Basic)
     .keys(&[keys::LOGIN_LIMIT, keys::USERNAME, keys::USER, keys::TOKEN]),
     Route::new(
+        "PUT",
+        "/api/tokens",
+        "refresh_token",
+        // The session and profile; one transaction rotating the session
+        // (Update), replacing its access token (Delete, Put) and setting
+        // last_seen (Update); ending the session (Deletes) on reuse.
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
+    )
+    .authenticated_by(Auth::RefreshToken)
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
         "DELETE",
         "/api/tokens",
         "revoke_token",
+        // One transaction deleting the session and its access token.
         &[table(GetItem), table(DeleteItem)],
     )
-    .keys(&[keys::TOKEN]),
+    .keys(&[keys::TOKEN, keys::USER]),
 ];
 
 /// The function serving requests that match no route. It touches no table.
@@ -443,21 +507,46 @@ pub struct Worker {
 }
 
 /// Every function that serves no route.
-pub const WORKERS: &[Worker] = &[Worker {
-    function: "fan_out",
-    trigger: Trigger::TableStream,
-    // Followers, an author's newest posts and a feed's entries of one
-    // author (Query); feed entries written and deleted (BatchWriteItem);
-    // the set of popular authors and a follower count (GetItem), and
-    // marking an author popular (UpdateItem).
-    dynamodb: &[
-        table(GetItem),
-        table(Query),
-        table(BatchWriteItem),
-        table(UpdateItem),
-    ],
-    leading_keys: &[keys::POPULAR, keys::USER, keys::FEED],
-}];
+pub const WORKERS: &[Worker] = &[
+    Worker {
+        function: "fan_out",
+        trigger: Trigger::TableStream,
+        // Followers, an author's newest posts and a feed's entries of one
+        // author (Query); feed entries written and deleted (BatchWriteItem);
+        // the set of popular authors and a follower count (GetItem), and
+        // marking an author popular (UpdateItem).
+        dynamodb: &[
+            table(GetItem),
+            table(Query),
+            table(BatchWriteItem),
+            table(UpdateItem),
+        ],
+        leading_keys: &[keys::POPULAR, keys::USER, keys::FEED],
+    },
+    Worker {
+        function: "purge_user",
+        trigger: Trigger::TableStream,
+        // A deleted user's edges, posts, feed and sessions, a page at a
+        // time (Query); each edge unlinked with the other user's count in
+        // one transaction (Delete, Update); the rest deleted in batches
+        // (BatchWriteItem); the job advanced and the popular mark removed
+        // (UpdateItem), the job deleted (DeleteItem).
+        dynamodb: &[
+            table(Query),
+            table(DeleteItem),
+            table(UpdateItem),
+            table(BatchWriteItem),
+        ],
+        leading_keys: &[
+            keys::PURGE,
+            keys::USER,
+            keys::FEED,
+            keys::POST,
+            keys::TOKEN,
+            keys::POPULAR,
+        ],
+    },
+];
 
 /// The route `function` serves; `None` for the fallback and unknown names.
 pub fn route_of(function: &str) -> Option<&'static Route> {
@@ -584,7 +673,7 @@ mod tests {
     fn a_known_path_with_another_method_is_a_405_listing_the_methods() {
         assert_eq!(
             resolve("PATCH", "/api/users/1"),
-            Resolved::MethodNotAllowed(vec!["GET", "PUT"])
+            Resolved::MethodNotAllowed(vec!["GET", "PUT", "DELETE"])
         );
         assert_eq!(unrouted("GET", "/api/tokens").status(), 405);
     }

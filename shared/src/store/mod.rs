@@ -12,6 +12,7 @@ pub mod follows;
 pub mod items;
 pub mod limits;
 pub mod posts;
+pub mod purge;
 mod query;
 pub mod schema;
 pub mod tokens;

@@ -2,6 +2,7 @@
 //! on its own engine and table so they run in parallel.
 
 mod abuse;
+mod accounts;
 mod errors;
 mod faults;
 mod feed;
@@ -11,6 +12,7 @@ mod local_server;
 mod logs;
 mod pagination;
 mod posts;
+mod sessions;
 mod strict_input;
 mod tokens;
 mod users;
