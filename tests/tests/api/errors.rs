@@ -117,6 +117,31 @@ async fn a_missing_or_malformed_token_is_a_401_without_any_dynamodb_call() {
 }
 
 #[tokio::test]
+async fn a_malformed_refresh_token_is_a_401_without_any_dynamodb_call() {
+    let api = TestApi::start().await;
+    api.user_with_token("susan").await;
+    let refresh_routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.auth == Auth::RefreshToken)
+        .collect();
+    assert!(!refresh_routes.is_empty());
+    for route in refresh_routes {
+        for token in ["x", "not-a-refresh-token-at-all", &"A".repeat(200)] {
+            let body = serde_json::json!({ "refresh_token": token }).to_string();
+            let (reply, used) = api
+                .call_recorded(route.method, route.path, &[], Some(&body))
+                .await;
+            reply.assert_error(401, "");
+            assert!(
+                used.is_empty(),
+                "{} {token:?} called DynamoDB: {used:?}",
+                route.function
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn hostile_input_never_causes_a_5xx() {
     let api = TestApi::start().await;
     let (id, token) = api.user_with_token("susan").await;
