@@ -211,7 +211,9 @@ impl<T> Collection<T> {
             },
             _links: Links {
                 self_: link(request.page, request.cursor),
-                next: next.map(|cursor| link(request.page + 1, Some(cursor))),
+                // With a cursor the page number is only a label, and any
+                // u64 is accepted: the last one labels its successors too.
+                next: next.map(|cursor| link(request.page.saturating_add(1), Some(cursor))),
                 prev: (request.page > 1).then(|| link(request.page - 1, None)),
             },
         }
@@ -240,6 +242,33 @@ mod tests {
     fn page_and_per_page_default_to_1_and_10() {
         let r = request(&[]).unwrap();
         assert_eq!((r.page, r.per_page, r.cursor), (1, 10, None));
+    }
+
+    #[test]
+    fn the_largest_page_number_with_a_cursor_links_on_without_overflowing() {
+        let max = u64::MAX.to_string();
+        let cursor = Cursor(5, None).encode();
+        let r = request(&[("page", &max), ("per_page", "1"), ("cursor", &cursor)]).unwrap();
+        assert_eq!(
+            r.plan(Total::Counted(10)).unwrap(),
+            Some((Some(Cursor(5, None)), 0))
+        );
+        let page = Collection::new(
+            "/api/users",
+            &r,
+            Total::Counted(10),
+            vec![6],
+            Some(Cursor(6, None)),
+        );
+        let next = page._links.next.unwrap();
+        assert!(
+            next.starts_with(&format!("/api/users?page={max}&per_page=1&cursor=")),
+            "{next}"
+        );
+        assert_eq!(
+            page._links.prev.unwrap(),
+            format!("/api/users?page={}&per_page=1", u64::MAX - 1)
+        );
     }
 
     #[test]

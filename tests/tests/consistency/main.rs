@@ -17,5 +17,6 @@ mod events;
 mod functions;
 mod permissions;
 mod routes;
+mod security_doc;
 mod table;
 mod workers;
