@@ -11,6 +11,7 @@ use std::time::Duration;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::password::HashError;
 use crate::domain::{NoSuchPost, NoSuchUser, ValidationError};
@@ -64,10 +65,16 @@ pub enum ApiError {
     },
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// The HTTP reason phrase of the status (`Bad Request`, `Not Found` ...).
+    #[schema(examples("Bad Request"))]
+    pub error: &'a str,
+    /// What went wrong and what to do about it, for people.
+    #[schema(examples("username must be 3 to 64 characters long"))]
+    pub message: &'a str,
 }
 
 impl ApiError {

@@ -296,6 +296,8 @@ pub const ROUTES: &[Route] = &[
         "revoke_token",
         &[table(GetItem), table(DeleteItem)],
     ),
+    // The OpenAPI document, built from the code: no table, no token.
+    Route::new("GET", "/api/openapi.json", "get_openapi", &[]),
 ];
 
 /// The function serving requests that match no route. It touches no table.

@@ -7,6 +7,7 @@ use microblog_shared::auth::{basic_credentials, new_token, token_hash, verify_pa
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
 use microblog_shared::http::json;
+use microblog_shared::representation::TokenRepr;
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
@@ -41,7 +42,7 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
         Err(StoreError::Conflict(Constraint::UserMissing)) => return Err(rejected()),
         issued => issued?,
     }
-    let mut response = json(StatusCode::OK, &serde_json::json!({ "token": token }))?;
+    let mut response = json(StatusCode::OK, &TokenRepr { token })?;
     // A token is a credential: no cache may keep it.
     response
         .headers_mut()

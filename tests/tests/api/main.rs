@@ -6,6 +6,7 @@ mod faults;
 mod feed;
 mod follows;
 mod http;
+mod openapi;
 mod pagination;
 mod posts;
 mod tokens;

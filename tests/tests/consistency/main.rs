@@ -13,6 +13,7 @@
 mod api_gateway;
 mod events;
 mod functions;
+mod openapi;
 mod permissions;
 mod routes;
 mod table;
