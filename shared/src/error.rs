@@ -50,6 +50,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: Vec<&'static str> },
     /// 409: a concurrent change won; the client may retry.
     Conflict(String),
+    /// 412: the `If-Match` of a PUT names a representation that is no
+    /// longer the current one.
+    PreconditionFailed(String),
     /// 413: the body exceeds the limit.
     PayloadTooLarge(String),
     /// 422: well-formed, but contradicts an earlier request (an
@@ -97,6 +100,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -112,6 +116,7 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
+            | ApiError::PreconditionFailed(m)
             | ApiError::PayloadTooLarge(m)
             | ApiError::Unprocessable(m) => m.clone(),
             ApiError::MethodNotAllowed { allow } => {

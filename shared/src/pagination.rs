@@ -75,13 +75,20 @@ impl Cursor {
     }
 }
 
+/// The largest page number or size accepted: what a signed 64-bit integer
+/// holds, the `int64` the OpenAPI document promises and every client
+/// language has.
+const MAX_QUERY_INTEGER: u64 = i64::MAX as u64;
+
 fn positive(name: &str, raw: Option<&str>, default: u64) -> Result<u64, ApiError> {
     match raw {
         None => Ok(default),
         Some(text) => text
             .parse::<u64>()
             .ok()
-            .filter(|v| *v >= 1 && text.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|v| {
+                (1..=MAX_QUERY_INTEGER).contains(v) && text.bytes().all(|b| b.is_ascii_digit())
+            })
             .ok_or_else(|| {
                 ApiError::bad_request(format!("{name} must be a positive integer, got {text:?}"))
             }),
@@ -264,6 +271,8 @@ mod tests {
             ("per_page", "1.5"),
             ("page", "+2"),
             ("page", "99999999999999999999999"),
+            ("page", "9223372036854775808"),
+            ("per_page", "18446744073709551615"),
         ] {
             assert_eq!(request(&[(k, v)]).unwrap_err().status(), 400, "{k}={v}");
         }
@@ -285,7 +294,7 @@ mod tests {
         assert_eq!(r.plan(Total::Counted(20)).unwrap(), None);
         assert_eq!(r.plan(Total::Counted(21)).unwrap(), Some((None, 20)));
         assert_eq!(request(&[]).unwrap().plan(Total::Counted(0)).unwrap(), None);
-        let huge = request(&[("page", "18446744073709551615"), ("per_page", "100")]).unwrap();
+        let huge = request(&[("page", "9223372036854775807"), ("per_page", "100")]).unwrap();
         assert_eq!(huge.plan(Total::Counted(10)).unwrap(), None, "no overflow");
     }
 

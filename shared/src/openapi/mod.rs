@@ -102,10 +102,10 @@ struct PageQuery {
     /// The page, from 1 (default 1). A bare page number reaches at most
     /// 10,000 items deep; follow `next` links to go further.
     #[param(minimum = 1)]
-    page: Option<u64>,
+    page: Option<i64>,
     /// Items per page (default 10); more than 100 is taken as 100.
     #[param(minimum = 1)]
-    per_page: Option<u64>,
+    per_page: Option<i64>,
     /// Where the page starts: only as given in a `next` link.
     cursor: Option<String>,
 }
@@ -119,6 +119,29 @@ struct IdempotencyKeyHeader {
     /// retry with the same key within 24 hours publishes nothing new.
     #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
     idempotency_key: Option<String>,
+}
+
+/// The validator of a conditional GET.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IfNoneMatchHeader {
+    /// ETags of representations the client holds (or `*`): when the
+    /// current one is among them, the answer is 304 with no body.
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// The precondition of a PUT.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IfMatchHeader {
+    /// The ETag of the representation the change is based on (or `*`):
+    /// when it is no longer the current one, the answer is 412 and nothing
+    /// changes, so that two clients cannot silently overwrite each other.
+    #[param(rename = "If-Match")]
+    if_match: Option<String>,
 }
 
 /// The document.

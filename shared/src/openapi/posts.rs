@@ -38,9 +38,10 @@ fn create_post() {}
 #[utoipa::path(
     get, path = "/api/posts/{id}", operation_id = "get_post", tag = "posts",
     security(("bearer" = [])),
-    params(super::PostPath),
+    params(super::PostPath, super::IfNoneMatchHeader),
     responses(
-        (status = 200, description = "The post.", body = PostRepr),
+        (status = 200, description = "The post.", body = PostRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 404, description = "No post has this id.", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
@@ -52,14 +53,15 @@ fn get_post() {}
 #[utoipa::path(
     put, path = "/api/posts/{id}", operation_id = "update_post", tag = "posts",
     security(("bearer" = [])),
-    params(super::PostPath),
+    params(super::PostPath, super::IfMatchHeader),
     request_body = PostForm,
     responses(
-        (status = 200, description = "The edited post.", body = PostRepr),
+        (status = 200, description = "The edited post.", body = PostRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
         (status = 400, description = "`body` is missing or breaks its rule, or the body is not a JSON object.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 403, description = "The post is not the caller's.", body = ErrorBody),
         (status = 404, description = "No post has this id.", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
@@ -85,9 +87,10 @@ fn delete_post() {}
 #[utoipa::path(
     get, path = "/api/users/{id}/posts", operation_id = "get_user_posts", tag = "posts",
     security(("bearer" = [])),
-    params(super::UserPath, super::PageQuery),
+    params(super::UserPath, super::PageQuery, super::IfNoneMatchHeader),
     responses(
-        (status = 200, description = "A page of posts.", body = Collection<PostRepr>),
+        (status = 200, description = "A page of posts.", body = Collection<PostRepr>, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 400, description = "A malformed `page`, `per_page` or `cursor`, or a bare page too deep.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 404, description = "No user has this id.", body = ErrorBody),
@@ -102,9 +105,10 @@ fn get_user_posts() {}
 #[utoipa::path(
     get, path = "/api/feed", operation_id = "get_feed", tag = "posts",
     security(("bearer" = [])),
-    params(super::PageQuery),
+    params(super::PageQuery, super::IfNoneMatchHeader),
     responses(
-        (status = 200, description = "A page of posts.", body = Collection<PostRepr>),
+        (status = 200, description = "A page of posts.", body = Collection<PostRepr>, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 400, description = "A malformed `page`, `per_page` or `cursor`, or a bare page too deep.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),

@@ -13,10 +13,11 @@ use crate::representation::UserRepr;
 #[utoipa::path(
     get, path = "/api/users", operation_id = "get_users", tag = "users",
     security(("bearer" = [])),
-    params(super::PageQuery),
+    params(super::PageQuery, super::IfNoneMatchHeader),
     responses(
         (status = 200, description = "A page of users (without their email addresses).",
-            body = Collection<UserRepr>),
+            body = Collection<UserRepr>, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 400, description = "A malformed `page`, `per_page` or `cursor`, or a bare page too deep.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
@@ -51,9 +52,10 @@ fn create_user() {}
 #[utoipa::path(
     get, path = "/api/users/{id}", operation_id = "get_user", tag = "users",
     security(("bearer" = [])),
-    params(super::UserPath),
+    params(super::UserPath, super::IfNoneMatchHeader),
     responses(
-        (status = 200, description = "The user.", body = UserRepr),
+        (status = 200, description = "The user.", body = UserRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 404, description = "No user has this id.", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
@@ -66,15 +68,16 @@ fn get_user() {}
 #[utoipa::path(
     put, path = "/api/users/{id}", operation_id = "update_user", tag = "users",
     security(("bearer" = [])),
-    params(super::UserPath),
+    params(super::UserPath, super::IfMatchHeader),
     request_body = ProfileChanges,
     responses(
-        (status = 200, description = "The updated user, with its email address.", body = UserRepr),
+        (status = 200, description = "The updated user, with its email address.", body = UserRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
         (status = 400, description = "A field breaks its rule, the body is not a JSON object, or the username or email is taken.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 403, description = "The id is not the caller's.", body = ErrorBody),
         (status = 404, description = "No user has this id.", body = ErrorBody),
         (status = 409, description = "Concurrent updates of the profile kept winning; retry.", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
@@ -85,9 +88,10 @@ fn update_user() {}
 #[utoipa::path(
     get, path = "/api/users/{id}/followers", operation_id = "get_followers", tag = "follows",
     security(("bearer" = [])),
-    params(super::UserPath, super::PageQuery),
+    params(super::UserPath, super::PageQuery, super::IfNoneMatchHeader),
     responses(
-        (status = 200, description = "A page of users.", body = Collection<UserRepr>),
+        (status = 200, description = "A page of users.", body = Collection<UserRepr>, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 400, description = "A malformed `page`, `per_page` or `cursor`, or a bare page too deep.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 404, description = "No user has this id.", body = ErrorBody),
@@ -100,9 +104,10 @@ fn get_followers() {}
 #[utoipa::path(
     get, path = "/api/users/{id}/followed", operation_id = "get_followed", tag = "follows",
     security(("bearer" = [])),
-    params(super::UserPath, super::PageQuery),
+    params(super::UserPath, super::PageQuery, super::IfNoneMatchHeader),
     responses(
-        (status = 200, description = "A page of users.", body = Collection<UserRepr>),
+        (status = 200, description = "A page of users.", body = Collection<UserRepr>, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
         (status = 400, description = "A malformed `page`, `per_page` or `cursor`, or a bare page too deep.", body = ErrorBody),
         (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 404, description = "No user has this id.", body = ErrorBody),

@@ -1,6 +1,7 @@
 //! Integration tests of every operation, in-process and over HTTP, each test
 //! on its own engine and table so they run in parallel.
 
+mod conditional;
 mod errors;
 mod faults;
 mod feed;
