@@ -96,17 +96,140 @@ const CONTROL_BUT_NEWLINE: &str = "\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f
 mod tests {
     use super::*;
 
-    fn pattern<T: PartialSchema>() -> String {
-        let json = serde_json::to_value(T::schema()).unwrap();
-        json["pattern"].as_str().unwrap().to_string()
+    fn schema<T: PartialSchema>() -> serde_json::Value {
+        serde_json::to_value(T::schema()).unwrap()
+    }
+
+    /// Whether `text` is valid by `T`'s schema: its pattern and lengths,
+    /// counted in characters as JSON Schema counts them.
+    fn valid_by_schema<T: PartialSchema>(text: &str) -> bool {
+        let schema = schema::<T>();
+        let chars = text.chars().count() as u64;
+        let pattern_ok = schema["pattern"].as_str().is_none_or(|p| {
+            regex_lite::Regex::new(p)
+                .unwrap_or_else(|e| panic!("{p}: {e}"))
+                .is_match(text)
+        });
+        pattern_ok
+            && schema["minLength"].as_u64().is_none_or(|min| chars >= min)
+            && schema["maxLength"].as_u64().is_none_or(|max| chars <= max)
+    }
+
+    /// Fails unless the schema of `T` and `parse` agree on every sample.
+    #[track_caller]
+    fn agree<T: PartialSchema>(parse: impl Fn(&str) -> bool, samples: &[String]) {
+        for text in samples {
+            assert_eq!(
+                valid_by_schema::<T>(text),
+                parse(text),
+                "{text:?}: schema and parse disagree"
+            );
+        }
+    }
+
+    fn owned(samples: &[&str]) -> Vec<String> {
+        samples.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
-    fn the_length_bounds_are_the_rules_own() {
-        let json = serde_json::to_value(Username::schema()).unwrap();
-        assert_eq!(json["minLength"], 3);
-        assert_eq!(json["maxLength"], 64);
-        assert!(pattern::<Username>().ends_with("{2,63}$"));
-        assert!(pattern::<PostBody>().contains("{0,278}"));
+    fn a_username_is_valid_by_its_schema_exactly_when_it_parses() {
+        let mut samples = owned(&[
+            "abc",
+            "Susan",
+            "john.doe",
+            "a_b-c.d",
+            "x12",
+            "ab",
+            "1abc",
+            "_abc",
+            "has space",
+            "émile",
+            "a/b",
+            "",
+            "a\n",
+            "abc\n",
+        ]);
+        samples.extend(["a".repeat(64), "a".repeat(65)]);
+        agree::<Username>(|t| Username::parse(t).is_ok(), &samples);
+    }
+
+    #[test]
+    fn an_email_is_valid_by_its_schema_exactly_when_it_parses_local_parts_to_64_characters() {
+        let mut samples = owned(&[
+            "a@b.co",
+            "susan@example.com",
+            "first.last+tag@mail.example.org",
+            "x_y@a-b.io",
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a b@example.com",
+            "a@@b.com",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b-.com",
+            "a@b..com",
+            "a@b.c0m",
+            "\"q\"@b.com",
+            "a@[1.2.3.4]",
+            "a@b.com\n",
+        ]);
+        samples.push(format!("{}@example.com", "a".repeat(64)));
+        samples.push(format!("a@{}.com", "b".repeat(63)));
+        samples.push(format!("a@{}.com", "b".repeat(64)));
+        samples.push(format!("{}@example.com", "a.".repeat(60) + "b"));
+        agree::<Email>(|t| Email::parse(t).is_ok(), &samples);
+        // The one documented difference: a local part over 64 characters.
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(valid_by_schema::<Email>(&long_local) && Email::parse(&long_local).is_err());
+    }
+
+    #[test]
+    fn a_password_and_about_me_are_valid_by_their_schemas_exactly_when_they_parse() {
+        let lengths =
+            |c: &str, ns: &[usize]| -> Vec<String> { ns.iter().map(|n| c.repeat(*n)).collect() };
+        agree::<Password>(
+            |t| Password::parse(t).is_ok(),
+            &lengths("é", &[0, 7, 8, 1024, 1025]),
+        );
+        agree::<AboutMe>(
+            |t| AboutMe::parse(t).is_ok(),
+            &lengths("é", &[0, 1, 140, 141]),
+        );
+    }
+
+    #[test]
+    fn a_post_body_is_valid_by_its_schema_exactly_when_it_parses() {
+        let mut samples = owned(&[
+            "Hello",
+            " hello ",
+            "\thello\r\n",
+            "a\nb",
+            "a\tb",
+            "a\u{0}b",
+            "   ",
+            "",
+            "\n",
+            "\u{85}x\u{85}",
+            "x\u{85}y",
+            "x\u{2028}y",
+            "\u{3000}x",
+            "\u{200b}",
+            "é",
+            "a\u{7f}",
+            "\u{1b}[31m",
+        ]);
+        samples.extend([
+            "x".repeat(280),
+            "x".repeat(281),
+            format!("  {}  ", "x".repeat(280)),
+            format!("{}\n{}", "x".repeat(139), "y".repeat(140)),
+        ]);
+        agree::<PostBody>(|t| PostBody::parse(t).is_ok(), &samples);
     }
 }
