@@ -148,3 +148,39 @@ fn every_schema_referenced_is_defined() {
         );
     }
 }
+
+#[test]
+fn every_get_of_a_resource_documents_its_etag_and_every_put_of_one_its_if_match() {
+    let document = document();
+    let mut problems = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            if responses.get("200").is_none() || path == "/api/openapi.json" {
+                continue;
+            }
+            let headers: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "header")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let expected = match method.as_str() {
+                "get" => Some(("If-None-Match", "304")),
+                "put" => Some(("If-Match", "412")),
+                _ => None,
+            };
+            let Some((header, status)) = expected else {
+                continue;
+            };
+            if responses["200"]["headers"].get("ETag").is_none() {
+                problems.push(format!("{method} {path}: its 200 has no ETag"));
+            }
+            if !headers.contains(&header) || responses.get(status).is_none() {
+                problems.push(format!("{method} {path}: no {header} or no {status}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
