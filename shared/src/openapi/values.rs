@@ -74,7 +74,7 @@ named_schema! {
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
         .min_length(Some(PASSWORD_CHARS.0))
         .max_length(Some(PASSWORD_CHARS.1))
-        .examples(["correct-horse-battery"]);
+        .examples(["dog-dog-dog"]);
     AboutMe => text("free text of at most 140 characters")
         .max_length(Some(MAX_ABOUT_ME_CHARS))
         .examples(["Hello, my name is Susan!"]);
