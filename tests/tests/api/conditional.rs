@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use microblog_tests::api::{Reply, TestApi};
+use microblog_tests::api::{http, Reply, TestApi};
 use serde_json::json;
 
 fn etag(reply: &Reply) -> String {
@@ -178,7 +178,7 @@ async fn a_profile_put_with_a_stale_if_match_is_a_412_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_login_or_a_new_follower_since_the_read_also_fails_the_precondition() {
+async fn a_new_follower_since_the_read_also_fails_the_precondition() {
     let api = TestApi::start().await;
     let (alice, token) = api.user_with_token("alice").await;
     let (bob, bob_token) = api.user_with_token("bob").await;
@@ -260,4 +260,26 @@ async fn a_post_put_honours_if_match_and_answers_the_new_etag() {
     }
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 412, 412, 412, 412, 412], "{statuses:?}");
+}
+
+#[tokio::test]
+async fn over_http_a_304_has_the_etag_and_no_body() {
+    let api = TestApi::start().await;
+    let (alice, token) = api.user_with_token("alice").await;
+    let base = api.serve_http().await;
+    let bearer = format!("Bearer {token}");
+    let target = format!("/api/users/{alice}");
+    let first = http(&base, "GET", &target, &[("authorization", &bearer)], None).await;
+    let tag = etag(&first);
+    let again = http(
+        &base,
+        "GET",
+        &target,
+        &[("authorization", &bearer), ("if-none-match", &tag)],
+        None,
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert_eq!(again.body, "");
+    assert_eq!(again.header("etag"), Some(tag.as_str()));
 }
