@@ -193,14 +193,20 @@ mod tests {
     fn a_password_and_about_me_are_valid_by_their_schemas_exactly_when_they_parse() {
         let lengths =
             |c: &str, ns: &[usize]| -> Vec<String> { ns.iter().map(|n| c.repeat(*n)).collect() };
-        agree::<Password>(
-            |t| Password::parse(t).is_ok(),
-            &lengths("é", &[0, 7, 8, 1024, 1025]),
-        );
-        agree::<AboutMe>(
-            |t| AboutMe::parse(t).is_ok(),
-            &lengths("é", &[0, 1, 140, 141]),
-        );
+        // Blank, control and bidi characters: when a rule about them comes,
+        // its schema must come with it.
+        let mut passwords = lengths("é", &[0, 7, 8, 1024, 1025]);
+        passwords.extend(owned(&["        ", "pass\u{0}word", "\u{202e}password"]));
+        agree::<Password>(|t| Password::parse(t).is_ok(), &passwords);
+        let mut abouts = lengths("é", &[0, 1, 140, 141]);
+        abouts.extend(owned(&[
+            "two\nlines",
+            "a\u{0}b",
+            "\u{1b}[31mred",
+            "\u{202e}evil",
+            " ",
+        ]));
+        agree::<AboutMe>(|t| AboutMe::parse(t).is_ok(), &abouts);
     }
 
     #[test]
