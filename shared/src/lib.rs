@@ -25,6 +25,7 @@ pub use error::{respond, ApiError};
 use store::feed::FeedStore;
 use store::follows::FollowStore;
 use store::posts::PostStore;
+use store::purge::PurgeStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
 use store::Table;
@@ -46,6 +47,8 @@ pub struct App {
     pub posts: PostStore,
     /// Home feeds.
     pub feeds: FeedStore,
+    /// Clean-ups of deleted accounts.
+    pub purges: PurgeStore,
 }
 
 impl App {
@@ -58,6 +61,7 @@ impl App {
             follows: FollowStore::new(table.clone()),
             posts: PostStore::new(table.clone()),
             feeds: FeedStore::new(table.clone()),
+            purges: PurgeStore::new(table.clone(), config.cleanup_step),
             table,
             config,
         }

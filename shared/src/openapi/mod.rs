@@ -8,6 +8,7 @@
 //! keeps its paths and methods equal to the route table.
 
 mod posts;
+mod sessions;
 mod users;
 mod values;
 
@@ -32,6 +33,8 @@ use utoipa::{IntoParams, Modify, OpenApi};
         posts::create_post, posts::get_post, posts::update_post, posts::delete_post,
         posts::get_user_posts, posts::get_feed,
         posts::get_token, posts::revoke_token, posts::get_openapi,
+        sessions::get_me, sessions::delete_user, sessions::change_password,
+        sessions::revoke_sessions, sessions::refresh_token,
     ),
     modifiers(&SecuritySchemes),
     tags(

@@ -8,7 +8,7 @@
 use crate::domain::PostForm;
 use crate::error::ErrorBody;
 use crate::pagination::Collection;
-use crate::representation::{PostRepr, TokenRepr};
+use crate::representation::{PostRepr, TokenGrant};
 
 /// Publishes a post by the caller.
 #[utoipa::path(
@@ -116,13 +116,13 @@ fn get_user_posts() {}
 )]
 fn get_feed() {}
 
-/// A new bearer token for the user of the Basic credentials; each call
-/// issues another (one per device).
+/// A new session for the user of the Basic credentials: an access token
+/// and a refresh token; each call opens another (one per device).
 #[utoipa::path(
     post, path = "/api/tokens", operation_id = "get_token", tag = "tokens",
     security(("basic" = [])),
     responses(
-        (status = 200, description = "The token.", body = TokenRepr,
+        (status = 200, description = "The session's tokens.", body = TokenGrant,
             headers(("Cache-Control" = String, description = "`no-store`")),
             links(("RevokeToken" = (operation_id = "revoke_token", description = "Send the token as `Authorization: Bearer <token>`.")))),
         (status = 401, description = "Missing, malformed or wrong credentials.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Basic realm=\"Authentication Required\"`"))),
@@ -131,7 +131,8 @@ fn get_feed() {}
 )]
 fn get_token() {}
 
-/// Revokes the bearer token presented, and only it.
+/// Logs out the session of the bearer token presented: its access token and
+/// its refresh token stop working; other sessions are untouched.
 #[utoipa::path(
     delete, path = "/api/tokens", operation_id = "revoke_token", tag = "tokens",
     security(("bearer" = [])),

@@ -55,12 +55,20 @@ pub struct UserLinks {
     avatar: String,
 }
 
-/// The answer of `POST /api/tokens`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
-#[schema(as = Token)]
-pub struct TokenRepr {
-    /// The bearer token: send it as `Authorization: Bearer <token>`.
-    pub token: String,
+/// The answer of `POST /api/tokens` and `PUT /api/tokens`: a session's
+/// access token and refresh token.
+#[derive(Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = TokenGrant)]
+pub struct TokenGrant<'a> {
+    /// The access token: send it as `Authorization: Bearer <token>`.
+    pub token: &'a str,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// The refresh token: send it to `PUT /api/tokens` for a new pair.
+    pub refresh_token: &'a str,
+    /// The user the session is for.
+    #[schema(minimum = 1)]
+    pub user_id: u64,
 }
 
 /// The Gravatar URL for `email`: MD5 of the trimmed, lower-cased address.
@@ -123,6 +131,7 @@ mod tests {
             post_count: 0,
             follower_count: 4,
             followed_count: 5,
+            session_epoch: 0,
         }
     }
 

@@ -24,8 +24,8 @@ async fn a_wrong_method_is_a_json_405_with_allow() {
     let api = TestApi::start().await;
     for (method, path, allow) in [
         ("DELETE", "/api/users", "GET, POST"),
-        ("PATCH", "/api/users/1", "GET, PUT"),
-        ("GET", "/api/tokens", "POST, DELETE"),
+        ("PATCH", "/api/users/1", "GET, PUT, DELETE"),
+        ("GET", "/api/tokens", "POST, PUT, DELETE"),
         ("POST", "/api/users/1/followed/2", "GET, PUT, DELETE"),
         ("PUT", "/api/users/1/followers", "GET"),
     ] {
@@ -36,7 +36,7 @@ async fn a_wrong_method_is_a_json_405_with_allow() {
 }
 
 #[tokio::test]
-async fn every_route_but_registration_login_and_the_document_needs_a_bearer_token() {
+async fn every_route_but_registration_login_refresh_and_the_document_needs_a_bearer_token() {
     let api = TestApi::start().await;
     for route in ROUTES {
         let path = route.path.replace("{id}", "1").replace("{target_id}", "2");
@@ -44,6 +44,10 @@ async fn every_route_but_registration_login_and_the_document_needs_a_bearer_toke
         match route.function {
             "create_user" => assert_eq!(reply.status, 400),
             "get_openapi" => assert_eq!(reply.status, 200),
+            // Its credential is the refresh token in the body.
+            "refresh_token" => {
+                reply.assert_error(400, "refresh_token");
+            }
             "get_token" => {
                 assert_eq!(reply.status, 401);
                 assert_eq!(

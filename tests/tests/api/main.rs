@@ -1,6 +1,7 @@
 //! Integration tests of every operation, in-process and over HTTP, each test
 //! on its own engine and table so they run in parallel.
 
+mod accounts;
 mod conditional;
 mod errors;
 mod faults;
@@ -10,5 +11,6 @@ mod http;
 mod openapi;
 mod pagination;
 mod posts;
+mod sessions;
 mod tokens;
 mod users;
