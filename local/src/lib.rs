@@ -6,6 +6,7 @@
 pub mod apigw;
 pub mod dispatch;
 pub mod engine;
+pub mod guard;
 pub mod seed;
 pub mod server;
 pub mod stream;

@@ -39,6 +39,9 @@ ENVIRONMENT:
                                 DynamoDB client timeouts (default 1000, 1000, 3000)
     DYNAMODB_RETRY_MODE         standard (default) or adaptive
     DYNAMODB_MAX_ATTEMPTS       attempts per DynamoDB call (default 3)
+    RATE_LIMIT_LOGIN_FAILURES   failed logins per (username, client address) in 15 minutes
+                                before 429 (default 10; 0: no limit)
+    RATE_LIMIT_SIGNUPS_PER_HOUR sign-ups per client address per hour (default 30; 0: no limit)
     RUST_LOG                    log level (default info)";
 
 #[derive(Debug)]

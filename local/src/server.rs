@@ -1,57 +1,131 @@
 //! The HTTP front: accepts connections, routes by the shared route table,
 //! shapes each request as an API Gateway event and runs the matching handler.
+//!
+//! It answers every request, as API Gateway would, with the API's JSON error
+//! when something is wrong with it: a `Host` or `X-Forwarded-Proto` that
+//! cannot make a URL (400), a body over API Gateway's limit (413, at once
+//! even when the client waits for `100 Continue`), a body that stops coming
+//! (408), too many connections (503), and what hyper refuses itself (400,
+//! 414, 431, see [`guard`]). Slow or idle clients are cut off by the header
+//! and body read timeouts of [`Limits`], and a failing `accept` (out of file
+//! descriptors) backs off instead of spinning.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderMap, CONTENT_LENGTH, HOST};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::Body;
 use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{ApiError, App};
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 use crate::apigw;
 pub use crate::apigw::Call;
 use crate::dispatch::dispatch;
+use crate::guard::{error_response, JsonParseErrors};
 
 /// API Gateway refuses payloads over 10 MB before any function runs.
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
+/// The largest request head read (request line and headers): room for
+/// hyper's longest URI (64 KiB, then 414), and 431 beyond. API Gateway's
+/// own limits are far lower.
+const MAX_HEAD_BYTES: usize = 128 * 1024;
+
 type HttpResponse = hyper::Response<Full<Bytes>>;
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// How long the server waits for clients, and for how many at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time for a request's head (request line and headers) to arrive,
+    /// counted from when the server starts waiting for it, so an idle
+    /// keep-alive connection is closed after it too.
+    pub header_timeout: Duration,
+    /// Time for a request's whole body to arrive; then 408.
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    /// 10 s for a head, 30 s for a body, 256 connections: far more than a
+    /// developer's client needs, few enough that a stuck client or a flood
+    /// cannot exhaust the process's file descriptors (1,024 by default).
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 256,
+        }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, with the default
+/// [`Limits`].
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    serve_with(listener, app, shutdown, Limits::default()).await
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
+) {
     let counter = Arc::new(AtomicU64::new(0));
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
+                Ok(pair) => {
+                    backoff.reset();
+                    pair
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
+                    // Out of file descriptors (or another resource): the
+                    // next accept would fail at once too, so wait first.
+                    let wait = backoff.next_wait();
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; waiting before the next");
+                    tokio::select! {
+                        _ = &mut shutdown => return,
+                        _ = tokio::time::sleep(wait) => continue,
+                    }
                 }
             },
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
         };
         let app = app.clone();
         let counter = counter.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = service_fn(move |req| {
                 let app = app.clone();
                 let id = counter.fetch_add(1, Ordering::Relaxed);
-                async move { Ok::<_, Infallible>(handle(&app, req, peer, id).await) }
+                async move { Ok::<_, Infallible>(handle(&app, &limits, req, peer, id).await) }
             });
             if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .serve_connection(TokioIo::new(JsonParseErrors::new(stream)), service)
                 .await
             {
                 tracing::debug!(error = %e, "connection closed with an error");
@@ -60,8 +134,53 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
+/// Waits between failed accepts: 5 ms, doubling up to 1 s, so a process out
+/// of file descriptors logs about once a second instead of spinning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(5);
+    const LONGEST: Duration = Duration::from_secs(1);
+
+    /// How long to wait after this failure.
+    pub fn next_wait(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = (self.next * 2).min(Self::LONGEST);
+        wait
+    }
+
+    /// An accept succeeded: the next failure waits the shortest time again.
+    pub fn reset(&mut self) {
+        *self = Backoff::default();
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { next: Self::FIRST }
+    }
+}
+
+/// Answers a connection over the cap with a JSON 503, and closes it.
+async fn refuse(mut stream: TcpStream) {
+    let response = error_response(
+        503,
+        "the server has too many open connections; retry in a moment",
+        &[("retry-after", "1")],
+    );
+    let write = async {
+        stream.write_all(&response).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+}
+
 async fn handle(
     app: &App,
+    limits: &Limits,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     id: u64,
@@ -69,7 +188,10 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let response = route(app, req, peer, id).await;
+    let response = match route(app, limits, req, peer, id).await {
+        Ok(response) => response,
+        Err(error) => to_hyper(error.into_response()),
+    };
     tracing::info!(
         target: "microblog_local::access",
         "{method} {path} {} {:.1}ms",
@@ -81,23 +203,36 @@ async fn handle(
 
 async fn route(
     app: &App,
+    limits: &Limits,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     id: u64,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return to_hyper(
-                ApiError::PayloadTooLarge("the request body is over 10 MB".into()).into_response(),
-            )
-        }
-        Err(e) => {
+    let too_large = || ApiError::PayloadTooLarge("the request body is over 10 MB".into());
+    // Answered before the body is read, so a client sending
+    // `Expect: 100-continue` gets the 413 instead of `100 Continue`.
+    if declared_length(&parts.headers).is_some_and(|length| length > GATEWAY_MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    check_url_headers(&parts.headers)?;
+    let collected = tokio::time::timeout(
+        limits.body_timeout,
+        Limited::new(body, GATEWAY_MAX_BODY).collect(),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Ok(Err(e)) => {
             tracing::debug!(error = %e, "reading the request body failed");
-            return to_hyper(
-                ApiError::bad_request("the request body could not be read").into_response(),
-            );
+            return Err(ApiError::bad_request("the request body could not be read"));
+        }
+        Err(_) => {
+            return Err(ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} s",
+                limits.body_timeout.as_secs_f64()
+            )))
         }
     };
     let request = Call {
@@ -110,8 +245,54 @@ async fn route(
         request_id: &format!("local-{id}"),
     };
     match invoke(app, &request).await {
-        Ok(response) => to_hyper(response),
-        Err(()) => gateway_error(),
+        Ok(response) => Ok(to_hyper(response)),
+        Err(()) => Ok(gateway_error()),
+    }
+}
+
+/// The `Content-Length` the client declared, if it is a number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// lambda_http makes the request's URL from `X-Forwarded-Proto` and `Host`
+/// (as API Gateway sets them) and panics when they make no URL. API Gateway
+/// never sends such values; a local client can, and gets a 400 instead.
+pub fn check_url_headers(headers: &HeaderMap) -> Result<(), ApiError> {
+    let proto = match headers.get("x-forwarded-proto") {
+        None => "https",
+        Some(value) => match value.to_str() {
+            Ok(p) if p.eq_ignore_ascii_case("http") || p.eq_ignore_ascii_case("https") => p,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "X-Forwarded-Proto must be http or https",
+                ))
+            }
+        },
+    };
+    let Some(host) = headers.get(HOST) else {
+        return Ok(());
+    };
+    let bad_host = || {
+        ApiError::bad_request(
+            "the Host header must be a host name or address, with a port from 0 to 65535 if any",
+        )
+    };
+    let host = host.to_str().map_err(|_| bad_host())?;
+    let plain = !host.is_empty()
+        && !host.contains(['/', '?', '#', '@', '\\'])
+        && host.parse::<lambda_http::http::uri::Authority>().is_ok();
+    let url = url::Url::parse(&format!("{proto}://{host}/")).map_err(|_| bad_host())?;
+    if plain && url.host().is_some() {
+        Ok(())
+    } else {
+        Err(bad_host())
     }
 }
 
@@ -130,10 +311,17 @@ pub async fn invoke(app: &App, call: &Call<'_>) -> Result<lambda_http::Response<
             path_parameters: &params,
         },
     );
-    let request = match apigw::request(&event) {
-        Ok(request) => request,
-        Err(e) => {
+    // lambda_http panics on some inputs (see `check_url_headers`); whatever
+    // else may make it panic is a 400 too, never a dropped connection.
+    let shaped = std::panic::catch_unwind(|| apigw::request(&event));
+    let request = match shaped {
+        Ok(Ok(request)) => request,
+        Ok(Err(e)) => {
             tracing::error!(error = %e, "could not shape the request as an API Gateway event");
+            return Ok(ApiError::bad_request("the request could not be read").into_response());
+        }
+        Err(_) => {
+            tracing::warn!("lambda_http panicked shaping the request");
             return Ok(ApiError::bad_request("the request could not be read").into_response());
         }
     };
@@ -170,4 +358,59 @@ fn to_hyper(response: lambda_http::Response<Body>) -> HttpResponse {
         _ => Bytes::new(),
     };
     hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn a_host_or_forwarded_proto_that_makes_no_url_is_a_400() {
+        for bad in [
+            &[("host", "a b")][..],
+            &[("host", "[")],
+            &[("host", "127.0.0.1:99999")],
+            &[("host", "a/b")],
+            &[("host", "user@host")],
+            &[("host", "")],
+            &[("x-forwarded-proto", "")],
+            &[("x-forwarded-proto", "a b")],
+            &[("x-forwarded-proto", "ht:tp")],
+            &[("x-forwarded-proto", "ftp")],
+        ] {
+            let err = check_url_headers(&headers(bad)).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad:?}");
+        }
+        for good in [
+            &[][..],
+            &[("host", "127.0.0.1:3000")],
+            &[("host", "localhost")],
+            &[("host", "[::1]:8080")],
+            &[("host", "api.example.com"), ("x-forwarded-proto", "HTTPS")],
+        ] {
+            assert!(check_url_headers(&headers(good)).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn failed_accepts_wait_longer_each_time_up_to_a_second_and_start_over_after_a_success() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<u64> = (0..10)
+            .map(|_| backoff.next_wait().as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.reset();
+        assert_eq!(backoff.next_wait(), Duration::from_millis(5));
+    }
 }

@@ -24,6 +24,63 @@ pub struct Config {
     pub cleanup_step: u32,
     /// Timeouts and retries of the DynamoDB client.
     pub dynamodb: ClientSettings,
+    /// Abuse limits per client address.
+    pub rate_limits: RateLimits,
+}
+
+/// How many attempts a client address may make, in the table's counters
+/// (`shared::store::limits`); 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Failed logins per (username, address) in 15 minutes, after which
+    /// `POST /api/tokens` for that pair answers 429 until the window ends
+    /// (`RATE_LIMIT_LOGIN_FAILURES`, default 10).
+    pub login_failures: u32,
+    /// Sign-ups per address in an hour (`RATE_LIMIT_SIGNUPS_PER_HOUR`,
+    /// default 30).
+    pub signups_per_hour: u32,
+}
+
+/// Default failed logins per (username, address) per 15 minutes.
+pub const DEFAULT_LOGIN_FAILURES: u32 = 10;
+/// Default sign-ups per address per hour.
+pub const DEFAULT_SIGNUPS_PER_HOUR: u32 = 30;
+/// Largest limit accepted (a million is "off" for any real client, but 0
+/// says so).
+pub const MAX_RATE_LIMIT: u32 = 1_000_000;
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            login_failures: DEFAULT_LOGIN_FAILURES,
+            signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
+        }
+    }
+}
+
+impl RateLimits {
+    /// Reads the `RATE_LIMIT_*` variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let limit = |name: &str, default: u32| -> Result<u32, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= MAX_RATE_LIMIT)
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "{name} must be a whole number from 0 (no limit) to {MAX_RATE_LIMIT}, got {raw:?}"
+                        ))
+                    }),
+            }
+        };
+        Ok(RateLimits {
+            login_failures: limit("RATE_LIMIT_LOGIN_FAILURES", DEFAULT_LOGIN_FAILURES)?,
+            signups_per_hour: limit("RATE_LIMIT_SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
+        })
+    }
 }
 
 /// How the DynamoDB client retries a failed attempt (`DYNAMODB_RETRY_MODE`).
@@ -255,6 +312,7 @@ impl Config {
             token_ttl: Duration::from_secs(token_ttl),
             refresh_token_ttl: Duration::from_secs(refresh_token_ttl),
             popular_followers,
+            rate_limits: RateLimits::from_lookup(&lookup)?,
             dynamodb: ClientSettings::from_lookup(lookup)?,
         })
     }
@@ -406,6 +464,40 @@ mod tests {
             ]))
             .unwrap_err();
             assert!(err.to_string().contains("POPULAR_FOLLOWERS"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rate_limits_default_to_10_failed_logins_and_30_sign_ups_and_0_turns_them_off() {
+        let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
+        assert_eq!(
+            config.rate_limits,
+            RateLimits {
+                login_failures: 10,
+                signups_per_hour: 30
+            }
+        );
+        let off = Config::from_lookup(env(&[
+            ("TABLE_NAME", "microblog"),
+            ("RATE_LIMIT_LOGIN_FAILURES", "0"),
+            ("RATE_LIMIT_SIGNUPS_PER_HOUR", " 5 "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                off.rate_limits.login_failures,
+                off.rate_limits.signups_per_hour
+            ),
+            (0, 5)
+        );
+        for (name, bad) in [
+            ("RATE_LIMIT_LOGIN_FAILURES", "-1"),
+            ("RATE_LIMIT_LOGIN_FAILURES", "ten"),
+            ("RATE_LIMIT_SIGNUPS_PER_HOUR", "1000001"),
+        ] {
+            let err =
+                Config::from_lookup(env(&[("TABLE_NAME", "microblog"), (name, bad)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={bad}: {err}");
         }
     }
 

@@ -48,6 +48,8 @@ pub enum ApiError {
     NotFound(String),
     /// 405: the path exists, the method does not; carries the allowed methods.
     MethodNotAllowed { allow: Vec<&'static str> },
+    /// 408: the request (its body) did not arrive in time.
+    RequestTimeout(String),
     /// 409: a concurrent change won; the client may retry.
     Conflict(String),
     /// 412: the `If-Match` of a PUT names a representation that is no
@@ -55,9 +57,19 @@ pub enum ApiError {
     PreconditionFailed(String),
     /// 413: the body exceeds the limit.
     PayloadTooLarge(String),
+    /// 415: the body is not JSON (by its `Content-Type`).
+    UnsupportedMediaType(String),
     /// 422: well-formed, but contradicts an earlier request (an
     /// `Idempotency-Key` reused with another body).
     Unprocessable(String),
+    /// 429: this client made too many attempts (failed logins, sign-ups)
+    /// from its address; it may try again after `retry_after`.
+    TooManyRequests {
+        /// What was limited, and how to go on.
+        message: String,
+        /// When the window closes (`Retry-After`, whole seconds).
+        retry_after: Duration,
+    },
     /// 500: a fault of ours. The detail is logged, never sent.
     Internal,
     /// 503: DynamoDB throttled us or stayed contended after retries; the
@@ -99,9 +111,12 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -117,7 +132,10 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
             | ApiError::PreconditionFailed(m)
+            | ApiError::RequestTimeout(m)
             | ApiError::PayloadTooLarge(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::TooManyRequests { message: m, .. }
             | ApiError::Unprocessable(m) => m.clone(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("this route allows only {}", allow.join(", "))
@@ -157,7 +175,8 @@ impl ApiError {
                     headers.insert(header::ALLOW, value);
                 }
             }
-            ApiError::Unavailable { retry_after } => {
+            ApiError::Unavailable { retry_after }
+            | ApiError::TooManyRequests { retry_after, .. } => {
                 let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
@@ -287,6 +306,21 @@ mod tests {
         .into_response();
         assert_eq!(response.status(), 503);
         assert_eq!(response.headers()["retry-after"], "2");
+    }
+
+    #[test]
+    fn a_429_says_when_the_window_closes_and_a_415_is_json_too() {
+        let response = ApiError::TooManyRequests {
+            message: "too many failed logins".into(),
+            retry_after: Duration::from_secs(300),
+        }
+        .into_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "300");
+        assert_eq!(body_json(&response)["error"], "Too Many Requests");
+        let response = ApiError::UnsupportedMediaType("send JSON".into()).into_response();
+        assert_eq!(response.status(), 415);
+        assert_eq!(body_json(&response)["error"], "Unsupported Media Type");
     }
 
     #[test]

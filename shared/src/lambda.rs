@@ -10,8 +10,12 @@ use crate::App;
 
 /// Crates that log requests or responses whole at TRACE: the Lambda runtime
 /// logs each raw event (with the `Authorization` header and bodies holding
-/// passwords), the SDK and HTTP crates what goes to DynamoDB.
-const NEVER_TRACE: &[&str] = &[
+/// passwords), the SDK and HTTP crates what goes to DynamoDB, and the
+/// embedded engine (`microblog-local`, tests) every request and response
+/// body it serves (password and token hashes). At DEBUG they log sizes and
+/// names only.
+pub const NEVER_TRACE: &[&str] = &[
+    "dynoxide",
     "lambda_runtime",
     "lambda_http",
     "lambda_runtime_api_client",
@@ -32,21 +36,10 @@ fn capped(most_verbose: LevelFilter) -> LevelFilter {
 /// Whatever level is asked for, the [`NEVER_TRACE`] crates stop at DEBUG, so
 /// no setting can put a secret in the logs.
 pub fn init_tracing() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .and_then(|l| l.parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    let mut filter = EnvFilter::builder()
-        .with_default_directive(level.into())
-        .from_env_lossy();
-    let cap = capped(filter.max_level_hint().unwrap_or(level));
-    for target in NEVER_TRACE {
-        filter = filter.add_directive(
-            format!("{target}={cap}")
-                .parse()
-                .expect("a crate name and a level make a valid directive"),
-        );
-    }
+    let filter = log_filter(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    );
     let builder = lambda_http::tracing::subscriber::fmt()
         .with_target(false)
         .without_time()
@@ -58,6 +51,33 @@ pub fn init_tracing() {
     } else {
         builder.try_init()
     };
+}
+
+/// The log filter for `AWS_LAMBDA_LOG_LEVEL` and `RUST_LOG` directives:
+/// the level from the first, else the directives, else INFO; whatever they
+/// say, the [`NEVER_TRACE`] crates stop at DEBUG.
+pub fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> EnvFilter {
+    let level = lambda_level
+        .and_then(|l| l.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let mut filter = EnvFilter::builder()
+        .with_default_directive(level.into())
+        .parse_lossy(rust_log.unwrap_or(""));
+    let cap = capped(filter.max_level_hint().unwrap_or(level));
+    for target in NEVER_TRACE {
+        // A level asked for this crate by name stays, if not beyond DEBUG.
+        let mut asked = rust_log.unwrap_or("").split(',').filter_map(|directive| {
+            let level = directive.trim().strip_prefix(target)?.strip_prefix('=')?;
+            level.parse::<LevelFilter>().ok()
+        });
+        let level = asked.next_back().map_or(cap, capped);
+        filter = filter.add_directive(
+            format!("{target}={level}")
+                .parse()
+                .expect("a crate name and a level make a valid directive"),
+        );
+    }
+    filter
 }
 
 /// Builds the [`App`] from the environment once per cold start. On a
@@ -119,5 +139,21 @@ mod tests {
         assert_eq!(capped(LevelFilter::DEBUG), LevelFilter::DEBUG);
         assert_eq!(capped(LevelFilter::INFO), LevelFilter::INFO);
         assert_eq!(capped(LevelFilter::ERROR), LevelFilter::ERROR);
+    }
+
+    #[test]
+    fn the_engine_and_runtime_crates_stop_at_debug_and_keep_a_quieter_level_asked_by_name() {
+        let loudest = log_filter(Some("TRACE"), Some("trace")).to_string();
+        for target in NEVER_TRACE {
+            assert!(
+                loudest.contains(&format!("{target}=debug")),
+                "{target}: {loudest}"
+            );
+        }
+        let quiet = log_filter(None, Some("info,dynoxide=error")).to_string();
+        assert!(quiet.contains("dynoxide=error"), "{quiet}");
+        assert!(!quiet.contains("dynoxide=info"), "{quiet}");
+        let asked_trace = log_filter(None, Some("dynoxide=trace")).to_string();
+        assert!(asked_trace.contains("dynoxide=debug"), "{asked_trace}");
     }
 }

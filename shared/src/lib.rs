@@ -24,6 +24,7 @@ pub use error::{respond, ApiError};
 
 use store::feed::FeedStore;
 use store::follows::FollowStore;
+use store::limits::LimitStore;
 use store::posts::PostStore;
 use store::purge::PurgeStore;
 use store::tokens::TokenStore;
@@ -47,6 +48,8 @@ pub struct App {
     pub posts: PostStore,
     /// Home feeds.
     pub feeds: FeedStore,
+    /// Abuse-limit counters.
+    pub limits: LimitStore,
     /// Clean-ups of deleted accounts.
     pub purges: PurgeStore,
 }
@@ -61,6 +64,7 @@ impl App {
             follows: FollowStore::new(table.clone()),
             posts: PostStore::new(table.clone()),
             feeds: FeedStore::new(table.clone()),
+            limits: LimitStore::new(table.clone()),
             purges: PurgeStore::new(table.clone(), config.cleanup_step),
             table,
             config,

@@ -75,20 +75,13 @@ impl Cursor {
     }
 }
 
-/// The largest page number or size accepted: what a signed 64-bit integer
-/// holds, the `int64` the OpenAPI document promises and every client
-/// language has.
-const MAX_QUERY_INTEGER: u64 = i64::MAX as u64;
-
 fn positive(name: &str, raw: Option<&str>, default: u64) -> Result<u64, ApiError> {
     match raw {
         None => Ok(default),
         Some(text) => text
             .parse::<u64>()
             .ok()
-            .filter(|v| {
-                (1..=MAX_QUERY_INTEGER).contains(v) && text.bytes().all(|b| b.is_ascii_digit())
-            })
+            .filter(|v| *v >= 1 && text.bytes().all(|b| b.is_ascii_digit()))
             .ok_or_else(|| {
                 ApiError::bad_request(format!("{name} must be a positive integer, got {text:?}"))
             }),
@@ -224,7 +217,9 @@ impl<T> Collection<T> {
             },
             _links: Links {
                 self_: link(request.page, request.cursor),
-                next: next.map(|cursor| link(request.page + 1, Some(cursor))),
+                // With a cursor the page number is only a label, and any
+                // u64 is accepted: the last one labels its successors too.
+                next: next.map(|cursor| link(request.page.saturating_add(1), Some(cursor))),
                 prev: (request.page > 1).then(|| link(request.page - 1, None)),
             },
         }
@@ -256,6 +251,33 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_page_number_with_a_cursor_links_on_without_overflowing() {
+        let max = u64::MAX.to_string();
+        let cursor = Cursor(5, None).encode();
+        let r = request(&[("page", &max), ("per_page", "1"), ("cursor", &cursor)]).unwrap();
+        assert_eq!(
+            r.plan(Total::Counted(10)).unwrap(),
+            Some((Some(Cursor(5, None)), 0))
+        );
+        let page = Collection::new(
+            "/api/users",
+            &r,
+            Total::Counted(10),
+            vec![6],
+            Some(Cursor(6, None)),
+        );
+        let next = page._links.next.unwrap();
+        assert!(
+            next.starts_with(&format!("/api/users?page={max}&per_page=1&cursor=")),
+            "{next}"
+        );
+        assert_eq!(
+            page._links.prev.unwrap(),
+            format!("/api/users?page={}&per_page=1", u64::MAX - 1)
+        );
+    }
+
+    #[test]
     fn per_page_is_clamped_to_100() {
         assert_eq!(request(&[("per_page", "1000")]).unwrap().per_page, 100);
     }
@@ -271,8 +293,6 @@ mod tests {
             ("per_page", "1.5"),
             ("page", "+2"),
             ("page", "99999999999999999999999"),
-            ("page", "9223372036854775808"),
-            ("per_page", "18446744073709551615"),
         ] {
             assert_eq!(request(&[(k, v)]).unwrap_err().status(), 400, "{k}={v}");
         }
@@ -294,7 +314,7 @@ mod tests {
         assert_eq!(r.plan(Total::Counted(20)).unwrap(), None);
         assert_eq!(r.plan(Total::Counted(21)).unwrap(), Some((None, 20)));
         assert_eq!(request(&[]).unwrap().plan(Total::Counted(0)).unwrap(), None);
-        let huge = request(&[("page", "9223372036854775807"), ("per_page", "100")]).unwrap();
+        let huge = request(&[("page", "18446744073709551615"), ("per_page", "100")]).unwrap();
         assert_eq!(huge.plan(Total::Counted(10)).unwrap(), None, "no overflow");
     }
 

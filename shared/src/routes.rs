@@ -118,6 +118,20 @@ const fn index(action: Action, name: &'static str) -> Access {
     }
 }
 
+/// How a route's caller proves who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Nobody needs to (registration).
+    None,
+    /// HTTP Basic: username and password (getting a token).
+    Basic,
+    /// A bearer token. A request without one of the right shape is a 401
+    /// before any DynamoDB call (tested for every such route).
+    Bearer,
+    /// A refresh token in the body (renewing a session).
+    RefreshToken,
+}
+
 /// One route: an HTTP method and a path template served by one function,
 /// with everything that function needs from its deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +147,12 @@ pub struct Route {
     /// Whether the function runs argon2id, and so needs the memory (and the
     /// CPU share that comes with it) to hash in ~20 ms.
     pub hashes_passwords: bool,
+    /// The credentials it asks for.
+    pub auth: Auth,
+    /// The partition keys its function may touch, as patterns of IAM's
+    /// `dynamodb:LeadingKeys` condition ([`keys`]); its policy allows no
+    /// others.
+    pub leading_keys: &'static [&'static str],
 }
 
 impl Route {
@@ -148,6 +168,15 @@ impl Route {
             path,
             dynamodb,
             hashes_passwords: false,
+            auth: Auth::Bearer,
+            leading_keys: &[],
+        }
+    }
+
+    const fn keys(self, leading_keys: &'static [&'static str]) -> Route {
+        Route {
+            leading_keys,
+            ..self
         }
     }
 
@@ -158,6 +187,10 @@ impl Route {
         }
     }
 
+    const fn authenticated_by(self, auth: Auth) -> Route {
+        Route { auth, ..self }
+    }
+
     /// API Gateway's route key: `GET /api/users/{id}`.
     pub fn key(&self) -> String {
         format!("{} {}", self.method, self.path)
@@ -166,9 +199,57 @@ impl Route {
 
 use Action::{BatchGetItem, BatchWriteItem, DeleteItem, GetItem, PutItem, Query, UpdateItem};
 
+/// Partition keys, as patterns of IAM's `dynamodb:LeadingKeys` condition
+/// (`*` stands for any rest; anything else is exact). The exact ones are
+/// the very constants the stores use.
+pub mod keys {
+    use crate::store::items;
+
+    /// Profiles, follow edges and timelines: `USER#<id>`.
+    pub const USER: &str = "USER#*";
+    /// Tokens, by hash: `TOKEN#<sha256>`.
+    pub const TOKEN: &str = "TOKEN#*";
+    /// Username markers.
+    pub const USERNAME: &str = "USERNAME#*";
+    /// Email markers.
+    pub const EMAIL: &str = "EMAIL#*";
+    /// The next user id.
+    pub const USER_COUNTER: &str = items::COUNTER_PK;
+    /// The number of users.
+    pub const USER_COUNT: &str = items::STATS_PK;
+    /// The directory of every user.
+    pub const DIRECTORY: &str = items::DIRECTORY_PK;
+    /// Posts: `POST#<id>`.
+    pub const POST: &str = "POST#*";
+    /// The next post id.
+    pub const POST_COUNTER: &str = items::POST_COUNTER_PK;
+    /// Home feeds: `FEED#<id>`.
+    pub const FEED: &str = "FEED#*";
+    /// Idempotency-Key records.
+    pub const IDEMPOTENCY: &str = "IDEMPOTENCY#*";
+    /// The set of popular authors.
+    pub const POPULAR: &str = items::POPULAR_PK;
+    /// Failed-login counters.
+    pub const LOGIN_LIMIT: &str = "LIMIT#login#*";
+    /// Sign-up counters.
+    pub const SIGNUP_LIMIT: &str = "LIMIT#signup#*";
+    /// Clean-up jobs of deleted accounts: `PURGE#<id>`.
+    pub const PURGE: &str = "PURGE#*";
+
+    /// Whether `pk` matches `pattern` as IAM's StringLike does (for the
+    /// patterns above: a trailing `*`, or exact).
+    pub fn matches(pattern: &str, pk: &str) -> bool {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => pk.starts_with(prefix),
+            None => pk == pattern,
+        }
+    }
+}
+
 use crate::store::items::BY_TIME_INDEX as BY_TIME;
 
-/// Every route of the API. Every Bearer route reads the token (GetItem).
+/// Every route of the API. A route asks for a bearer token unless it says
+/// otherwise; every Bearer route reads the token (GetItem).
 pub const ROUTES: &[Route] = &[
     Route::new(
         "GET",
@@ -176,7 +257,8 @@ pub const ROUTES: &[Route] = &[
         "get_users",
         // Token and user count, the directory, the page's profiles.
         &[table(GetItem), table(Query), table(BatchGetItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER_COUNT, keys::DIRECTORY, keys::USER]),
     Route::new(
         "POST",
         "/api/users",
@@ -191,10 +273,21 @@ pub const ROUTES: &[Route] = &[
             table(DeleteItem),
         ],
     )
-    .hashing_passwords(),
-    Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)]),
+    .hashing_passwords()
+    .authenticated_by(Auth::None)
+    .keys(&[
+        keys::SIGNUP_LIMIT,
+        keys::USERNAME,
+        keys::EMAIL,
+        keys::USER_COUNTER,
+        keys::USER,
+        keys::DIRECTORY,
+        keys::USER_COUNT,
+    ]),
+    Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)])
+        .keys(&[keys::TOKEN, keys::USER]),
     // The token and profile (authentication reads it) is all it needs.
-    Route::new("GET", "/api/me", "get_me", &[table(GetItem)]),
+    Route::new("GET", "/api/me", "get_me", &[table(GetItem)]).keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "PUT",
         "/api/users/{id}",
@@ -207,7 +300,8 @@ pub const ROUTES: &[Route] = &[
             table(UpdateItem),
             table(DeleteItem),
         ],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::USERNAME, keys::EMAIL]),
     Route::new(
         "DELETE",
         "/api/users/{id}",
@@ -221,7 +315,16 @@ pub const ROUTES: &[Route] = &[
             table(PutItem),
         ],
     )
-    .hashing_passwords(),
+    .hashing_passwords()
+    .keys(&[
+        keys::TOKEN,
+        keys::USER,
+        keys::USERNAME,
+        keys::EMAIL,
+        keys::DIRECTORY,
+        keys::USER_COUNT,
+        keys::PURGE,
+    ]),
     Route::new(
         "PUT",
         "/api/users/{id}/password",
@@ -230,39 +333,45 @@ pub const ROUTES: &[Route] = &[
         // the caller's token and session.
         &[table(GetItem), table(UpdateItem)],
     )
-    .hashing_passwords(),
+    .hashing_passwords()
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "DELETE",
         "/api/users/{id}/tokens",
         "revoke_sessions",
         // One UpdateItem raising the session epoch on the profile.
         &[table(GetItem), table(UpdateItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "GET",
         "/api/users/{id}/followers",
         "get_followers",
         &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "GET",
         "/api/users/{id}/followed",
         "get_followed",
         &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "GET",
         "/api/users/{id}/followed/{target_id}",
         "is_following",
         &[table(GetItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "PUT",
         "/api/users/{id}/followed/{target_id}",
         "follow_user",
         // One transaction: both counts' Updates, both edge halves' Puts.
         &[table(GetItem), table(PutItem), table(UpdateItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "DELETE",
         "/api/users/{id}/followed/{target_id}",
@@ -270,7 +379,8 @@ pub const ROUTES: &[Route] = &[
         // One transaction: both counts' Updates, both edge halves' Deletes;
         // GetItems explain a cancelled one.
         &[table(GetItem), table(UpdateItem), table(DeleteItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "POST",
         "/api/posts",
@@ -279,14 +389,27 @@ pub const ROUTES: &[Route] = &[
         // putting the post, its timeline entry and the author's feed entry;
         // the Idempotency-Key record is read, and put with the post.
         &[table(GetItem), table(PutItem), table(UpdateItem)],
-    ),
-    Route::new("GET", "/api/posts/{id}", "get_post", &[table(GetItem)]),
+    )
+    .keys(&[
+        keys::TOKEN,
+        keys::IDEMPOTENCY,
+        keys::POST_COUNTER,
+        keys::POST,
+        keys::USER,
+        keys::FEED,
+    ]),
+    Route::new("GET", "/api/posts/{id}", "get_post", &[table(GetItem)]).keys(&[
+        keys::TOKEN,
+        keys::POST,
+        keys::USER,
+    ]),
     Route::new(
         "PUT",
         "/api/posts/{id}",
         "update_post",
         &[table(GetItem), table(UpdateItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::POST, keys::USER]),
     Route::new(
         "DELETE",
         "/api/posts/{id}",
@@ -294,19 +417,28 @@ pub const ROUTES: &[Route] = &[
         // One transaction: the post, its timeline and own-feed entries, and
         // post_count.
         &[table(GetItem), table(DeleteItem), table(UpdateItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::POST, keys::USER, keys::FEED]),
     Route::new(
         "GET",
         "/api/users/{id}/posts",
         "get_user_posts",
         &[table(GetItem), table(Query), table(BatchGetItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::POST]),
     Route::new(
         "GET",
         "/api/feed",
         "get_feed",
         &[table(GetItem), table(Query), table(BatchGetItem)],
-    ),
+    )
+    .keys(&[
+        keys::TOKEN,
+        keys::POPULAR,
+        keys::FEED,
+        keys::USER,
+        keys::POST,
+    ]),
     Route::new(
         "POST",
         "/api/tokens",
@@ -321,7 +453,9 @@ pub const ROUTES: &[Route] = &[
             table(DeleteItem),
         ],
     )
-    .hashing_passwords(),
+    .hashing_passwords()
+    .authenticated_by(Auth::Basic)
+    .keys(&[keys::LOGIN_LIMIT, keys::USERNAME, keys::USER, keys::TOKEN]),
     Route::new(
         "PUT",
         "/api/tokens",
@@ -335,16 +469,19 @@ pub const ROUTES: &[Route] = &[
             table(UpdateItem),
             table(DeleteItem),
         ],
-    ),
+    )
+    .authenticated_by(Auth::RefreshToken)
+    .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "DELETE",
         "/api/tokens",
         "revoke_token",
         // One transaction deleting the session and its access token.
         &[table(GetItem), table(DeleteItem)],
-    ),
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     // The OpenAPI document, built from the code: no table, no token.
-    Route::new("GET", "/api/openapi.json", "get_openapi", &[]),
+    Route::new("GET", "/api/openapi.json", "get_openapi", &[]).authenticated_by(Auth::None),
 ];
 
 /// The function serving requests that match no route. It touches no table.
@@ -367,6 +504,8 @@ pub struct Worker {
     /// The DynamoDB permissions its policy grants on the table, no more
     /// (reading the stream itself is granted with the trigger).
     pub dynamodb: &'static [Access],
+    /// The partition keys it may touch, like [`Route::leading_keys`].
+    pub leading_keys: &'static [&'static str],
 }
 
 /// Every function that serves no route.
@@ -384,6 +523,7 @@ pub const WORKERS: &[Worker] = &[
             table(BatchWriteItem),
             table(UpdateItem),
         ],
+        leading_keys: &[keys::POPULAR, keys::USER, keys::FEED],
     },
     Worker {
         function: "purge_user",
@@ -398,6 +538,14 @@ pub const WORKERS: &[Worker] = &[
             table(DeleteItem),
             table(UpdateItem),
             table(BatchWriteItem),
+        ],
+        leading_keys: &[
+            keys::PURGE,
+            keys::USER,
+            keys::FEED,
+            keys::POST,
+            keys::TOKEN,
+            keys::POPULAR,
         ],
     },
 ];
@@ -415,6 +563,17 @@ pub fn http_functions() -> impl Iterator<Item = &'static str> {
 /// Every function's name: those serving HTTP, then the workers.
 pub fn functions() -> impl Iterator<Item = &'static str> {
     http_functions().chain(WORKERS.iter().map(|w| w.function))
+}
+
+/// The partition-key patterns declared for `function` (none for the
+/// fallback); `None` if no function has that name.
+pub fn leading_keys_of(function: &str) -> Option<&'static [&'static str]> {
+    match (route_of(function), worker_of(function)) {
+        (Some(route), _) => Some(route.leading_keys),
+        (None, Some(worker)) => Some(worker.leading_keys),
+        (None, None) if function == FALLBACK_FUNCTION => Some(&[]),
+        (None, None) => None,
+    }
 }
 
 /// The worker called `function`, if it is one.
@@ -551,6 +710,23 @@ mod tests {
         }
         assert_eq!(dynamodb_of(FALLBACK_FUNCTION), Some(&[][..]));
         assert_eq!(dynamodb_of("no_such_function"), None);
+    }
+
+    #[test]
+    fn every_function_with_table_access_declares_its_leading_keys_once_each() {
+        for function in functions() {
+            let declared = dynamodb_of(function).unwrap();
+            let keys = leading_keys_of(function).unwrap();
+            assert_eq!(declared.is_empty(), keys.is_empty(), "{function}");
+            let mut unique = keys.to_vec();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), keys.len(), "{function}");
+        }
+        assert!(keys::matches(keys::USER, "USER#12"));
+        assert!(!keys::matches(keys::USER, "USERNAME#susan"));
+        assert!(keys::matches(keys::DIRECTORY, "USERS"));
+        assert!(!keys::matches(keys::DIRECTORY, "USERS2"));
     }
 
     #[test]

@@ -14,14 +14,14 @@ use base64::Engine as _;
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use lambda_http::Body;
 use microblog_local::engine::Engine;
-use microblog_local::server::{invoke, Call};
+use microblog_local::server::{invoke, Call, Limits};
 use microblog_local::stream::{self, StreamPoller, StreamWorker};
 use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{App, Config};
 use serde_json::Value;
 
 use crate::proxy::Proxy;
-use crate::recorder::{attribute, undeclared, Recorder};
+use crate::recorder::{attribute, undeclared, Recorder, Used};
 
 /// A response as a client sees it.
 #[derive(Debug, Clone)]
@@ -96,6 +96,7 @@ impl TestApi {
     }
 
     /// A fresh API with extra environment settings (e.g. `TOKEN_TTL_SECONDS`).
+    /// The abuse limits (`RATE_LIMIT_*`) are off unless set here.
     pub async fn start_with(env: &[(&str, &str)]) -> TestApi {
         let engine = Engine::memory().await.expect("engine starts");
         let endpoint = engine.endpoint.clone();
@@ -122,9 +123,14 @@ impl TestApi {
             if name == "TABLE_NAME" {
                 return Some(table.clone());
             }
-            env.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
+            let given = env.iter().find(|(k, _)| *k == name);
+            match given {
+                Some((_, v)) => Some(v.to_string()),
+                // Every test client calls from 127.0.0.1; tests of the
+                // abuse limits turn them on.
+                None if name.starts_with("RATE_LIMIT_") => Some("0".to_string()),
+                None => None,
+            }
         })
         .expect("test config is valid");
         let recorder = Recorder::new();
@@ -168,6 +174,31 @@ impl TestApi {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Reply {
+        self.call_recorded(method, target, headers, body).await.0
+    }
+
+    /// [`TestApi::call`], also returning every DynamoDB call the serving
+    /// function made, in order.
+    pub async fn call_recorded(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> (Reply, Vec<Used>) {
+        self.call_from("127.0.0.1", method, target, headers, body)
+            .await
+    }
+
+    /// [`TestApi::call_recorded`] from the client address `source_ip`.
+    pub async fn call_from(
+        &self,
+        source_ip: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> (Reply, Vec<Used>) {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let mut map = HeaderMap::new();
         for (name, value) in headers {
@@ -185,7 +216,7 @@ impl TestApi {
             query,
             headers: &map,
             body: body.unwrap_or("").as_bytes(),
-            source_ip: "127.0.0.1",
+            source_ip,
             request_id: "test",
         };
         let function = match resolve(method, path) {
@@ -194,7 +225,8 @@ impl TestApi {
         };
         // Boxed: a handler's future is large for a test thread's stack.
         let response = attribute(function, Box::pin(invoke(&self.app, &call))).await;
-        let problems = undeclared(function, &self.recorder.take_for(function));
+        let used = self.recorder.take_for(function);
+        let problems = undeclared(function, &used);
         assert!(
             problems.is_empty(),
             "{method} {target}:\n{}",
@@ -210,11 +242,12 @@ impl TestApi {
             Body::Binary(bytes) => String::from_utf8(bytes).expect("binary bodies are UTF-8 here"),
             _ => String::new(),
         };
-        Reply {
+        let reply = Reply {
             status: parts.status.as_u16(),
             headers: parts.headers,
             body,
-        }
+        };
+        (reply, used)
     }
 
     /// Runs every stream worker (`fan_out`, `purge_user`) over every record
@@ -424,13 +457,19 @@ impl TestApi {
     /// Serves this API over HTTP on an ephemeral loopback port; returns the
     /// base URL. The server stops when the test's runtime ends.
     pub async fn serve_http(&self) -> String {
+        self.serve_http_with(Limits::default()).await
+    }
+
+    /// [`TestApi::serve_http`] with other timeouts and connection cap.
+    pub async fn serve_http_with(&self, limits: Limits) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = self.app.clone();
-        tokio::spawn(microblog_local::server::serve(
+        tokio::spawn(microblog_local::server::serve_with(
             listener,
             app,
             std::future::pending(),
+            limits,
         ));
         base
     }
@@ -448,7 +487,8 @@ pub fn ids(page: &Value) -> Vec<u64> {
 
 /// Sends one HTTP/1.1 request over a real socket (`Connection: close`) and
 /// reads the whole reply: a deliberately plain client, so the test sees the
-/// bytes the server really sends.
+/// bytes the server really sends. A body is sent as JSON unless `headers`
+/// name another `Content-Type`.
 pub async fn http(
     base: &str,
     method: &str,
@@ -463,11 +503,17 @@ pub async fn http(
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .expect("server accepts");
-    let body = body.unwrap_or("");
+    let typed = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
     let mut request = format!(
         "{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
+        body.map_or(0, str::len)
     );
+    if body.is_some() && !typed {
+        request.push_str("content-type: application/json\r\n");
+    }
+    let body = body.unwrap_or("");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -500,4 +546,46 @@ pub async fn http(
         headers,
         body: body.to_string(),
     }
+}
+
+/// Sends `request` as raw bytes to the server at `base` and reads until it
+/// closes the connection: the bytes of every answer, as text. Fails the
+/// test if the server neither answers nor closes within 10 s.
+pub async fn raw(base: &str, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base
+        .strip_prefix("http://")
+        .expect("base is http://host:port");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("server accepts");
+    // A server refusing a request may close before reading all of it.
+    let _ = stream.write_all(request).await;
+    let mut reply = Vec::new();
+    let read = stream.read_to_end(&mut reply);
+    if tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .is_err()
+    {
+        panic!("the server neither answered nor closed within 10 s");
+    }
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// The status and JSON body of a raw reply holding one JSON answer.
+pub fn parse_raw(reply: &str) -> (u16, Value) {
+    let (head, body) = reply
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {reply:?}"));
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {reply:?}"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{reply}"
+    );
+    let json = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {reply:?}"));
+    (status, json)
 }

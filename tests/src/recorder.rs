@@ -13,14 +13,21 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemInput;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemInput;
+use aws_sdk_dynamodb::operation::get_item::GetItemInput;
+use aws_sdk_dynamodb::operation::put_item::PutItemInput;
 use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use lambda_runtime::{Context, LambdaEvent};
 use microblog_local::dispatch::dispatch;
 use microblog_local::engine::{client_for_endpoint_with, Engine};
 use microblog_shared::config::ClientSettings;
-use microblog_shared::routes::{Access, Action, Resource, Trigger, Worker};
+use microblog_shared::routes::{keys, leading_keys_of, Access, Action, Resource, Trigger, Worker};
 use microblog_shared::{App, Config};
 use serde_json::Value;
 
@@ -43,6 +50,10 @@ pub enum Used {
     Access(Access),
     /// An operation no route may declare (CreateTable, Scan, ...), by name.
     Undeclarable(String),
+    /// An item's partition key (`pk`) the call read or wrote, or for a
+    /// Query the `:pk` it asked for; IAM checks these against the
+    /// function's `dynamodb:LeadingKeys` condition.
+    PartitionKey(String),
 }
 
 impl fmt::Display for Used {
@@ -50,6 +61,7 @@ impl fmt::Display for Used {
         match self {
             Used::Access(access) => access.fmt(f),
             Used::Undeclarable(operation) => f.write_str(operation),
+            Used::PartitionKey(pk) => write!(f, "the partition key {pk:?}"),
         }
     }
 }
@@ -160,8 +172,111 @@ impl Intercept for Recorder {
         let Ok(function) = FUNCTION.try_with(|f| *f) else {
             return Ok(());
         };
-        self.lock()
-            .extend(used.into_iter().map(|used| Record { function, used }));
+        let keys = partition_keys(input).into_iter().map(Used::PartitionKey);
+        self.lock().extend(
+            used.into_iter()
+                .chain(keys)
+                .map(|used| Record { function, used }),
+        );
+        Ok(())
+    }
+}
+
+/// The partition keys an operation's input names: its items' and keys' `pk`,
+/// or a Query's `:pk` value. A Query without `:pk` names `"?"`, which no
+/// declaration matches.
+fn partition_keys(
+    input: &aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Vec<String> {
+    type Item = std::collections::HashMap<String, AttributeValue>;
+    fn pk(item: &Item) -> Option<String> {
+        item.get("pk").and_then(|v| v.as_s().ok()).cloned()
+    }
+    let items: Vec<&Item> = if let Some(get) = input.downcast_ref::<GetItemInput>() {
+        get.key().into_iter().collect()
+    } else if let Some(put) = input.downcast_ref::<PutItemInput>() {
+        put.item().into_iter().collect()
+    } else if let Some(update) = input.downcast_ref::<UpdateItemInput>() {
+        update.key().into_iter().collect()
+    } else if let Some(delete) = input.downcast_ref::<DeleteItemInput>() {
+        delete.key().into_iter().collect()
+    } else if let Some(batch) = input.downcast_ref::<BatchGetItemInput>() {
+        batch
+            .request_items()
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .flat_map(|wanted| wanted.keys())
+            .collect()
+    } else if let Some(batch) = input.downcast_ref::<BatchWriteItemInput>() {
+        batch
+            .request_items()
+            .into_iter()
+            .flat_map(|tables| tables.values().flatten())
+            .filter_map(|write| {
+                write
+                    .put_request()
+                    .map(|p| p.item())
+                    .or_else(|| write.delete_request().map(|d| d.key()))
+            })
+            .collect()
+    } else if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
+        transaction
+            .transact_items()
+            .iter()
+            .filter_map(|item| {
+                item.put()
+                    .map(|p| p.item())
+                    .or_else(|| item.update().map(|u| u.key()))
+                    .or_else(|| item.delete().map(|d| d.key()))
+                    .or_else(|| item.condition_check().map(|c| c.key()))
+            })
+            .collect()
+    } else if let Some(query) = input.downcast_ref::<QueryInput>() {
+        let value = query
+            .expression_attribute_values()
+            .and_then(|values| values.get(":pk"))
+            .and_then(|v| v.as_s().ok());
+        return vec![value.cloned().unwrap_or_else(|| "?".to_string())];
+    } else {
+        Vec::new()
+    };
+    items
+        .into_iter()
+        .map(|item| pk(item).unwrap_or_else(|| "?".to_string()))
+        .collect()
+}
+
+/// Logs, for each GetItem a client makes, whether it reads strongly
+/// (`ConsistentRead`), so tests can hold the code to its consistency claims.
+#[derive(Debug, Clone, Default)]
+pub struct ReadLog {
+    log: Arc<Mutex<Vec<bool>>>,
+}
+
+impl ReadLog {
+    /// Whether each GetItem so far was strongly consistent, in order.
+    pub fn strong_get_items(&self) -> Vec<bool> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Intercept for ReadLog {
+    fn name(&self) -> &'static str {
+        "microblog-tests read consistency log"
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(get) = context.input().downcast_ref::<GetItemInput>() {
+            self.log
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(get.consistent_read() == Some(true));
+        }
         Ok(())
     }
 }
@@ -177,6 +292,7 @@ fn static_index_name(name: &str) -> &'static str {
 /// as a sentence naming the function.
 pub fn undeclared(function: &str, used: &[Used]) -> Vec<String> {
     let declared = dynamodb_of(function).unwrap_or_else(|| panic!("no function {function}"));
+    let leading_keys = leading_keys_of(function).unwrap_or_default();
     let declarer = match worker_of(function) {
         Some(_) => "its WORKERS entry",
         None => "its route",
@@ -190,6 +306,10 @@ pub fn undeclared(function: &str, used: &[Used]) -> Vec<String> {
             )),
             Used::Undeclarable(operation) => Some(format!(
                 "{function} used {operation}, which no function may declare"
+            )),
+            Used::PartitionKey(pk) if leading_keys.iter().any(|p| keys::matches(p, pk)) => None,
+            Used::PartitionKey(pk) => Some(format!(
+                "{function} touched the partition key {pk:?}, which no pattern in {declarer}'s leading keys ({leading_keys:?}) matches"
             )),
         })
         .collect();

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::declared::{declared_index, dynamodb_of, functions, trigger_event, worker_of};
 use crate::lambda_emulator::workspace_root;
+use microblog_shared::routes::leading_keys_of;
 
 /// A YAML value as JSON, with CloudFormation's short-form tags spelled out:
 /// `!Ref X` becomes `{"Ref": "X"}`, `!GetAtt A.B` `{"Fn::GetAtt": ["A", "B"]}`
@@ -324,6 +325,38 @@ pub struct Grants {
     /// Whether a statement allows exactly `sqs:SendMessage` on the queue
     /// its event's on-failure destination names.
     pub sends_to_on_failure_queue: bool,
+    /// The `dynamodb:LeadingKeys` patterns of each DynamoDB statement, in
+    /// order; `None` for a statement without that condition.
+    pub leading_keys: Vec<Option<BTreeSet<String>>>,
+}
+
+/// The `dynamodb:LeadingKeys` patterns of a statement's `Condition`
+/// (`ForAllValues:StringLike`, the only form that limits every key a call
+/// names), or why it is not that.
+fn leading_keys_condition(condition: &Value) -> Result<BTreeSet<String>, String> {
+    let form = condition.as_object().filter(|c| c.len() == 1);
+    let patterns = form
+        .and_then(|c| c.get("ForAllValues:StringLike"))
+        .and_then(Value::as_object)
+        .filter(|operator| operator.len() == 1)
+        .and_then(|operator| operator.get("dynamodb:LeadingKeys"));
+    let patterns = match patterns {
+        Some(Value::Array(items)) => items.clone(),
+        Some(Value::String(one)) => vec![Value::String(one.clone())],
+        _ => {
+            return Err(format!(
+            "a Condition other than ForAllValues:StringLike on dynamodb:LeadingKeys: {condition}"
+        ))
+        }
+    };
+    patterns
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("a LeadingKeys pattern that is not a string: {p}"))
+        })
+        .collect()
 }
 
 /// The DynamoDB permissions a function's policies grant; `Err` lists what
@@ -340,6 +373,7 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
     let id = &f.logical_id;
     let mut granted = BTreeSet::new();
     let mut sends = false;
+    let mut leading_keys = Vec::new();
     let mut problems = Vec::new();
     let Some(policies) = f.properties.get("Policies") else {
         return Ok(Grants::default());
@@ -359,9 +393,9 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
                 .as_object()
                 .map(|s| s.keys().map(String::as_str).collect())
                 .unwrap_or_default();
-            if statement["Effect"] != "Allow"
-                || keys != BTreeSet::from(["Effect", "Action", "Resource"])
-            {
+            let plain = BTreeSet::from(["Effect", "Action", "Resource"]);
+            let conditional = BTreeSet::from(["Effect", "Action", "Resource", "Condition"]);
+            if statement["Effect"] != "Allow" || (keys != plain && keys != conditional) {
                 problems.push(format!("{id}: not a plain Allow statement: {statement}"));
                 continue;
             }
@@ -374,7 +408,7 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
                 let own_queue = queue
                     .as_ref()
                     .is_some_and(|q| statement["Resource"] == get_att(q, "Arn"));
-                if actions == [json!("sqs:SendMessage")] && own_queue {
+                if actions == [json!("sqs:SendMessage")] && own_queue && keys == plain {
                     sends = true;
                 } else {
                     problems.push(format!(
@@ -383,6 +417,13 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
                     ));
                 }
                 continue;
+            }
+            match statement.get("Condition") {
+                None => leading_keys.push(None),
+                Some(condition) => match leading_keys_condition(condition) {
+                    Ok(patterns) => leading_keys.push(Some(patterns)),
+                    Err(problem) => problems.push(format!("{id}: {problem}")),
+                },
             }
             let resources: Vec<Resource> = one_or_many(&statement["Resource"])
                 .iter()
@@ -415,6 +456,7 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
         Ok(Grants {
             dynamodb: granted,
             sends_to_on_failure_queue: sends,
+            leading_keys,
         })
     } else {
         Err(problems)
@@ -483,6 +525,39 @@ pub fn permission_mismatches(template: &Template) -> Vec<String> {
                 mismatches.push(format!(
                     "{id} ({name}) may not send to its on-failure queue {queue}: add a statement allowing sqs:SendMessage on !GetAtt {queue}.Arn"
                 ));
+            }
+        }
+        let declared_keys: BTreeSet<String> = leading_keys_of(name)
+            .unwrap_or_default()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let wanted = || {
+            format!(
+                "Condition: {{ForAllValues:StringLike: {{dynamodb:LeadingKeys: {:?}}}}}",
+                declared_keys
+            )
+        };
+        for keys in &grants.leading_keys {
+            match keys {
+                None => mismatches.push(format!(
+                    "{id} ({name}) has a DynamoDB statement without a dynamodb:LeadingKeys condition: add {}",
+                    wanted()
+                )),
+                Some(keys) => {
+                    for key in keys.difference(&declared_keys) {
+                        mismatches.push(format!(
+                            "{id} ({name}) allows the leading key {key:?}, which {} does not declare",
+                            declarer(name)
+                        ));
+                    }
+                    for key in declared_keys.difference(keys) {
+                        mismatches.push(format!(
+                            "{id} ({name}) does not allow the leading key {key:?}, which {} declares",
+                            declarer(name)
+                        ));
+                    }
+                }
             }
         }
         let granted = grants.dynamodb;

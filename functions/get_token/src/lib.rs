@@ -2,12 +2,16 @@
 //! access token (`token`, `expires_in` seconds), a refresh token and the
 //! user's id. Every call opens its own session (one per device) and updates
 //! `last_seen`.
+//! Failed logins are counted per (username, client address); past
+//! `RATE_LIMIT_LOGIN_FAILURES` in 15 minutes the pair gets 429.
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::auth::{basic_credentials, verify_password};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
+use microblog_shared::http::source_ip;
+use microblog_shared::store::limits::Limited;
 use microblog_shared::store::{Constraint, Read, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
@@ -26,14 +30,38 @@ fn rejected() -> ApiError {
 }
 
 async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (username, password) = basic_credentials(req)?;
+    let (given_name, password) = basic_credentials(req)?;
+    let now = chrono::Utc::now();
+    let limit = app.config.rate_limits.login_failures;
+    let failures = Limited::login_failures(&given_name, &source_ip(req));
     // The same reads and the same argon2 verify whether or not the name
-    // exists, so neither the answer nor its timing tells.
-    let username = Username::parse(&username).ok();
-    let mut user = app.users.for_login(username.as_ref()).await?;
+    // exists, so neither the answer nor its timing tells. The failure count
+    // is read alongside: a locked (name, address) pair costs no hashing.
+    let username = Username::parse(&given_name).ok();
+    let (user, locked) = tokio::join!(app.users.for_login(username.as_ref()), async {
+        match limit {
+            0 => Ok(None),
+            limit => app.limits.reached(&failures, limit, now).await,
+        }
+    });
+    if let Some(retry_after) = locked? {
+        // For whoever watches the logs: guessing in progress (no name logged).
+        lambda_http::tracing::warn!(source = %source_ip(req), "login refused: too many failures for one username from this address");
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "too many failed logins for this username from your address; try again in {} s",
+                retry_after.as_secs()
+            ),
+            retry_after,
+        });
+    }
+    let mut user = user?;
     for _ in 0..ATTEMPTS {
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         if !verify_password(password.clone(), stored).await {
+            if limit > 0 {
+                app.limits.count(&failures, now).await?;
+            }
             return Err(rejected());
         }
         let found = user.ok_or_else(rejected)?;

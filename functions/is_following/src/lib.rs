@@ -4,7 +4,7 @@
 //! user is unknown.
 
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::authenticate;
+use microblog_shared::auth::{authenticate, authenticate_alongside};
 use microblog_shared::domain::NoSuchUser;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::{respond, ApiError, App};
@@ -23,9 +23,8 @@ async fn is_following(app: &App, req: &Request) -> Result<Response<Body>, ApiErr
         }
     };
     // Token and edge in one round trip.
-    let (caller, follows) =
-        tokio::join!(authenticate(app, req), app.follows.is_following(id, target));
-    caller?;
+    let (_, follows) =
+        authenticate_alongside(app, req, app.follows.is_following(id, target)).await?;
     if follows? {
         return Ok(no_content());
     }

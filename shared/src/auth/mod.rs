@@ -5,6 +5,8 @@ pub mod password;
 pub mod session;
 pub mod token;
 
+use std::future::Future;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::http::header::AUTHORIZATION;
@@ -80,9 +82,27 @@ pub fn token_rejected() -> ApiError {
 /// and be unexpired, and the profile must exist with the session epoch the
 /// token was minted under, so that revoking a session, every session, or
 /// the account takes effect at once: no read can see a revoked token as
-/// alive. Returns the caller, profile included.
+/// alive. Returns the caller, profile included. A missing or malformed
+/// token is a 401 without any table read.
 pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
+    check_token(app, bearer_token(req)?).await
+}
+
+/// Authenticates `req` while `read` runs, in one round trip. `read` starts
+/// only once the request carries a token of the right shape: a request
+/// without one is a 401 that touched no table, so it costs nothing and its
+/// timing tells nothing about what exists.
+pub async fn authenticate_alongside<F: Future>(
+    app: &App,
+    req: &Request,
+    read: F,
+) -> Result<(Caller, F::Output), ApiError> {
     let token = bearer_token(req)?;
+    let (caller, output) = tokio::join!(check_token(app, token), read);
+    Ok((caller?, output))
+}
+
+async fn check_token(app: &App, token: &str) -> Result<Caller, ApiError> {
     let hash = token_hash(token);
     let record = match app.tokens.find(&hash).await? {
         Some(record) if record.is_valid_at(chrono::Utc::now()) => record,
@@ -106,16 +126,15 @@ pub async fn authenticate_and_load_user(
     app: &App,
     req: &Request,
 ) -> Result<(Caller, User), ApiError> {
-    let caller = authenticate(app, req);
     let id = match path_id(req, "id") {
         Ok(id) => id,
         Err(not_found) => {
-            caller.await?;
+            authenticate(app, req).await?;
             return Err(not_found);
         }
     };
-    let (caller, user) = tokio::join!(caller, app.users.get(id, Read::Eventual));
-    let caller = caller?;
+    let (caller, user) =
+        authenticate_alongside(app, req, app.users.get(id, Read::Eventual)).await?;
     let user = user?.ok_or(NoSuchUser::id(id))?;
     Ok((caller, user))
 }
@@ -126,16 +145,15 @@ pub async fn authenticate_and_load_post(
     app: &App,
     req: &Request,
 ) -> Result<(Caller, Post), ApiError> {
-    let caller = authenticate(app, req);
     let id = match path_post_id(req, "id") {
         Ok(id) => id,
         Err(not_found) => {
-            caller.await?;
+            authenticate(app, req).await?;
             return Err(not_found);
         }
     };
-    let (caller, post) = tokio::join!(caller, app.posts.get(id, Read::Eventual));
-    let caller = caller?;
+    let (caller, post) =
+        authenticate_alongside(app, req, app.posts.get(id, Read::Eventual)).await?;
     let post = post?.ok_or(NoSuchPost::id(id))?;
     Ok((caller, post))
 }

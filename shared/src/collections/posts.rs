@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::{invalid_cursor, split_page};
-use crate::auth::{authenticate, authenticate_and_load_user};
+use crate::auth::{authenticate_alongside, authenticate_and_load_user};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -56,8 +56,7 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
 /// `total_items` is null. An entry whose post was deleted, and whose
 /// removal the fan-out has not yet done, is left out of the page.
 pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, popular) = tokio::join!(authenticate(app, req), app.feeds.popular_authors());
-    let caller = caller?;
+    let (caller, popular) = authenticate_alongside(app, req, app.feeds.popular_authors()).await?;
     let request = PageRequest::from_request(req)?;
     let popular = popular?;
     let merged = if popular.is_empty() {

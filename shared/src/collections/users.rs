@@ -6,7 +6,7 @@ use super::{invalid_cursor, split_page};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::auth::{authenticate, authenticate_and_load_user};
+use crate::auth::{authenticate_alongside, authenticate_and_load_user};
 use crate::domain::EdgeKind;
 use crate::error::ApiError;
 use crate::http::json_with_etag;
@@ -17,8 +17,7 @@ use crate::App;
 /// `GET /api/users`: token and user count are read concurrently, then one
 /// Query of the directory, then one BatchGetItem fetches the page's users.
 pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, total) = tokio::join!(authenticate(app, req), app.users.count());
-    caller?;
+    let (_, total) = authenticate_alongside(app, req, app.users.count()).await?;
     let request = PageRequest::from_request(req)?;
     let total = total?;
     let window = match request.plan(Total::Counted(total))? {

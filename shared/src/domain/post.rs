@@ -5,12 +5,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::errors::ValidationError;
+use super::values::{check_text, Lines};
 
 /// The most characters (Unicode scalar values) a post body may have.
 pub const MAX_POST_CHARS: usize = 280;
 
 /// A post's text: 1 to 280 characters after trimming surrounding whitespace,
-/// with no control characters but newline.
+/// with no control characters but newline and no bidi overrides.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct PostBody(String);
@@ -31,12 +32,7 @@ impl PostBody {
                 "must be at most 280 characters long",
             ));
         }
-        if text.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(ValidationError::invalid(
-                "body",
-                "may not contain control characters other than newline",
-            ));
-        }
+        check_text("body", text, Lines::Many)?;
         Ok(PostBody(text.to_string()))
     }
 
@@ -164,5 +160,9 @@ mod tests {
             assert!(err.contains("control characters"), "{bad:?}");
         }
         assert!(PostBody::parse("line one\nline two").is_ok());
+        let err = PostBody::parse("see \u{202E}gpj.exe")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bidirectional overrides"), "{err}");
     }
 }

@@ -138,8 +138,10 @@ impl Email {
     }
 }
 
-/// A new password: 8 to 1024 characters. The upper bound keeps hashing cheap
-/// enough that a giant password cannot be used to burn CPU.
+/// A new password: 8 to 1024 characters, not only spaces, no control
+/// characters, and not one of the 10,000 most common passwords (ignoring
+/// case). The upper bound keeps hashing cheap enough that a giant password
+/// cannot be used to burn CPU.
 #[derive(serde::Deserialize)]
 #[serde(try_from = "String")]
 pub struct Password(String);
@@ -152,6 +154,19 @@ impl Password {
             return Err(ValidationError::invalid(
                 "password",
                 "must be 8 to 1024 characters long",
+            ));
+        }
+        if raw.trim().is_empty() {
+            return Err(ValidationError::invalid(
+                "password",
+                "must not be only spaces",
+            ));
+        }
+        check_text("password", raw, Lines::One)?;
+        if is_common_password(raw) {
+            return Err(ValidationError::invalid(
+                "password",
+                "is one of the 10,000 most common passwords, the first an attacker tries: choose another",
             ));
         }
         Ok(Password(raw.to_string()))
@@ -169,7 +184,8 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// The free-text profile line: at most 140 characters.
+/// The free-text profile line: at most 140 characters, which may span lines
+/// but hold no other control character and no bidi override.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(try_from = "String")]
 pub struct AboutMe(String);
@@ -183,6 +199,7 @@ impl AboutMe {
                 "must be at most 140 characters long",
             ));
         }
+        check_text("about_me", raw, Lines::Many)?;
         Ok(AboutMe(raw.to_string()))
     }
 
@@ -195,6 +212,64 @@ impl AboutMe {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Whether a text field may span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lines {
+    /// One line: no newline either.
+    One,
+    /// Several lines: newline (`\n`) is the one control character allowed.
+    Many,
+}
+
+/// Unicode's explicit bidirectional embeddings, overrides and isolates
+/// (LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI): they reorder the text
+/// around them, so another user's name or a link can be made to read as
+/// something it is not ("Trojan Source"). The implicit marks (LRM, RLM,
+/// ALM) stay allowed: right-to-left writers need them and they reorder
+/// nothing but neutral characters.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuses control characters (C0, DEL and C1: NUL, escape sequences, a
+/// carriage return...), newline too unless `lines` allows it, and bidi
+/// controls in any text field a client sends.
+pub(crate) fn check_text(
+    field: &'static str,
+    raw: &str,
+    lines: Lines,
+) -> Result<(), ValidationError> {
+    let control = |c: char| c.is_control() && !(c == '\n' && lines == Lines::Many);
+    if raw.chars().any(control) {
+        return Err(ValidationError::invalid(
+            field,
+            match lines {
+                Lines::One => "may not contain control characters",
+                Lines::Many => "may not contain control characters other than newline",
+            },
+        ));
+    }
+    if raw.chars().any(is_bidi_control) {
+        return Err(ValidationError::invalid(
+            field,
+            "may not contain Unicode bidirectional overrides, embeddings or isolates",
+        ));
+    }
+    Ok(())
+}
+
+/// The 10,000 most common passwords, one a line: SecLists'
+/// `Passwords/Common-Credentials/10k-most-common.txt` (MIT licence, from
+/// leaked password dumps), shipped in the repository and compiled in.
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
+
+/// Whether `raw`, ignoring case, is one of [`COMMON_PASSWORDS`].
+fn is_common_password(raw: &str) -> bool {
+    static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
+    SET.contains(raw.to_lowercase().as_str())
 }
 
 /// A user id as it appears in a path: a positive integer. Anything else names
@@ -435,9 +510,77 @@ mod tests {
     #[test]
     fn passwords_must_be_8_to_1024_characters() {
         assert!(Password::parse("1234567").is_err());
-        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse("1234567x").is_ok());
         assert!(Password::parse(&"p".repeat(1024)).is_ok());
         assert!(Password::parse(&"p".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn a_blank_password_is_refused() {
+        for blank in ["        ", " \u{3000}  \u{a0}    "] {
+            let err = Password::parse(blank).unwrap_err().to_string();
+            assert_eq!(err, "password must not be only spaces", "{blank:?}");
+        }
+        assert!(Password::parse("  spaced out  ").is_ok());
+    }
+
+    #[test]
+    fn the_10000_most_common_passwords_are_refused_ignoring_case() {
+        assert_eq!(COMMON_PASSWORDS.lines().count(), 10_000);
+        for common in [
+            "password",
+            "12345678",
+            "PassWord1",
+            "iloveyou",
+            "trustno1",
+            "qwertyui",
+        ] {
+            let err = Password::parse(common).unwrap_err().to_string();
+            assert!(
+                err.contains("10,000 most common passwords"),
+                "{common}: {err}"
+            );
+        }
+        // The last entry of the list is in too.
+        let last = COMMON_PASSWORDS.lines().next_back().unwrap();
+        assert!(is_common_password(last), "{last}");
+        assert!(Password::parse("correct-horse-battery").is_ok());
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_refused_in_text_fields() {
+        for bad in [
+            "a\u{0}b",
+            "esc\u{1b}[31m",
+            "tab\there",
+            "cr\rhere",
+            "c1\u{85}",
+            "del\u{7f}",
+        ] {
+            let err = AboutMe::parse(bad).unwrap_err().to_string();
+            assert_eq!(
+                err, "about_me may not contain control characters other than newline",
+                "{bad:?}"
+            );
+            let password = format!("{bad}-long-enough");
+            let err = Password::parse(&password).unwrap_err().to_string();
+            assert_eq!(
+                err, "password may not contain control characters",
+                "{bad:?}"
+            );
+        }
+        for bidi in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}',
+        ] {
+            let text = format!("admin{bidi}txt.exe");
+            let err = AboutMe::parse(&text).unwrap_err().to_string();
+            assert!(err.contains("bidirectional overrides"), "{bidi:?}: {err}");
+        }
+        // Newlines span lines in about_me; right-to-left marks and scripts stay.
+        assert!(AboutMe::parse("line one\nline two").is_ok());
+        assert!(AboutMe::parse("שלום \u{200F}עולם").is_ok());
+        assert!(Password::parse("two\nlines-here").is_err());
     }
 
     #[test]

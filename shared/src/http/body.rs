@@ -8,9 +8,19 @@
 //! the field takes>`. Fields are read in the order the type declares them,
 //! not the order the client sent them, so the first rule reported for a body
 //! breaking several is always the same one.
+//!
+//! Strict by design: a body must say it is JSON (`application/json` or any
+//! `application/*+json`, UTF-8), else 415, so that a cross-site form or a
+//! `text/plain` "simple request" cannot reach a handler; and an object
+//! holding one key twice is a 400, not "the last one wins", so no two
+//! readers of one body (a proxy, a WAF, this API) can see different values.
 
+use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::Request;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer,
+    MapAccess, SeqAccess, Visitor,
+};
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Value};
 
@@ -19,29 +29,133 @@ use crate::error::ApiError;
 /// Largest request body accepted: 16 KiB is far above any valid body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The body of `req` as `T`. Anything but a JSON object is a 400; a body
-/// over [`MAX_BODY_BYTES`] is a 413; unknown fields are ignored.
+/// The body of `req` as `T`. A body over [`MAX_BODY_BYTES`] is a 413; one
+/// whose `Content-Type` is not JSON a 415; anything but a JSON object, or an
+/// object with a key twice, a 400; unknown fields are ignored.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    let object = json_object(req.body().as_ref())?;
-    T::deserialize(InFieldOrder(object)).map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let bytes = req.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge(format!(
             "the request body must be at most {MAX_BODY_BYTES} bytes"
         )));
     }
-    let not_an_object = || ApiError::bad_request("the request body must be a JSON object");
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(not_an_object());
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    if !content_type.is_some_and(is_json_media_type) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "the request body must be JSON, sent with Content-Type: application/json (got {})",
+            content_type.unwrap_or("no Content-Type")
+        )));
+    }
+    let object = json_object(bytes)?;
+    T::deserialize(InFieldOrder(object)).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+fn not_an_object() -> ApiError {
+    ApiError::bad_request("the request body must be a JSON object")
+}
+
+/// `application/json` or `application/<anything>+json`, any case, with no
+/// charset or UTF-8 (RFC 8259: JSON exchanged between systems is UTF-8).
+fn is_json_media_type(value: &str) -> bool {
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
+    };
+    let utf8 = parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        _ => true,
+    });
+    json && utf8
+}
+
+fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Strict>(bytes) {
+        Ok(Strict(Value::Object(map))) => Ok(map),
         Ok(_) => Err(not_an_object()),
+        Err(e) if e.is_data() => Err(ApiError::bad_request(format!("the request body {e}"))),
         Err(e) => Err(ApiError::bad_request(format!(
             "the request body is not valid JSON: {e}"
         ))),
+    }
+}
+
+/// A JSON value read like `serde_json::Value`, except that an object
+/// holding a key twice, at any depth, is an error.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+        Ok(Strict(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v.to_string())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Strict(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "has the key \"{key}\" more than once; send each key once"
+                )));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Strict(Value::Object(object)))
     }
 }
 
@@ -133,9 +247,75 @@ mod tests {
     use lambda_http::Body;
 
     fn with_body(body: &str) -> Request {
+        with_typed_body("application/json", body)
+    }
+
+    fn with_typed_body(content_type: &str, body: &str) -> Request {
         lambda_http::http::Request::builder()
+            .header("content-type", content_type)
             .body(Body::Text(body.to_string()))
             .unwrap()
+    }
+
+    #[test]
+    fn a_body_that_does_not_say_it_is_json_is_a_415() {
+        let body = r#"{"about_me": "hi"}"#;
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonp",
+            "application/json; charset=latin1",
+            "json",
+            "",
+        ] {
+            let err = json_body::<ProfileChanges>(&with_typed_body(bad, body)).unwrap_err();
+            assert_eq!(err.status(), 415, "{bad:?}");
+            assert!(err.message().contains("application/json"), "{bad:?}");
+        }
+        let untyped = lambda_http::http::Request::builder()
+            .body(Body::Text(body.to_string()))
+            .unwrap();
+        let err = json_body::<ProfileChanges>(&untyped).unwrap_err();
+        assert_eq!(
+            (
+                err.status().as_u16(),
+                err.message().contains("no Content-Type")
+            ),
+            (415, true)
+        );
+        for good in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+            "application/merge-patch+json",
+            "application/vnd.microblog+json",
+        ] {
+            assert!(
+                json_body::<ProfileChanges>(&with_typed_body(good, body)).is_ok(),
+                "{good:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_a_400_at_any_depth() {
+        for twice in [
+            r#"{"username": "alice", "username": "admin"}"#,
+            r#"{"about_me": "x", "nested": {"a": 1, "a": 2}}"#,
+            r#"{"list": [{"b": 1, "b": 1}]}"#,
+        ] {
+            let err = json_body::<ProfileChanges>(&with_body(twice)).unwrap_err();
+            assert_eq!(err.status(), 400, "{twice}");
+            assert!(
+                err.message().contains("more than once"),
+                "{}",
+                err.message()
+            );
+        }
+        let fine = r#"{"username": "alice", "nested": {"username": 1}, "list": [1, 1.5, -2, true, null, "s"]}"#;
+        assert!(json_body::<ProfileChanges>(&with_body(fine)).is_ok());
     }
 
     fn message<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {

@@ -4,6 +4,7 @@ mod body;
 mod conditional;
 
 use lambda_http::http::{header, StatusCode};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
@@ -29,6 +30,18 @@ pub fn path_id(req: &Request, name: &str) -> Result<u64, ApiError> {
         .first(name)
         .ok_or_else(|| ApiError::not_found(format!("the path has no {name}")))?;
     Ok(parse_user_id(raw)?)
+}
+
+/// The client's address as API Gateway saw it
+/// (`requestContext.http.sourceIp`; locally, the peer address). Requests
+/// without one (never from API Gateway) share one name.
+pub fn source_ip(req: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(context)) = req.request_context_ref() {
+        if let Some(ip) = &context.http.source_ip {
+            return ip.clone();
+        }
+    }
+    "unknown".to_string()
 }
 
 /// A JSON response.

@@ -102,13 +102,15 @@ struct EdgePath {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct PageQuery {
-    /// The page, from 1 (default 1). A bare page number reaches at most
-    /// 10,000 items deep; follow `next` links to go further.
-    #[param(minimum = 1)]
-    page: Option<i64>,
-    /// Items per page (default 10); more than 100 is taken as 100.
-    #[param(minimum = 1)]
-    per_page: Option<i64>,
+    /// The page, from 1 (default 1), an unsigned 64-bit integer. A bare
+    /// page number reaches at most 10,000 items deep; follow `next` links
+    /// to go further.
+    #[param(minimum = 1, maximum = 18446744073709551615_u64, format = "uint64")]
+    page: Option<u64>,
+    /// Items per page (default 10), an unsigned 64-bit integer; more than
+    /// 100 is taken as 100.
+    #[param(minimum = 1, maximum = 18446744073709551615_u64, format = "uint64")]
+    per_page: Option<u64>,
     /// Where the page starts: only as given in a `next` link.
     cursor: Option<String>,
 }

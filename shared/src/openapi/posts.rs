@@ -29,6 +29,7 @@ use crate::representation::{PostRepr, TokenGrant};
         (status = 409, description = "The post this `Idempotency-Key` published has been deleted since.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 422, description = "This `Idempotency-Key` was used for a post with another body.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]
@@ -63,6 +64,7 @@ fn get_post() {}
         (status = 404, description = "No post has this id.", body = ErrorBody),
         (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]
@@ -126,6 +128,7 @@ fn get_feed() {}
             headers(("Cache-Control" = String, description = "`no-store`")),
             links(("RevokeToken" = (operation_id = "revoke_token", description = "Send the token as `Authorization: Bearer <token>`.")))),
         (status = 401, description = "Missing, malformed or wrong credentials.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Basic realm=\"Authentication Required\"`"))),
+        (status = 429, description = "Too many failed logins for this username from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]

@@ -37,6 +37,7 @@ fn get_me() {}
         (status = 409, description = "The password or the sessions changed at the same time; retry.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]
@@ -56,6 +57,7 @@ fn delete_user() {}
         (status = 409, description = "The password or the sessions changed at the same time; retry.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]
@@ -86,6 +88,7 @@ fn revoke_sessions() {}
         (status = 400, description = "`refresh_token` is missing, or the body is not a JSON object.", body = ErrorBody),
         (status = 401, description = "The refresh token is invalid, expired, revoked or was used already (which revokes its session).", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]

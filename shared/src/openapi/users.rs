@@ -43,6 +43,8 @@ fn get_users() {}
             )),
         (status = 400, description = "A field is missing or breaks its rule, the body is not a JSON object, or the username or email is taken.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]
@@ -79,6 +81,7 @@ fn get_user() {}
         (status = 409, description = "Concurrent updates of the profile kept winning; retry.", body = ErrorBody),
         (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     )
 )]

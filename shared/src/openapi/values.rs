@@ -2,7 +2,8 @@
 //! enforces. Each pattern accepts exactly what `parse` accepts (Schemathesis
 //! checks both ways: valid per schema is accepted, invalid is refused), with
 //! one documented exception: an email's local part is at most 64
-//! characters, which a JSON Schema pattern cannot count across its dots.
+//! characters, which a JSON Schema pattern cannot count across its dots,
+//! and a password is not one of the 10,000 most common ones.
 
 use std::borrow::Cow;
 
@@ -24,6 +25,9 @@ const WHITE_SPACE: &str =
 
 /// The Unicode control characters (`Cc`), which `char::is_control` matches.
 const CONTROL: &str = "\\u0000-\\u001f\\u007f-\\u009f";
+
+/// The bidi embeddings, overrides and isolates no text field may hold.
+const BIDI: &str = "\\u202a-\\u202e\\u2066-\\u2069";
 
 fn text(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -70,20 +74,30 @@ named_schema! {
         "^{ATEXT}+(\\.{ATEXT}+)*@([A-Za-z0-9]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\\.)+[A-Za-z]{{2,63}}$"
     )))
     .examples(["susan@example.com"]);
-    Password => text("8 to 1024 characters")
+    Password => text(
+        "8 to 1024 characters, not only spaces, no control characters or bidi overrides, \
+         and not one of the 10,000 most common passwords (which no pattern states)",
+    )
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
         .min_length(Some(PASSWORD_CHARS.0))
         .max_length(Some(PASSWORD_CHARS.1))
+        .pattern(Some(format!(
+            "^[^{CONTROL}{BIDI}]*[^{CONTROL}{BIDI}{WHITE_SPACE}][^{CONTROL}{BIDI}]*$"
+        )))
         .examples(["dog-dog-dog"]);
-    AboutMe => text("free text of at most 140 characters")
+    AboutMe => text(
+        "free text of at most 140 characters; it may span lines, but holds no other \
+         control character and no bidi override",
+    )
         .max_length(Some(MAX_ABOUT_ME_CHARS))
+        .pattern(Some(format!("^[^{CONTROL_BUT_NEWLINE}{BIDI}]*$")))
         .examples(["Hello, my name is Susan!"]);
     PostBody => text(
         "1 to 280 characters once surrounding white space is trimmed (it is stored trimmed); \
-         no control characters but newline",
+         no control characters but newline, no bidi overrides",
     )
     .pattern(Some(format!(
-        "^[{WHITE_SPACE}]*[^{WHITE_SPACE}{CONTROL}]([^{CONTROL_BUT_NEWLINE}]{{0,{}}}[^{WHITE_SPACE}{CONTROL}])?[{WHITE_SPACE}]*$",
+        "^[{WHITE_SPACE}]*[^{WHITE_SPACE}{CONTROL}{BIDI}]([^{CONTROL_BUT_NEWLINE}{BIDI}]{{0,{}}}[^{WHITE_SPACE}{CONTROL}{BIDI}])?[{WHITE_SPACE}]*$",
         MAX_POST_CHARS - 2
     )))
     .examples(["Hello from the train"]);

@@ -39,6 +39,8 @@ pub enum Constraint {
     TokenInUse,
     /// A uniqueness marker we read as ours belongs to someone else.
     MarkerNotOurs,
+    /// An abuse limit's count reached its limit in the current window.
+    LimitReached,
     /// The user's session epoch moved (every session was revoked) or the
     /// user is gone, since we read it.
     SessionsRevoked,

@@ -169,11 +169,14 @@ impl FollowStore {
         transaction
     }
 
-    /// Whether both users exist (two concurrent GetItems).
+    /// Whether both users exist: two concurrent, strongly consistent
+    /// GetItems. Only a missing edge leads here, to choose between "not
+    /// following" and "no such user"; a stale miss would answer the second
+    /// for a user created a moment ago.
     pub async fn both_exist(&self, a: u64, b: u64) -> Result<bool, StoreError> {
         let (x, y) = tokio::join!(
-            self.table.get(user_key(a), Read::Eventual),
-            self.table.get(user_key(b), Read::Eventual)
+            self.table.get(user_key(a), Read::Strong),
+            self.table.get(user_key(b), Read::Strong)
         );
         Ok(x?.is_some() && y?.is_some())
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod feed;
 pub mod follows;
 pub mod items;
+pub mod limits;
 pub mod posts;
 pub mod purge;
 mod query;

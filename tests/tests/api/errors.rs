@@ -1,6 +1,6 @@
 //! Unknown routes, wrong methods and hostile input: always a JSON 4xx.
 
-use microblog_shared::routes::ROUTES;
+use microblog_shared::routes::{Auth, ROUTES};
 use microblog_tests::api::TestApi;
 
 #[tokio::test]
@@ -64,6 +64,80 @@ async fn every_route_but_registration_login_refresh_and_the_document_needs_a_bea
                     route.function
                 );
             }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_token_is_a_401_without_any_dynamodb_call() {
+    let api = TestApi::start().await;
+    let (_, token) = api.user_with_token("susan").await;
+    let bearer_routes: Vec<_> = ROUTES.iter().filter(|r| r.auth == Auth::Bearer).collect();
+    assert!(bearer_routes.len() >= 15, "{}", bearer_routes.len());
+    let missing: &[(&str, &str)] = &[];
+    let credentials: [&[(&str, &str)]; 5] = [
+        missing,
+        &[("authorization", "Bearer")],
+        &[("authorization", "Bearer short")],
+        &[("authorization", "Bearer not a token at all, with spaces")],
+        &[("authorization", "Basic c3VzYW46cGFzc3dvcmQtMTIz")],
+    ];
+    for route in bearer_routes {
+        for (id, target) in [("1", "2"), ("x", "2"), ("1", "x")] {
+            let path = route
+                .path
+                .replace("{id}", id)
+                .replace("{target_id}", target);
+            for headers in credentials {
+                let mut headers = headers.to_vec();
+                headers.push(("content-type", "application/json"));
+                let (reply, used) = api
+                    .call_recorded(route.method, &path, &headers, Some(r#"{"body": "x"}"#))
+                    .await;
+                reply.assert_error(401, "");
+                assert!(
+                    used.is_empty(),
+                    "{} {path} with {headers:?} called DynamoDB: {used:?}",
+                    route.method
+                );
+            }
+        }
+        // The same request with a real token does read the table, so the
+        // recorder would have seen any call above.
+        let path = route.path.replace("{id}", "1").replace("{target_id}", "1");
+        let (_, used) = api
+            .call_recorded(
+                route.method,
+                &path,
+                &[("authorization", &format!("Bearer {token}"))],
+                Some(r#"{"body": "x"}"#),
+            )
+            .await;
+        assert!(!used.is_empty(), "{} {path} read nothing", route.method);
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_refresh_token_is_a_401_without_any_dynamodb_call() {
+    let api = TestApi::start().await;
+    api.user_with_token("susan").await;
+    let refresh_routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.auth == Auth::RefreshToken)
+        .collect();
+    assert!(!refresh_routes.is_empty());
+    for route in refresh_routes {
+        for token in ["x", "not-a-refresh-token-at-all", &"A".repeat(200)] {
+            let body = serde_json::json!({ "refresh_token": token }).to_string();
+            let (reply, used) = api
+                .call_recorded(route.method, route.path, &[], Some(&body))
+                .await;
+            reply.assert_error(401, "");
+            assert!(
+                used.is_empty(),
+                "{} {token:?} called DynamoDB: {used:?}",
+                route.function
+            );
         }
     }
 }

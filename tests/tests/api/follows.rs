@@ -436,3 +436,25 @@ async fn interleaved_follows_and_unfollows_of_one_pair_leave_counts_equal_to_the
         .collect();
     assert_eq!(listed.len() as u64, edges);
 }
+
+#[tokio::test]
+async fn the_existence_checks_behind_a_404_and_a_sign_up_read_strongly() {
+    use microblog_shared::domain::{Email, Username};
+    use microblog_tests::recorder::ReadLog;
+    let api = TestApi::start().await;
+    api.user_with_token("susan").await;
+    api.user_with_token("john").await;
+    let log = ReadLog::default();
+    let app = microblog_shared::App::new(
+        api.app.config.clone(),
+        api.client_with(|config| config.interceptor(log.clone())),
+    );
+    // "Does 1 follow 2?" missed: is it "not following" or "no such user"?
+    assert!(app.follows.both_exist(1, 2).await.unwrap());
+    assert!(!app.follows.both_exist(1, 99).await.unwrap());
+    // Registration's pre-check of the username and email markers.
+    let name = Username::parse("alice").unwrap();
+    let email = Email::parse("alice@example.com").unwrap();
+    app.users.precheck(&name, &email).await.unwrap();
+    assert_eq!(log.strong_get_items(), vec![true; 6]);
+}

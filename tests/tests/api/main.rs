@@ -1,6 +1,7 @@
 //! Integration tests of every operation, in-process and over HTTP, each test
 //! on its own engine and table so they run in parallel.
 
+mod abuse;
 mod accounts;
 mod conditional;
 mod errors;
@@ -8,9 +9,12 @@ mod faults;
 mod feed;
 mod follows;
 mod http;
+mod local_server;
+mod logs;
 mod openapi;
 mod pagination;
 mod posts;
 mod sessions;
+mod strict_input;
 mod tokens;
 mod users;

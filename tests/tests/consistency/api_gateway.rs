@@ -134,3 +134,28 @@ fn env_json_overrides_only_variables_the_template_declares() {
     );
     assert!(overrides.contains_key("AWS_ENDPOINT_URL_DYNAMODB"));
 }
+
+#[test]
+fn the_abuse_limits_are_parameters_whose_defaults_are_the_code_s() {
+    use microblog_shared::config::RateLimits;
+    let template = Template::load();
+    let variables = &template.globals()["Environment"]["Variables"];
+    let defaults = RateLimits::default();
+    for (variable, parameter, default) in [
+        (
+            "RATE_LIMIT_LOGIN_FAILURES",
+            "RateLimitLoginFailures",
+            defaults.login_failures,
+        ),
+        (
+            "RATE_LIMIT_SIGNUPS_PER_HOUR",
+            "RateLimitSignupsPerHour",
+            defaults.signups_per_hour,
+        ),
+    ] {
+        assert_eq!(variables[variable], reference(parameter), "{variable}");
+        let declared = &template.doc["Parameters"][parameter];
+        assert_eq!(declared["Default"], default, "{parameter}");
+        assert_eq!(declared["MinValue"], 0, "{parameter}: 0 turns it off");
+    }
+}

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use microblog_shared::routes::{
-    dynamodb_of, functions, match_path, resolve, Access, Action, Resolved, Trigger,
-    FALLBACK_FUNCTION,
+    dynamodb_of, functions, keys as key_patterns, leading_keys_of, match_path, resolve, Access,
+    Action, Resolved, Trigger, FALLBACK_FUNCTION,
 };
 use microblog_tests::events::{differences, response_differences, sample_events, SampleEvent};
 use microblog_tests::recorder::{run_event, run_worker_event, undeclared, Used};
@@ -229,10 +229,26 @@ const EXERCISED_ELSEWHERE: &[(&str, Action, &str)] = &[
     ),
 ];
 
+/// Declared leading keys no sample event touches, each with the test that
+/// does and why it is needed; like [`EXERCISED_ELSEWHERE`].
+const KEYS_TOUCHED_ELSEWHERE: &[(&str, &str, &str)] = &[
+    (
+        "purge_user",
+        "FEED#*",
+        "deletes a deleted user's feed (tests/tests/api/accounts.rs)",
+    ),
+    (
+        "purge_user",
+        "TOKEN#*",
+        "deletes a deleted user's access tokens (tests/tests/api/accounts.rs)",
+    ),
+];
+
 #[tokio::test]
 async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_function_declares() {
     let mut failures = Vec::new();
     let mut exercised: BTreeMap<String, BTreeSet<Access>> = BTreeMap::new();
+    let mut touched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for sample in sample_events() {
         let name = sample.file();
         let ran = match sample.worker() {
@@ -254,7 +270,12 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
                 let seen = exercised.entry(sample.function.clone()).or_default();
                 seen.extend(used.iter().filter_map(|u| match u {
                     Used::Access(access) => Some(*access),
-                    Used::Undeclarable(_) => None,
+                    Used::Undeclarable(_) | Used::PartitionKey(_) => None,
+                }));
+                let keys = touched.entry(sample.function.clone()).or_default();
+                keys.extend(used.iter().filter_map(|u| match u {
+                    Used::PartitionKey(pk) => Some(pk.clone()),
+                    _ => None,
                 }));
             }
             Err(e) => failures.push(format!("{name}: {e}")),
@@ -270,6 +291,18 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
             if !seen.contains(access) && !elsewhere {
                 failures.push(format!(
                     "{function} declares {access}, but none of its events uses it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
+                ));
+            }
+        }
+        // And every declared partition key is touched by some event.
+        let keys = touched.get(function).cloned().unwrap_or_default();
+        for pattern in leading_keys_of(function).unwrap_or_default() {
+            let elsewhere = KEYS_TOUCHED_ELSEWHERE
+                .iter()
+                .any(|(f, key, _)| *f == function && key == pattern);
+            if !elsewhere && !keys.iter().any(|pk| key_patterns::matches(pattern, pk)) {
+                failures.push(format!(
+                    "{function} declares the leading key {pattern:?}, but none of its events touches it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
                 ));
             }
         }

@@ -16,5 +16,6 @@ mod functions;
 mod openapi;
 mod permissions;
 mod routes;
+mod security_doc;
 mod table;
 mod workers;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use microblog_shared::openapi;
-use microblog_shared::routes::ROUTES;
+use microblog_shared::routes::{Auth, ROUTES};
 use microblog_tests::lambda_emulator::workspace_root;
 use serde_json::Value;
 
@@ -88,11 +88,12 @@ fn every_operation_documents_its_errors_with_the_error_schema_and_needs_the_righ
                 .first()
                 .and_then(|s| s.as_object())
                 .and_then(|s| s.keys().next().cloned());
-            let expected = match id {
-                // A refresh's credential is the refresh token in its body.
-                "create_user" | "get_openapi" | "refresh_token" => None,
-                "get_token" => Some("basic".to_string()),
-                _ => Some("bearer".to_string()),
+            let route = ROUTES.iter().find(|r| r.function == id);
+            // A refresh's credential is the refresh token in its body.
+            let expected = match route.map(|r| r.auth) {
+                Some(Auth::Basic) => Some("basic".to_string()),
+                Some(Auth::Bearer) => Some("bearer".to_string()),
+                _ => None,
             };
             if scheme != expected {
                 problems.push(format!(

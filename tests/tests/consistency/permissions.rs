@@ -304,31 +304,102 @@ async fn the_recorder_sees_index_queries_and_transaction_items_and_names_other_o
         })
     };
     let used = recorder.take_for("get_user");
+    let pk = |key: &str| Used::PartitionKey(key.into());
     assert_eq!(
         used,
         vec![
             Used::Undeclarable("Scan".into()),
             table(Action::GetItem),
+            pk("x"),
             Used::Access(Access {
                 action: Action::Query,
                 resource: Resource::Index(BY_TIME_INDEX)
             }),
+            pk("?"),
             table(Action::Query),
+            pk("?"),
             table(Action::PutItem),
             table(Action::UpdateItem),
             table(Action::DeleteItem),
             table(Action::ConditionCheckItem),
+            pk("x"),
+            pk("x"),
+            pk("x"),
+            pk("x"),
         ],
         "the Scan outside `attribute` is not recorded"
     );
     let problems = undeclared("get_user", &used);
-    assert_eq!(
-        problems.len(),
-        used.len() - 1,
-        "all but GetItem: {problems:#?}"
-    );
+    // Every action but GetItem (7), and both keys, which no pattern of
+    // get_user's (TOKEN#*, USER#*) matches (2).
+    assert_eq!(problems.len(), 9, "{problems:#?}");
     assert!(
         problems.contains(&"get_user used Scan, which no function may declare".to_string()),
         "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("get_user touched the partition key \"x\"")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn every_dynamodb_statement_allows_exactly_the_leading_keys_its_function_declares() {
+    // The template as it is: no mismatch (checked above with the rest).
+    let statement = |template: &mut Template, function: &str| -> Value {
+        statements(template, function)[0].clone()
+    };
+    // A pattern too many, one too few, none at all, and the wrong operator.
+    let mut template = Template::load();
+    let mut widened = statement(&mut template, "get_user");
+    widened["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        .as_array_mut()
+        .unwrap()
+        .push("*".into());
+    statements(&mut template, "get_user")[0] = widened;
+    assert_eq!(
+        permission_mismatches(&template),
+        vec!["GetUserFunction (get_user) allows the leading key \"*\", which its route does not declare"]
+    );
+
+    let mut template = Template::load();
+    let mut narrowed = statement(&mut template, "get_token");
+    narrowed["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|k| k != "LIMIT#login#*");
+    statements(&mut template, "get_token")[0] = narrowed;
+    assert_eq!(
+        permission_mismatches(&template),
+        vec!["GetTokenFunction (get_token) does not allow the leading key \"LIMIT#login#*\", which its route declares"]
+    );
+
+    let mut template = Template::load();
+    statements(&mut template, "fan_out")[0]
+        .as_object_mut()
+        .unwrap()
+        .remove("Condition");
+    let mismatches = permission_mismatches(&template);
+    assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
+    assert!(
+        mismatches[0].starts_with(
+            "FanOutFunction (fan_out) has a DynamoDB statement without a dynamodb:LeadingKeys condition"
+        ),
+        "{mismatches:#?}"
+    );
+
+    let mut template = Template::load();
+    let mut any = statement(&mut template, "get_feed");
+    let patterns = any["Condition"]["ForAllValues:StringLike"].clone();
+    any["Condition"] = json!({ "ForAnyValue:StringLike": patterns });
+    statements(&mut template, "get_feed")[0] = any;
+    let mismatches = permission_mismatches(&template);
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.contains("a Condition other than ForAllValues:StringLike")),
+        "{mismatches:#?}"
     );
 }

@@ -1,0 +1,109 @@
+//! The real `microblog-local` under a burst of logins: its peak memory
+//! stays bounded, because password checks wait their turn on a small pool
+//! instead of each holding argon2's 19 MiB at once.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+/// The server, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One request over a fresh connection; the status and the whole reply.
+fn send(addr: &str, head: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("the server accepts");
+    let request = format!(
+        "{head}\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().expect("a status line");
+    (status, reply)
+}
+
+/// The peak resident memory of process `pid` so far, in KiB (Linux).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM in /proc/<pid>/status");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_hundred_concurrent_logins_keep_the_server_under_256_mib() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_microblog-local"))
+        .args(["--port", "0", "--memory"])
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env("RUST_LOG", "error")
+        .env("RATE_LIMIT_LOGIN_FAILURES", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("microblog-local starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    // Kept open to the end: the server prints to it when it stops.
+    let mut output = BufReader::new(stdout);
+    output.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+
+    let body =
+        r#"{"username": "susan", "email": "susan@example.com", "password": "a-long-passphrase"}"#;
+    let (status, reply) = send(&addr, "POST /api/users HTTP/1.1", body);
+    assert_eq!(status, 201, "{reply}");
+    let before = peak_rss_kib(server.0.id());
+
+    // "susan:a-long-passphrase", and as many wrong guesses.
+    let logins: Vec<_> = (0..100)
+        .map(|n| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let credentials = if n % 2 == 0 {
+                    "c3VzYW46YS1sb25nLXBhc3NwaHJhc2U="
+                } else {
+                    "c3VzYW46d3JvbmctZ3Vlc3M="
+                };
+                let head =
+                    format!("POST /api/tokens HTTP/1.1\r\nauthorization: Basic {credentials}");
+                send(&addr, &head, "").0
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = logins.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        50,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        50,
+        "{statuses:?}"
+    );
+
+    let peak = peak_rss_kib(server.0.id());
+    eprintln!(
+        "peak RSS: {} MiB before the logins, {} MiB after",
+        before / 1024,
+        peak / 1024
+    );
+    assert!(peak < 256 * 1024, "peak RSS {} MiB", peak / 1024);
+}
