@@ -18,6 +18,7 @@ microblog-local: the microblog API on one machine
 USAGE:
     microblog-local [serve] [OPTIONS]   serve the API (default)
     microblog-local seed [OPTIONS]      write the fixture users and tokens, then exit
+    microblog-local openapi             print the OpenAPI document (docs/openapi.json)
 
 OPTIONS:
     --host HOST     address to listen on (default 127.0.0.1)
@@ -92,6 +93,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        print!("{}", microblog_shared::openapi::json());
+        return ExitCode::SUCCESS;
+    }
     // The embedded engine logs every 4xx it answers (a taken username, a
     // repeated follow) as a warning; those are normal here.
     if std::env::var_os("RUST_LOG").is_none() {

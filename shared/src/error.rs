@@ -11,6 +11,7 @@ use std::time::Duration;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::password::HashError;
 use crate::domain::{NoSuchPost, NoSuchUser, ValidationError};
@@ -51,6 +52,9 @@ pub enum ApiError {
     RequestTimeout(String),
     /// 409: a concurrent change won; the client may retry.
     Conflict(String),
+    /// 412: the `If-Match` of a PUT names a representation that is no
+    /// longer the current one.
+    PreconditionFailed(String),
     /// 413: the body exceeds the limit.
     PayloadTooLarge(String),
     /// 415: the body is not JSON (by its `Content-Type`).
@@ -76,10 +80,16 @@ pub enum ApiError {
     },
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: &'a str,
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// The HTTP reason phrase of the status (`Bad Request`, `Not Found` ...).
+    #[schema(examples("Bad Request"))]
+    pub error: &'a str,
+    /// What went wrong and what to do about it, for people.
+    #[schema(examples("username must be 3 to 64 characters long"))]
+    pub message: &'a str,
 }
 
 impl ApiError {
@@ -103,6 +113,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -120,6 +131,7 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
+            | ApiError::PreconditionFailed(m)
             | ApiError::RequestTimeout(m)
             | ApiError::PayloadTooLarge(m)
             | ApiError::UnsupportedMediaType(m)

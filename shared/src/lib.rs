@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod lambda;
+pub mod openapi;
 pub mod pagination;
 pub mod representation;
 pub mod routes;

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use lambda_http::{Request, RequestExt};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
@@ -143,11 +144,13 @@ pub enum Total {
 }
 
 /// `_meta` of a collection.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Meta {
     /// The page shown.
+    #[schema(minimum = 1)]
     pub page: u64,
     /// The page size used (after clamping).
+    #[schema(minimum = 1, maximum = 100)]
     pub per_page: u32,
     /// Pages in all: ceil(total_items / per_page); null where uncounted.
     pub total_pages: Option<u64>,
@@ -157,16 +160,19 @@ pub struct Meta {
 
 /// `_links` of a collection: relative paths; `next` and `prev` are null at
 /// the ends.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Links {
+    /// This page.
     #[serde(rename = "self")]
     self_: String,
+    /// The next page, with a `cursor`: follow it as given.
     next: Option<String>,
+    /// The previous page, by number.
     prev: Option<String>,
 }
 
 /// A page of a collection.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Collection<T> {
     /// The page's items.
     pub items: Vec<T>,

@@ -480,6 +480,8 @@ pub const ROUTES: &[Route] = &[
         &[table(GetItem), table(DeleteItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
+    // The OpenAPI document, built from the code: no table, no token.
+    Route::new("GET", "/api/openapi.json", "get_openapi", &[]).authenticated_by(Auth::None),
 ];
 
 /// The function serving requests that match no route. It touches no table.

@@ -5,7 +5,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate;
-use microblog_shared::http::json;
+use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::UserRepr;
 use microblog_shared::{respond, ApiError, App};
 
@@ -16,7 +16,8 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn get_me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, req).await?;
-    json(
+    json_with_etag(
+        req,
         StatusCode::OK,
         &UserRepr::for_viewer(&caller.user, caller.user_id),
     )

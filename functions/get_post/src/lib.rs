@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_and_load_post;
 use microblog_shared::domain::NoSuchPost;
-use microblog_shared::http::json;
+use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::Read;
 use microblog_shared::{respond, ApiError, App};
@@ -23,5 +23,5 @@ async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         .get(post.author_id, Read::Eventual)
         .await?
         .ok_or(NoSuchPost::id(post.id))?;
-    json(StatusCode::OK, &PostRepr::new(&post, &author))
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&post, &author))
 }

@@ -4,7 +4,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_and_load_user;
-use microblog_shared::http::json;
+use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::UserRepr;
 use microblog_shared::{respond, ApiError, App};
 
@@ -15,5 +15,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn get_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, user) = authenticate_and_load_user(app, req).await?;
-    json(StatusCode::OK, &UserRepr::for_viewer(&user, caller.user_id))
+    json_with_etag(
+        req,
+        StatusCode::OK,
+        &UserRepr::for_viewer(&user, caller.user_id),
+    )
 }

@@ -1,11 +1,13 @@
 //! `PUT /api/posts/{id}`: the author replaces a post's body. The edit shows
-//! in every feed at once: feeds point at the post.
+//! in every feed at once: feeds point at the post. With `If-Match`, the edit
+//! applies only to the representation the client read: 412 when the post
+//! has changed since (the check and the write are one conditional update).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_and_load_post;
 use microblog_shared::domain::{NoSuchPost, NoSuchUser, PostForm};
-use microblog_shared::http::{json, json_body};
+use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
 use microblog_shared::{respond, ApiError, App};
@@ -23,16 +25,45 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         ));
     }
     let body = json_body::<PostForm>(req)?.into_body()?;
-    let (edited, author) = tokio::join!(
-        app.posts.edit(&post, body, chrono::Utc::now()),
-        app.users.get(caller.user_id, Read::Eventual)
-    );
+    let precondition = IfMatch::from_request(req)?;
+    let conditional = precondition.is_conditional();
+    let (post, author) = if conditional {
+        // Strong reads: the edit is conditioned on what is compared.
+        let id = post.id;
+        let (post, author) = tokio::join!(
+            app.posts.get(id, Read::Strong),
+            app.users.get(caller.user_id, Read::Strong)
+        );
+        let post = post?.ok_or(NoSuchPost::id(id))?;
+        let author = author?.ok_or(NoSuchUser::id(caller.user_id))?;
+        precondition.check(&etag_of_value(&PostRepr::new(&post, &author))?, "post")?;
+        (post, Some(author))
+    } else {
+        (post, None)
+    };
+    let (edited, author) = match author {
+        Some(author) => (
+            app.posts.edit(&post, body, chrono::Utc::now(), true).await,
+            Ok(Some(author)),
+        ),
+        None => tokio::join!(
+            app.posts.edit(&post, body, chrono::Utc::now(), false),
+            app.users.get(caller.user_id, Read::Eventual)
+        ),
+    };
     let edited = match edited {
         Err(StoreError::Conflict(Constraint::PostMissing)) => {
-            return Err(NoSuchPost::id(post.id).into())
+            // Gone, or (with If-Match) changed since it was compared.
+            return match app.posts.get(post.id, Read::Strong).await? {
+                Some(_) if conditional => Err(ApiError::PreconditionFailed(
+                    "the post has changed since you read it; GET it again and reapply your change"
+                        .into(),
+                )),
+                _ => Err(NoSuchPost::id(post.id).into()),
+            };
         }
         edited => edited?,
     };
     let author = author?.ok_or(NoSuchUser::id(caller.user_id))?;
-    json(StatusCode::OK, &PostRepr::new(&edited, &author))
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&edited, &author))
 }

@@ -9,11 +9,11 @@
 use chrono::{DateTime, Utc};
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
-use serde::Serialize;
 
 use super::token::{new_token, token_hash};
 use crate::error::ApiError;
 use crate::http::json;
+use crate::representation::TokenGrant;
 use crate::store::tokens::TokenPair;
 use crate::Config;
 
@@ -102,16 +102,9 @@ impl Grant {
 
     /// The 200 answer of `POST` and `PUT /api/tokens`, never cached.
     pub fn into_response(self, user_id: u64) -> Result<Response<Body>, ApiError> {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            token: &'a str,
-            expires_in: u64,
-            refresh_token: &'a str,
-            user_id: u64,
-        }
         let mut response = json(
             StatusCode::OK,
-            &Body {
+            &TokenGrant {
                 token: &self.access_token,
                 expires_in: self.expires_in,
                 refresh_token: &self.refresh_token,

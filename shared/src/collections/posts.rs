@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use super::{invalid_cursor, split_page};
 use crate::auth::{authenticate_alongside, authenticate_and_load_user};
 use crate::error::ApiError;
-use crate::http::json;
+use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
 use crate::representation::PostRepr;
 use crate::App;
@@ -41,7 +41,8 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
     let next = ids.last().filter(|_| more).map(|id| Cursor(*id, None));
     let items = posts.iter().map(|p| PostRepr::new(p, &author)).collect();
     let path = format!("/api/users/{}/posts", author.id);
-    json(
+    json_with_etag(
+        req,
         StatusCode::OK,
         &Collection::new(&path, &request, Total::Counted(total), items, next),
     )
@@ -92,7 +93,8 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
         .last()
         .filter(|_| more)
         .map(|(post, _)| Cursor(*post, None));
-    json(
+    json_with_etag(
+        req,
         StatusCode::OK,
         &Collection::new("/api/feed", &request, Total::Uncounted, items, next),
     )

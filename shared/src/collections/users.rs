@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use crate::auth::{authenticate_alongside, authenticate_and_load_user};
 use crate::domain::EdgeKind;
 use crate::error::ApiError;
-use crate::http::json;
+use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
 use crate::representation::UserRepr;
 use crate::App;
@@ -37,7 +37,8 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     let users = app.users.get_many(&ids).await?;
     let next = ids.last().filter(|_| more).map(|id| Cursor(*id, None));
     let items = users.iter().map(UserRepr::public).collect();
-    json(
+    json_with_etag(
+        req,
         StatusCode::OK,
         &Collection::new("/api/users", &request, Total::Counted(total), items, next),
     )
@@ -79,7 +80,8 @@ pub async fn list_edges(
         .map(|e| Cursor(e.followed_at_micros, Some(e.other)));
     let items = users.iter().map(UserRepr::public).collect();
     let path = format!("/api/users/{}/{segment}", owner.id);
-    json(
+    json_with_etag(
+        req,
         StatusCode::OK,
         &Collection::new(&path, &request, Total::Counted(total), items, next),
     )

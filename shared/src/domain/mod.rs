@@ -19,5 +19,5 @@ pub use time::timestamp;
 pub use user::{CompleteRegistration, NewUser, ProfileChanges, Registration, User};
 pub use values::{
     parse_post_id, parse_user_id, AboutMe, Change, Email, Password, Unchecked, UncheckedChange,
-    Username,
+    Username, MAX_ABOUT_ME_CHARS, MAX_EMAIL_CHARS, PASSWORD_CHARS, USERNAME_CHARS,
 };

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::errors::ValidationError;
 use super::values::{check_text, Lines};
@@ -50,10 +51,11 @@ impl TryFrom<String> for PostBody {
 }
 
 /// The body of `POST /api/posts` and `PUT /api/posts/{id}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PostForm {
     /// Required.
     #[serde(default)]
+    #[schema(value_type = PostBody, required = true)]
     pub body: Option<PostBody>,
 }
 

@@ -2,6 +2,7 @@
 //! change, an account deletion. Their secrets never show in `Debug`.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::errors::ValidationError;
 use super::values::{Password, Unchecked};
@@ -31,10 +32,11 @@ impl std::fmt::Debug for Secret {
 }
 
 /// The body of `PUT /api/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    /// Required.
+    /// Required: the refresh token of the last `POST` or `PUT /api/tokens`.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     pub refresh_token: Option<Secret>,
 }
 
@@ -47,13 +49,15 @@ impl RefreshRequest {
 }
 
 /// The body of `PUT /api/users/{id}/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChange {
     /// Required: the password now, verified before anything changes.
     #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
     pub old_password: Option<Secret>,
     /// Required: the new password, under the rules of a new password.
     #[serde(default)]
+    #[schema(value_type = Password, required = true)]
     pub new_password: Option<Unchecked<Password>>,
 }
 
@@ -74,10 +78,11 @@ impl PasswordChange {
 
 /// The body of `DELETE /api/users/{id}`: the password, so that a token
 /// alone (a borrowed phone) cannot delete an account.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AccountDeletion {
-    /// Required.
+    /// Required: the account's password.
     #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
     pub password: Option<Secret>,
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::errors::ValidationError;
 use super::values::{AboutMe, Change, Email, Password, Unchecked, UncheckedChange, Username};
@@ -40,19 +41,26 @@ pub struct User {
 /// absent); then their rules; then `about_me`, which may be a string or
 /// null. So each field is read as [`Unchecked`] and validated in
 /// [`CompleteRegistration::try_from`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    description = "A new user: `username`, `email` and `password` are required, `about_me` may be a string or null; other fields are ignored."
+)]
 pub struct Registration {
     /// Required.
     #[serde(default)]
+    #[schema(value_type = Username, required = true)]
     pub username: Option<Unchecked<Username>>,
     /// Required.
     #[serde(default)]
+    #[schema(value_type = Email, required = true)]
     pub email: Option<Unchecked<Email>>,
     /// Required.
     #[serde(default)]
+    #[schema(value_type = Password, required = true)]
     pub password: Option<Unchecked<Password>>,
     /// Optional; null is the same as absent.
     #[serde(default)]
+    #[schema(value_type = Option<AboutMe>)]
     pub about_me: UncheckedChange<AboutMe>,
 }
 
@@ -103,16 +111,20 @@ pub struct NewUser {
 /// The body of `PUT /api/users/{id}`: the profile fields a user may change.
 /// An absent or null `username` or `email` is left as it is; `about_me` is
 /// a [`Change`], so null clears it. Other fields are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(
+    description = "The fields to change; absent fields are left as they are, other fields are ignored."
+)]
 pub struct ProfileChanges {
-    /// A new username.
+    /// A new username; absent or null leaves it as it is.
     #[serde(default)]
     pub username: Option<Username>,
-    /// A new email address.
+    /// A new email address; absent or null leaves it as it is.
     #[serde(default)]
     pub email: Option<Email>,
-    /// A new about-me text, or none.
+    /// A new about-me text; null clears it, absent leaves it as it is.
     #[serde(default)]
+    #[schema(value_type = Option<AboutMe>)]
     pub about_me: Change<AboutMe>,
 }
 

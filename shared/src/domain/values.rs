@@ -25,6 +25,15 @@ macro_rules! try_from_string {
 
 try_from_string!(Username, Email, Password, AboutMe);
 
+/// Characters a username may have, at least and at most.
+pub const USERNAME_CHARS: (usize, usize) = (3, 64);
+/// Characters an email address may have, at most.
+pub const MAX_EMAIL_CHARS: usize = 120;
+/// Characters a password may have, at least and at most.
+pub const PASSWORD_CHARS: (usize, usize) = (8, 1024);
+/// Characters an about-me text may have, at most.
+pub const MAX_ABOUT_ME_CHARS: usize = 140;
+
 /// A username: 3 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
 /// letter. ASCII only, so that case-insensitive uniqueness is exact and no two
 /// names look alike through Unicode confusables.
@@ -36,7 +45,7 @@ impl Username {
     /// Validates `raw` as a username.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let len = raw.chars().count();
-        if !(3..=64).contains(&len) {
+        if !(USERNAME_CHARS.0..=USERNAME_CHARS.1).contains(&len) {
             return Err(ValidationError::invalid(
                 "username",
                 "must be 3 to 64 characters long",
@@ -88,7 +97,7 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         const INVALID: ValidationError =
             ValidationError::invalid("email", "must be a valid address like name@example.com");
-        if raw.chars().count() > 120 {
+        if raw.chars().count() > MAX_EMAIL_CHARS {
             return Err(ValidationError::invalid(
                 "email",
                 "must be at most 120 characters long",
@@ -141,7 +150,7 @@ impl Password {
     /// Validates `raw` as a new password.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let len = raw.chars().count();
-        if !(8..=1024).contains(&len) {
+        if !(PASSWORD_CHARS.0..=PASSWORD_CHARS.1).contains(&len) {
             return Err(ValidationError::invalid(
                 "password",
                 "must be 8 to 1024 characters long",
@@ -184,7 +193,7 @@ pub struct AboutMe(String);
 impl AboutMe {
     /// Validates `raw` as an about-me text.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if raw.chars().count() > 140 {
+        if raw.chars().count() > MAX_ABOUT_ME_CHARS {
             return Err(ValidationError::invalid(
                 "about_me",
                 "must be at most 140 characters long",

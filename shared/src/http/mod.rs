@@ -1,6 +1,7 @@
 //! Reading requests and building success responses.
 
 mod body;
+mod conditional;
 
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
@@ -8,6 +9,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 pub use body::{json_body, MAX_BODY_BYTES};
+pub use conditional::{etag_of, etag_of_value, json_with_etag, IfMatch};
 
 use crate::domain::{parse_post_id, parse_user_id};
 use crate::error::ApiError;

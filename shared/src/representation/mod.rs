@@ -3,24 +3,30 @@
 
 mod post;
 
-pub use post::PostRepr;
+pub use post::{AuthorLinks, AuthorRepr, PostLinks, PostRepr};
 
 use md5::{Digest, Md5};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{timestamp, User};
 
 /// A user as the API shows it. `email` only appears for the user themself.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = User)]
 pub struct UserRepr {
     /// The integer id.
+    #[schema(minimum = 1)]
     pub id: u64,
     /// The username.
     pub username: String,
     /// The email address, only for the user themself.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email)]
     pub email: Option<String>,
-    /// RFC 3339, UTC, ending in `Z`.
+    /// When the user last obtained a token (or registered): RFC 3339, UTC,
+    /// ending in `Z`.
+    #[schema(format = DateTime)]
     pub last_seen: String,
     /// Free text or null.
     pub about_me: Option<String>,
@@ -35,13 +41,34 @@ pub struct UserRepr {
 }
 
 /// The links of a user.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct UserLinks {
+    /// The user: `/api/users/{id}`.
     #[serde(rename = "self")]
     self_: String,
+    /// Who follows the user.
     followers: String,
+    /// Whom the user follows.
     followed: String,
+    /// The Gravatar identicon of the user's email address.
+    #[schema(format = "uri")]
     avatar: String,
+}
+
+/// The answer of `POST /api/tokens` and `PUT /api/tokens`: a session's
+/// access token and refresh token.
+#[derive(Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = TokenGrant)]
+pub struct TokenGrant<'a> {
+    /// The access token: send it as `Authorization: Bearer <token>`.
+    pub token: &'a str,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// The refresh token: send it to `PUT /api/tokens` for a new pair.
+    pub refresh_token: &'a str,
+    /// The user the session is for.
+    #[schema(minimum = 1)]
+    pub user_id: u64,
 }
 
 /// The Gravatar URL for `email`: MD5 of the trimmed, lower-cased address.

@@ -2,20 +2,25 @@
 //! avatar), and links to itself and the author.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::avatar_url;
 use crate::domain::{timestamp, Post, User};
 
 /// A post as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Post)]
 pub struct PostRepr {
     /// The integer id.
+    #[schema(minimum = 1)]
     pub id: u64,
     /// The text.
     pub body: String,
     /// When it was written: RFC 3339, UTC, ending in `Z`.
+    #[schema(format = DateTime)]
     pub timestamp: String,
     /// When it was last edited, or null.
+    #[schema(format = DateTime)]
     pub edited: Option<String>,
     /// Who wrote it, as they are named now.
     pub author: AuthorRepr,
@@ -24,9 +29,11 @@ pub struct PostRepr {
 }
 
 /// The author of a post, in short.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Author)]
 pub struct AuthorRepr {
     /// The author's id.
+    #[schema(minimum = 1)]
     pub id: u64,
     /// The author's current username.
     pub username: String,
@@ -35,18 +42,23 @@ pub struct AuthorRepr {
 }
 
 /// The links of a post's author.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct AuthorLinks {
+    /// The author: `/api/users/{id}`.
     #[serde(rename = "self")]
     self_: String,
+    /// The author's Gravatar identicon.
+    #[schema(format = "uri")]
     avatar: String,
 }
 
 /// The links of a post.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct PostLinks {
+    /// The post: `/api/posts/{id}`.
     #[serde(rename = "self")]
     self_: String,
+    /// The author: `/api/users/{id}`.
     author: String,
 }
 

@@ -161,12 +161,16 @@ impl PostStore {
 
     /// Replaces the body of `post` ([`Constraint::PostMissing`] if it was
     /// deleted meanwhile). Feeds point at the post, so the edit shows in
-    /// every feed at once.
+    /// every feed at once. With `unchanged`, the edit is also conditioned on
+    /// the body and edit time being those of `post` (else `PostMissing`
+    /// too: read it again to tell): the state an `If-Match` was compared
+    /// with, so the comparison and the write are atomic.
     pub async fn edit(
         &self,
         post: &Post,
         body: PostBody,
         now: DateTime<Utc>,
+        unchanged: bool,
     ) -> Result<Post, StoreError> {
         let edited = Post {
             body: body.as_str().to_string(),
@@ -175,10 +179,22 @@ impl PostStore {
         };
         self.table
             .update_guarded(post_key(post.id), Constraint::PostMissing, |u| {
-                u.update_expression("SET body = :body, edited_at = :edited")
-                    .condition_expression("attribute_exists(pk)")
+                let u = u
+                    .update_expression("SET body = :body, edited_at = :edited")
                     .expression_attribute_values(":body", s(&edited.body))
-                    .expression_attribute_values(":edited", s(timestamp(now)))
+                    .expression_attribute_values(":edited", s(timestamp(now)));
+                if !unchanged {
+                    return u.condition_expression("attribute_exists(pk)");
+                }
+                let u = u.expression_attribute_values(":old_body", s(&post.body));
+                match post.edited_at {
+                    Some(at) => u
+                        .condition_expression("body = :old_body AND edited_at = :old_edited")
+                        .expression_attribute_values(":old_edited", s(timestamp(at))),
+                    None => u.condition_expression(
+                        "body = :old_body AND attribute_not_exists(edited_at)",
+                    ),
+                }
             })
             .await
             .map(|()| edited)

@@ -10,7 +10,7 @@ use super::items::{
 use super::purge::PurgePhase;
 use super::tokens::epoch_is;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{Email, NewUser, ProfileChanges, User, Username};
+use crate::domain::{timestamp, Email, NewUser, ProfileChanges, User, Username};
 
 /// Store of users.
 #[derive(Debug, Clone)]
@@ -208,18 +208,44 @@ impl UserStore {
     /// transaction updates the profile, conditioned on the username and
     /// email being what we read ([`Constraint::ProfileChanged`] otherwise),
     /// and moves any marker whose key changes ([`Constraint::UsernameTaken`]
-    /// or `EmailTaken` when the new one is held).
+    /// or `EmailTaken` when the new one is held). With `unchanged`, the
+    /// update is conditioned on every attribute the user's representation
+    /// shows (about_me, last_seen, the counts too): the state an `If-Match`
+    /// was compared with, so the comparison and the write are atomic.
     pub async fn update(
         &self,
         current: &User,
         changes: &ProfileChanges,
+        unchanged: bool,
     ) -> Result<User, StoreError> {
         let updated = changes.apply_to(current);
         let mut transaction = Transaction::new("UpdateUser");
         transaction.guarded(
             self.table.update(user_key(current.id), |u| {
+                let names = "username = :old_username AND email = :old_email";
+                let u = if unchanged {
+                    let about = match current.about_me {
+                        Some(_) => "about_me = :old_about",
+                        None => "attribute_not_exists(about_me)",
+                    };
+                    let u = u
+                        .condition_expression(format!(
+                            "{names} AND {about} AND last_seen = :old_seen \
+                             AND post_count = :old_posts AND follower_count = :old_followers \
+                             AND followed_count = :old_followed"
+                        ))
+                        .expression_attribute_values(":old_seen", s(timestamp(current.last_seen)))
+                        .expression_attribute_values(":old_posts", n(current.post_count))
+                        .expression_attribute_values(":old_followers", n(current.follower_count))
+                        .expression_attribute_values(":old_followed", n(current.followed_count));
+                    match &current.about_me {
+                        Some(about) => u.expression_attribute_values(":old_about", s(about)),
+                        None => u,
+                    }
+                } else {
+                    u.condition_expression(names)
+                };
                 let u = u
-                    .condition_expression("username = :old_username AND email = :old_email")
                     .expression_attribute_values(":username", s(&updated.username))
                     .expression_attribute_values(":email", s(&updated.email))
                     .expression_attribute_values(":old_username", s(&current.username))

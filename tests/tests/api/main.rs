@@ -3,6 +3,7 @@
 
 mod abuse;
 mod accounts;
+mod conditional;
 mod errors;
 mod faults;
 mod feed;
@@ -10,6 +11,7 @@ mod follows;
 mod http;
 mod local_server;
 mod logs;
+mod openapi;
 mod pagination;
 mod posts;
 mod sessions;

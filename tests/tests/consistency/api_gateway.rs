@@ -46,12 +46,29 @@ fn the_api_is_throttled_by_parameters_and_the_outputs_name_its_url_and_the_table
         .iter()
         .map(|h| h.as_str().unwrap())
         .collect();
-    for header in ["authorization", "content-type", "idempotency-key"] {
+    for header in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "if-match",
+        "if-none-match",
+    ] {
         assert!(
             headers.contains(header),
             "CORS allows the request header {header}, which a handler reads"
         );
     }
+
+    let exposed: BTreeSet<&str> = cors[1]["ExposeHeaders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(
+        exposed.contains("etag"),
+        "CORS exposes ETag, which a client sends back in If-None-Match and If-Match"
+    );
 
     let parameters = template.doc["Parameters"].as_object().expect("Parameters");
     for name in [

@@ -15,6 +15,7 @@ mod api_gateway;
 mod cost;
 mod events;
 mod functions;
+mod openapi;
 mod permissions;
 mod routes;
 mod security_doc;

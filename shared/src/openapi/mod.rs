@@ -1,0 +1,164 @@
+//! The OpenAPI 3.1 document of the API, generated from the code's own
+//! types: the representations and request bodies derive their schemas, the
+//! validated values describe their rules ([`values`]), and each route's
+//! operation (parameters, responses, links to follow from a created
+//! resource) is declared in [`users`] and [`posts`] under the route's
+//! function name as its operation id. `GET /api/openapi.json` serves it;
+//! docs/openapi.json is a copy that a test keeps equal, and another test
+//! keeps its paths and methods equal to the route table.
+
+mod posts;
+mod sessions;
+mod users;
+mod values;
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+
+/// The document's description of the whole API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "microblog",
+        description = "The REST API of a microblogging service: users as JSON resources with \
+            hypermedia `_links`, paginated collections, token authentication (HTTP Basic to \
+            get a token, Bearer to use it) and JSON errors `{\"error\", \"message\"}` on \
+            every route, unknown routes (404) and wrong methods (405 with `Allow`) included.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        users::get_users, users::create_user, users::get_user, users::update_user,
+        users::get_followers, users::get_followed, users::is_following,
+        users::follow_user, users::unfollow_user,
+        posts::create_post, posts::get_post, posts::update_post, posts::delete_post,
+        posts::get_user_posts, posts::get_feed,
+        posts::get_token, posts::revoke_token, posts::get_openapi,
+        sessions::get_me, sessions::delete_user, sessions::change_password,
+        sessions::revoke_sessions, sessions::refresh_token,
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "users", description = "Users and their profiles"),
+        (name = "follows", description = "Who follows whom"),
+        (name = "posts", description = "Posts, timelines and the home feed"),
+        (name = "tokens", description = "Bearer tokens"),
+        (name = "meta", description = "This document"),
+    ),
+)]
+struct ApiDoc;
+
+/// `basic` (HTTP Basic, to get a token) and `bearer` (the token).
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description =
+            Some("A token from `POST /api/tokens`, valid for an hour by default.".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
+/// The `{id}` of a user.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct UserPath {
+    /// The user's id.
+    #[param(minimum = 1)]
+    id: u64,
+}
+
+/// The `{id}` of a post.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct PostPath {
+    /// The post's id.
+    #[param(minimum = 1)]
+    id: u64,
+}
+
+/// The two users of a follow.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct EdgePath {
+    /// The follower: for a change, the caller.
+    #[param(minimum = 1)]
+    id: u64,
+    /// The user followed.
+    #[param(minimum = 1)]
+    target_id: u64,
+}
+
+/// Which page of a collection.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct PageQuery {
+    /// The page, from 1 (default 1), an unsigned 64-bit integer. A bare
+    /// page number reaches at most 10,000 items deep; follow `next` links
+    /// to go further.
+    #[param(minimum = 1, maximum = 18446744073709551615_u64, format = "uint64")]
+    page: Option<u64>,
+    /// Items per page (default 10), an unsigned 64-bit integer; more than
+    /// 100 is taken as 100.
+    #[param(minimum = 1, maximum = 18446744073709551615_u64, format = "uint64")]
+    per_page: Option<u64>,
+    /// Where the page starts: only as given in a `next` link.
+    cursor: Option<String>,
+}
+
+/// The `Idempotency-Key` of a publishing attempt.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IdempotencyKeyHeader {
+    /// 1 to 255 visible ASCII characters naming this publishing attempt: a
+    /// retry with the same key within 24 hours publishes nothing new.
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
+    idempotency_key: Option<String>,
+}
+
+/// The validator of a conditional GET.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IfNoneMatchHeader {
+    /// ETags of representations the client holds (or `*`): when the
+    /// current one is among them, the answer is 304 with no body.
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// The precondition of a PUT.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IfMatchHeader {
+    /// The ETag of the representation the change is based on (or `*`):
+    /// when it is no longer the current one, the answer is 412 and nothing
+    /// changes, so that two clients cannot silently overwrite each other.
+    #[param(rename = "If-Match")]
+    if_match: Option<String>,
+}
+
+/// The document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as served and committed: pretty JSON, with a final newline.
+pub fn json() -> String {
+    let mut text = document()
+        .to_pretty_json()
+        .expect("the document serialises");
+    text.push('\n');
+    text
+}
