@@ -10,7 +10,6 @@ mod feed;
 mod follows;
 mod http;
 mod local_server;
-mod logs;
 mod openapi;
 mod pagination;
 mod posts;

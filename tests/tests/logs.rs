@@ -1,4 +1,8 @@
 //! Secrets never reach the logs, at any level.
+//!
+//! A test binary of its own: the subscriber it sets is per thread, but
+//! tracing caches each call site's interest process-wide, so tests logging on
+//! other threads of one binary could make this one miss events.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
