@@ -1,0 +1,47 @@
+//! The data every sample event in `events/` expects: a table holding only
+//! what `microblog_local::seed` writes (susan = 1, john = 2 who follows her,
+//! a token each, susan's post 1), and nothing an earlier event changed.
+
+use aws_sdk_dynamodb::error::SdkError;
+use microblog_local::engine::Engine;
+use microblog_shared::{App, Config};
+
+/// A function's configuration with `table` and every other setting at its
+/// default.
+pub fn config(table: &str) -> Result<Config, String> {
+    Config::from_lookup(|name| (name == "TABLE_NAME").then(|| table.to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh in-memory engine on a loopback port whose `table` holds only
+/// the fixtures.
+pub async fn seeded_engine(table: &str) -> Result<Engine, String> {
+    let engine = Engine::memory()
+        .await
+        .map_err(|e| format!("the engine does not start: {e}"))?;
+    reseed(&engine.client(), table).await?;
+    Ok(engine)
+}
+
+/// Makes `table`, at the engine `client` talks to, hold only the fixtures:
+/// deletes it if it exists (with whatever earlier events wrote), creates it
+/// and seeds it, so that its ids start again at 1.
+pub async fn reseed(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), String> {
+    match client.delete_table().table_name(table).send().await {
+        Ok(_) => {}
+        Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
+        Err(e) => {
+            return Err(format!(
+                "cannot delete the table {table}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            ))
+        }
+    }
+    let app = App::new(config(table)?, client.clone());
+    app.create_table_if_missing()
+        .await
+        .map_err(|e| format!("cannot create the table {table}: {e}"))?;
+    microblog_local::seed::seed(&app)
+        .await
+        .map_err(|e| format!("cannot seed the table {table}: {e}"))
+}
