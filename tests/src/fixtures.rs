@@ -45,3 +45,41 @@ pub async fn reseed(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<()
         .await
         .map_err(|e| format!("cannot seed the table {table}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use microblog_shared::auth::hash_password;
+    use microblog_shared::domain::{Email, NewUser, Password, Username};
+
+    #[tokio::test]
+    async fn reseeding_forgets_what_events_wrote_and_numbers_the_fixtures_from_1_again() {
+        let engine = seeded_engine("fixtures").await.expect("seeded");
+        let app = App::new(config("fixtures").unwrap(), engine.client());
+        let alice = Username::parse("alice").unwrap();
+        let new = NewUser {
+            username: alice.clone(),
+            email: Email::parse("alice@example.com").unwrap(),
+            password_hash: hash_password(Password::parse("dog-dog-dog").unwrap())
+                .await
+                .unwrap(),
+            about_me: None,
+        };
+        assert_eq!(
+            app.users.create(new, chrono::Utc::now()).await.unwrap().id,
+            3
+        );
+        assert_eq!(app.users.count().await.unwrap(), 3);
+
+        reseed(&engine.client(), "fixtures")
+            .await
+            .expect("reseeded");
+        assert_eq!(app.users.count().await.unwrap(), 2);
+        assert_eq!(app.users.id_by_username(&alice).await.unwrap(), None);
+        for (name, id) in [("susan", 1), ("john", 2)] {
+            let name = Username::parse(name).unwrap();
+            assert_eq!(app.users.id_by_username(&name).await.unwrap(), Some(id));
+        }
+        engine.stop().await;
+    }
+}
