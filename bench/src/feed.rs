@@ -33,7 +33,8 @@ use hyper_util::rt::TokioIo;
 use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::serve;
 use microblog_local::stream::{self, StreamPoller};
-use microblog_shared::auth::{new_token, token_hash, DUMMY_HASH};
+use microblog_shared::auth::session::{new_session_id, Grant};
+use microblog_shared::auth::DUMMY_HASH;
 use microblog_shared::domain::{Email, FeedEntry, NewUser, PostBody, Username};
 use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{App, Config};
@@ -353,17 +354,14 @@ async fn run(options: &Options) -> Result<bool, String> {
     let problems = feed_problems(&feed, &posts, &authors.iter().copied().collect());
 
     // A bearer token for the reader.
-    let token = new_token();
     let now = chrono::Utc::now();
+    let session = new_session_id();
+    let grant = Grant::new(&app.config, reader, &session, now);
     app.tokens
-        .issue(
-            &token_hash(&token),
-            reader,
-            now,
-            now + chrono::Duration::hours(2),
-        )
+        .open(reader, 0, &session, &grant.pair, now)
         .await
         .map_err(|e| format!("issuing the reader's token: {e}"))?;
+    let token = grant.access_token;
     let setup = started.elapsed() - fan_out;
 
     let listener = TcpListener::bind("127.0.0.1:0")

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use microblog_local::engine::{check_reachable, client_for_endpoint, Engine};
-use microblog_local::stream::{self, StreamPoller};
+use microblog_local::stream::{self, StreamPoller, StreamWorker};
 use microblog_local::{seed, server};
 use microblog_shared::store::client::from_environment;
 use microblog_shared::{App, Config};
@@ -17,7 +17,7 @@ microblog-local: the microblog API on one machine
 
 USAGE:
     microblog-local [serve] [OPTIONS]   serve the API (default)
-    microblog-local seed [OPTIONS]      write the fixture users and token, then exit
+    microblog-local seed [OPTIONS]      write the fixture users and tokens, then exit
 
 OPTIONS:
     --host HOST     address to listen on (default 127.0.0.1)
@@ -30,6 +30,8 @@ OPTIONS:
 ENVIRONMENT:
     TABLE_NAME                  table to use (default microblog; created when missing)
     TOKEN_TTL_SECONDS           token lifetime (default 3600)
+    REFRESH_TOKEN_TTL_SECONDS   refresh token lifetime from its issue (default 2592000, 30 days)
+    ACCOUNT_CLEANUP_STEP        items one step of a deleted account's clean-up handles (default 100)
     AWS_ENDPOINT_URL_DYNAMODB   use this DynamoDB endpoint instead of the embedded engine
                                 (needs AWS_REGION and credentials like any AWS client)
     DYNAMODB_CONNECT_TIMEOUT_MS, DYNAMODB_ATTEMPT_TIMEOUT_MS, DYNAMODB_OPERATION_TIMEOUT_MS
@@ -191,12 +193,17 @@ async fn run(options: Options) -> Result<(), String> {
     })? {
         tracing::info!(table = app.table_name(), "created the table");
     }
-    let mut poller = StreamPoller::new(&client, streams, app.table_name()).await?;
+    let mut pollers = Vec::new();
+    for worker in StreamWorker::ALL {
+        pollers.push(
+            StreamPoller::for_worker(&client, streams.clone(), app.table_name(), worker).await?,
+        );
+    }
     if options.seed || options.seed_only {
         seed::seed(&app)
             .await
             .map_err(|e| format!("cannot seed the table at {endpoint}: {e}"))?;
-        poller.settle(&app).await?;
+        stream::settle_all(&mut pollers, &app).await?;
         println!(
             "seeded: users susan (1) and john (2), password {:?}; tokens {} and {}",
             seed::FIXTURE_PASSWORD,
@@ -215,22 +222,27 @@ async fn run(options: Options) -> Result<(), String> {
         println!("microblog API listening on http://{bound} (Ctrl-C to stop)");
         let app = Arc::new(app);
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let fan_out = {
-            let app = app.clone();
-            let mut stopped = stopped.clone();
-            tokio::spawn(async move {
-                let shutdown = async move {
-                    let _ = stopped.changed().await;
-                };
-                poller.run(&app, shutdown).await;
+        let workers: Vec<_> = pollers
+            .into_iter()
+            .map(|poller| {
+                let app = app.clone();
+                let mut stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let shutdown = async move {
+                        let _ = stopped.changed().await;
+                    };
+                    poller.run(&app, shutdown).await;
+                })
             })
-        };
+            .collect();
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
         server::serve(listener, app, shutdown).await;
         let _ = stop.send(true);
-        let _ = fan_out.await;
+        for worker in workers {
+            let _ = worker.await;
+        }
         println!("stopped");
     }
     if let Some(engine) = engine {

@@ -2,8 +2,10 @@
 //! sample events in `events/` (and `sam local invoke` with them) get real
 //! answers.
 
+use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{hash_password, token_hash};
 use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, Username};
+use microblog_shared::store::tokens::TokenPair;
 use microblog_shared::App;
 
 /// Why seeding failed: a store or hashing failure (logged), or a fixture
@@ -14,13 +16,21 @@ pub type SeedError = Box<dyn std::error::Error + Send + Sync>;
 pub const FIXTURE_TOKEN: &str = "fixture-token-for-sample-events-000000000001";
 /// The fixture token of user 2 (john).
 pub const FIXTURE_TOKEN_2: &str = "fixture-token-for-sample-events-000000000002";
+/// The refresh token of susan's fixture session (the session of
+/// [`FIXTURE_TOKEN`]).
+pub const FIXTURE_REFRESH_TOKEN: &str =
+    "1.fixture-session-00000001.fixture-refresh-token-for-sample-events-0001";
+/// The refresh token of john's fixture session.
+pub const FIXTURE_REFRESH_TOKEN_2: &str =
+    "2.fixture-session-00000002.fixture-refresh-token-for-sample-events-0002";
 /// The fixture users' password.
 pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
 /// The body of susan's fixture post (post 1).
 pub const FIXTURE_POST: &str = "Fixture post";
 
-/// Writes the fixture users (susan = 1, john = 2, who follows susan), their
-/// tokens, valid for ten years, and susan's post "Fixture post" (post 1).
+/// Writes the fixture users (susan = 1, john = 2, who follows susan), a
+/// session each with a fixed access token and refresh token, valid for ten
+/// years, and susan's post "Fixture post" (post 1).
 /// Safe to run again: existing fixtures are left as they are (the post is
 /// written only while susan has none). Expects an empty table so the ids
 /// come out as 1, 2 and post 1, as the sample events assume. The post
@@ -46,11 +56,21 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             }
         };
         let token = [FIXTURE_TOKEN, FIXTURE_TOKEN_2][i];
+        let refresh = [FIXTURE_REFRESH_TOKEN, FIXTURE_REFRESH_TOKEN_2][i];
         if app.tokens.find(&token_hash(token)).await?.is_none() {
             let now = chrono::Utc::now();
-            let ten_years = chrono::Duration::days(3650);
+            let ten_years = now + chrono::Duration::days(3650);
+            let session = RefreshToken::parse(refresh)
+                .filter(|r| r.user_id == id)
+                .ok_or("the fixture refresh token does not name the fixture user")?;
+            let pair = TokenPair {
+                access_hash: token_hash(token),
+                access_expires_at: ten_years,
+                refresh_hash: session.hash(),
+                refresh_expires_at: ten_years,
+            };
             app.tokens
-                .issue(&token_hash(token), id, now, now + ten_years)
+                .open(id, 0, session.session_id, &pair, now)
                 .await?;
         }
         ids.push(id);

@@ -1,5 +1,7 @@
-//! Runs the stream-triggered `fan_out` function the way Lambda's event
-//! source mapping does, from the table's real DynamoDB stream: it reads each
+//! Runs a stream-triggered function (`fan_out`, `purge_user`) the way
+//! Lambda's event source mapping does: one poller per function, each with
+//! its own position, as each function has its own mapping on AWS. It reads
+//! the table's real stream from the table's real DynamoDB stream: it reads each
 //! shard with GetShardIterator and GetRecords, hands the handler the records
 //! in the DynamoDB stream event shape Lambda delivers, and honours
 //! `ReportBatchItemFailures` by reading again from the first failed record.
@@ -10,6 +12,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client;
 use base64::engine::general_purpose::STANDARD;
@@ -25,8 +28,44 @@ const MAX_ATTEMPTS: u32 = 5;
 /// The pause between rounds that found nothing new.
 const IDLE: Duration = Duration::from_millis(50);
 
-/// A reader of one table's stream, feeding `fan_out`.
+/// The functions the table's stream invokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamWorker {
+    /// `fan_out`: home feeds.
+    FanOut,
+    /// `purge_user`: clean-ups of deleted accounts.
+    PurgeUser,
+}
+
+impl StreamWorker {
+    /// Every stream worker.
+    pub const ALL: [StreamWorker; 2] = [StreamWorker::FanOut, StreamWorker::PurgeUser];
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamWorker::FanOut => "fan_out",
+            StreamWorker::PurgeUser => "purge_user",
+        }
+    }
+
+    async fn handle(
+        self,
+        app: &App,
+        event: lambda_runtime::LambdaEvent<Event>,
+    ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+        // Boxed: the handlers' futures are large, and a poller may run on
+        // a small stack (a test thread's).
+        match self {
+            StreamWorker::FanOut => Box::pin(fan_out::handler(app, event)).await,
+            StreamWorker::PurgeUser => Box::pin(purge_user::handler(app, event)).await,
+        }
+    }
+}
+
+/// A reader of one table's stream, feeding one [`StreamWorker`].
 pub struct StreamPoller {
+    worker: StreamWorker,
     client: Client,
     stream_arn: String,
     /// Where to read next in each shard; `None` once a closed shard is done.
@@ -53,13 +92,23 @@ pub fn client_for_endpoint(endpoint: &str) -> Client {
 }
 
 impl StreamPoller {
-    /// A poller of the stream of `table` (which must have one), read with
-    /// `client`, starting at the oldest record the stream keeps (handling a
-    /// record again changes nothing).
+    /// A poller feeding `fan_out` (see [`StreamPoller::for_worker`]).
     pub async fn new(
         dynamodb: &aws_sdk_dynamodb::Client,
         client: Client,
         table: &str,
+    ) -> Result<StreamPoller, String> {
+        Self::for_worker(dynamodb, client, table, StreamWorker::FanOut).await
+    }
+
+    /// A poller of the stream of `table` (which must have one) feeding
+    /// `worker`, read with `client`, starting at the oldest record the
+    /// stream keeps (handling a record again changes nothing).
+    pub async fn for_worker(
+        dynamodb: &aws_sdk_dynamodb::Client,
+        client: Client,
+        table: &str,
+        worker: StreamWorker,
     ) -> Result<StreamPoller, String> {
         let described = dynamodb
             .describe_table()
@@ -76,14 +125,23 @@ impl StreamPoller {
             .table
             .and_then(|t| t.latest_stream_arn)
             .ok_or_else(|| {
-                format!("table {table} has no stream; the fan-out needs one (NEW_AND_OLD_IMAGES)")
+                format!(
+                    "table {table} has no stream; {} needs one (NEW_AND_OLD_IMAGES)",
+                    worker.name()
+                )
             })?;
         Ok(StreamPoller {
+            worker,
             client,
             stream_arn,
             positions: HashMap::new(),
             failures: HashMap::new(),
         })
+    }
+
+    /// The worker this poller feeds.
+    pub fn worker(&self) -> StreamWorker {
+        self.worker
     }
 
     /// Handles everything the stream holds now; returns how many records
@@ -99,7 +157,7 @@ impl StreamPoller {
     }
 
     /// Polls until a round finds nothing: every record written so far has
-    /// been handled (for tests and the seed command).
+    /// been handled by this poller's worker (for tests and the bench).
     pub async fn settle(&mut self, app: &App) -> Result<(), String> {
         while self.poll_once(app).await? > 0 {}
         Ok(())
@@ -210,12 +268,11 @@ impl StreamPoller {
         let event = lambda_event(&records, &self.stream_arn)
             .map_err(|e| format!("shaping the stream event: {e}"))?;
         let context = lambda_runtime::Context::default();
-        // Boxed: the handler's future is large, and a poller may run on a
-        // small stack (a test thread's).
         let invocation = lambda_runtime::LambdaEvent::new(event, context);
-        let response = Box::pin(fan_out::handler(app, invocation))
+        let worker = self.worker;
+        let response = Box::pin(worker.handle(app, invocation))
             .await
-            .map_err(|e| format!("fan_out failed: {e}"))?;
+            .map_err(|e| format!("{} failed: {e}", worker.name()))?;
         let failed = response
             .batch_item_failures
             .first()
@@ -242,6 +299,21 @@ impl StreamPoller {
             }
         }
         Ok(records.len())
+    }
+}
+
+/// Polls every one of `pollers` until a round in which none of them finds
+/// anything new: each worker's own writes (a clean-up's next step, the
+/// unfollows it causes) are handled too.
+pub async fn settle_all(pollers: &mut [StreamPoller], app: &App) -> Result<(), String> {
+    loop {
+        let mut handled = 0;
+        for poller in pollers.iter_mut() {
+            handled += poller.poll_once(app).await?;
+        }
+        if handled == 0 {
+            return Ok(());
+        }
     }
 }
 

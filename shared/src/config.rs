@@ -13,9 +13,15 @@ pub struct Config {
     pub table_name: String,
     /// How long an issued token stays valid (`TOKEN_TTL_SECONDS`, default 3600).
     pub token_ttl: Duration,
+    /// How long a refresh token stays valid after it is issued
+    /// (`REFRESH_TOKEN_TTL_SECONDS`, default 30 days).
+    pub refresh_token_ttl: Duration,
     /// Followers from which an author's posts are merged into feeds at
     /// read time instead of fanned out (`POPULAR_FOLLOWERS`, default 10,000).
     pub popular_followers: u64,
+    /// Items one step of an account clean-up handles at most
+    /// (`ACCOUNT_CLEANUP_STEP`, default 100).
+    pub cleanup_step: u32,
     /// Timeouts and retries of the DynamoDB client.
     pub dynamodb: ClientSettings,
 }
@@ -162,6 +168,16 @@ impl std::error::Error for ConfigError {}
 
 /// Default token lifetime: one hour, as in the tutorial.
 pub const DEFAULT_TOKEN_TTL_SECONDS: u64 = 3600;
+/// Default refresh token lifetime: 30 days (an app used once a month stays
+/// logged in).
+pub const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
+/// Longest refresh token lifetime accepted: one year.
+pub const MAX_REFRESH_TOKEN_TTL_SECONDS: u64 = 365 * 24 * 3600;
+/// Default size of an account clean-up step: one Query page of 100 items,
+/// well under a second of work.
+pub const DEFAULT_CLEANUP_STEP: u32 = 100;
+/// Largest clean-up step accepted.
+pub const MAX_CLEANUP_STEP: u32 = 1000;
 /// Default follower count from which an author is popular: their posts are
 /// merged into feeds when read rather than written into each.
 pub const DEFAULT_POPULAR_FOLLOWERS: u64 = 10_000;
@@ -194,6 +210,19 @@ impl Config {
                     ))
                 })?,
         };
+        let refresh_token_ttl = match lookup("REFRESH_TOKEN_TTL_SECONDS") {
+            None => DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=MAX_REFRESH_TOKEN_TTL_SECONDS).contains(s))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "REFRESH_TOKEN_TTL_SECONDS must be a whole number of seconds from 1 to {MAX_REFRESH_TOKEN_TTL_SECONDS}, got {raw:?}"
+                    ))
+                })?,
+        };
         let popular_followers = match lookup("POPULAR_FOLLOWERS") {
             None => DEFAULT_POPULAR_FOLLOWERS,
             Some(raw) => raw
@@ -207,9 +236,24 @@ impl Config {
                     ))
                 })?,
         };
+        let cleanup_step = match lookup("ACCOUNT_CLEANUP_STEP") {
+            None => DEFAULT_CLEANUP_STEP,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_CLEANUP_STEP).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "ACCOUNT_CLEANUP_STEP must be a whole number of items from 1 to {MAX_CLEANUP_STEP}, got {raw:?}"
+                    ))
+                })?,
+        };
         Ok(Config {
             table_name,
+            cleanup_step,
             token_ttl: Duration::from_secs(token_ttl),
+            refresh_token_ttl: Duration::from_secs(refresh_token_ttl),
             popular_followers,
             dynamodb: ClientSettings::from_lookup(lookup)?,
         })
@@ -266,6 +310,46 @@ mod tests {
             ]))
             .unwrap_err();
             assert!(err.to_string().contains("TOKEN_TTL_SECONDS"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_refresh_token_lifetime_defaults_to_30_days_and_refuses_nonsense() {
+        let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
+        assert_eq!(
+            config.refresh_token_ttl,
+            Duration::from_secs(30 * 24 * 3600)
+        );
+        let set = Config::from_lookup(env(&[
+            ("TABLE_NAME", "microblog"),
+            ("REFRESH_TOKEN_TTL_SECONDS", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(set.refresh_token_ttl, Duration::from_secs(2));
+        for bad in ["0", "soon", "-5", "99999999999"] {
+            let err = Config::from_lookup(env(&[
+                ("TABLE_NAME", "microblog"),
+                ("REFRESH_TOKEN_TTL_SECONDS", bad),
+            ]))
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("REFRESH_TOKEN_TTL_SECONDS"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_clean_up_step_defaults_to_100_items_and_refuses_nonsense() {
+        let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
+        assert_eq!(config.cleanup_step, 100);
+        for bad in ["0", "1001", "some"] {
+            let err = Config::from_lookup(env(&[
+                ("TABLE_NAME", "microblog"),
+                ("ACCOUNT_CLEANUP_STEP", bad),
+            ]))
+            .unwrap_err();
+            assert!(err.to_string().contains("ACCOUNT_CLEANUP_STEP"), "{bad}");
         }
     }
 

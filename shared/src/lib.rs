@@ -24,6 +24,7 @@ pub use error::{respond, ApiError};
 use store::feed::FeedStore;
 use store::follows::FollowStore;
 use store::posts::PostStore;
+use store::purge::PurgeStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
 use store::Table;
@@ -45,6 +46,8 @@ pub struct App {
     pub posts: PostStore,
     /// Home feeds.
     pub feeds: FeedStore,
+    /// Clean-ups of deleted accounts.
+    pub purges: PurgeStore,
 }
 
 impl App {
@@ -57,6 +60,7 @@ impl App {
             follows: FollowStore::new(table.clone()),
             posts: PostStore::new(table.clone()),
             feeds: FeedStore::new(table.clone()),
+            purges: PurgeStore::new(table.clone(), config.cleanup_step),
             table,
             config,
         }

@@ -193,6 +193,8 @@ pub const ROUTES: &[Route] = &[
     )
     .hashing_passwords(),
     Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)]),
+    // The token and profile (authentication reads it) is all it needs.
+    Route::new("GET", "/api/me", "get_me", &[table(GetItem)]),
     Route::new(
         "PUT",
         "/api/users/{id}",
@@ -205,6 +207,36 @@ pub const ROUTES: &[Route] = &[
             table(UpdateItem),
             table(DeleteItem),
         ],
+    ),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}",
+        "delete_user",
+        // One transaction: the profile, both markers and the directory
+        // entry deleted, the user count updated, the clean-up job put.
+        &[
+            table(GetItem),
+            table(DeleteItem),
+            table(UpdateItem),
+            table(PutItem),
+        ],
+    )
+    .hashing_passwords(),
+    Route::new(
+        "PUT",
+        "/api/users/{id}/password",
+        "change_password",
+        // One transaction updating the profile (hash and session epoch),
+        // the caller's token and session.
+        &[table(GetItem), table(UpdateItem)],
+    )
+    .hashing_passwords(),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}/tokens",
+        "revoke_sessions",
+        // One UpdateItem raising the session epoch on the profile.
+        &[table(GetItem), table(UpdateItem)],
     ),
     Route::new(
         "GET",
@@ -291,9 +323,24 @@ pub const ROUTES: &[Route] = &[
     )
     .hashing_passwords(),
     Route::new(
+        "PUT",
+        "/api/tokens",
+        "refresh_token",
+        // The session and profile; one transaction rotating the session
+        // (Update), replacing its access token (Delete, Put) and setting
+        // last_seen (Update); ending the session (Deletes) on reuse.
+        &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
+    ),
+    Route::new(
         "DELETE",
         "/api/tokens",
         "revoke_token",
+        // One transaction deleting the session and its access token.
         &[table(GetItem), table(DeleteItem)],
     ),
 ];
@@ -321,20 +368,37 @@ pub struct Worker {
 }
 
 /// Every function that serves no route.
-pub const WORKERS: &[Worker] = &[Worker {
-    function: "fan_out",
-    trigger: Trigger::TableStream,
-    // Followers, an author's newest posts and a feed's entries of one
-    // author (Query); feed entries written and deleted (BatchWriteItem);
-    // the set of popular authors and a follower count (GetItem), and
-    // marking an author popular (UpdateItem).
-    dynamodb: &[
-        table(GetItem),
-        table(Query),
-        table(BatchWriteItem),
-        table(UpdateItem),
-    ],
-}];
+pub const WORKERS: &[Worker] = &[
+    Worker {
+        function: "fan_out",
+        trigger: Trigger::TableStream,
+        // Followers, an author's newest posts and a feed's entries of one
+        // author (Query); feed entries written and deleted (BatchWriteItem);
+        // the set of popular authors and a follower count (GetItem), and
+        // marking an author popular (UpdateItem).
+        dynamodb: &[
+            table(GetItem),
+            table(Query),
+            table(BatchWriteItem),
+            table(UpdateItem),
+        ],
+    },
+    Worker {
+        function: "purge_user",
+        trigger: Trigger::TableStream,
+        // A deleted user's edges, posts, feed and sessions, a page at a
+        // time (Query); each edge unlinked with the other user's count in
+        // one transaction (Delete, Update); the rest deleted in batches
+        // (BatchWriteItem); the job advanced and the popular mark removed
+        // (UpdateItem), the job deleted (DeleteItem).
+        dynamodb: &[
+            table(Query),
+            table(DeleteItem),
+            table(UpdateItem),
+            table(BatchWriteItem),
+        ],
+    },
+];
 
 /// The route `function` serves; `None` for the fallback and unknown names.
 pub fn route_of(function: &str) -> Option<&'static Route> {
@@ -450,7 +514,7 @@ mod tests {
     fn a_known_path_with_another_method_is_a_405_listing_the_methods() {
         assert_eq!(
             resolve("PATCH", "/api/users/1"),
-            Resolved::MethodNotAllowed(vec!["GET", "PUT"])
+            Resolved::MethodNotAllowed(vec!["GET", "PUT", "DELETE"])
         );
         assert_eq!(unrouted("GET", "/api/tokens").status(), 405);
     }

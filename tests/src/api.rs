@@ -15,7 +15,7 @@ use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use lambda_http::Body;
 use microblog_local::engine::Engine;
 use microblog_local::server::{invoke, Call};
-use microblog_local::stream::{self, StreamPoller};
+use microblog_local::stream::{self, StreamPoller, StreamWorker};
 use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{App, Config};
 use serde_json::Value;
@@ -82,9 +82,9 @@ pub struct TestApi {
     /// The table's name.
     pub table_name: String,
     recorder: Recorder,
-    /// Reads the table's stream for [`TestApi::settle_feeds`], remembering
-    /// where it stopped.
-    poller: tokio::sync::Mutex<StreamPoller>,
+    /// Read the table's stream for [`TestApi::settle_feeds`], one per
+    /// stream worker, remembering where they stopped.
+    pollers: tokio::sync::Mutex<Vec<StreamPoller>>,
     /// Kept alive for the test; its task ends with the test's runtime.
     _engine: Engine,
 }
@@ -135,19 +135,25 @@ impl TestApi {
             .await
             .expect("table is created"));
         let client = engine.client();
-        let poller = StreamPoller::new(
-            &client,
-            stream::client_for_endpoint(&engine.endpoint),
-            app.table_name(),
-        )
-        .await
-        .expect("the table has a stream");
+        let mut pollers = Vec::new();
+        for worker in StreamWorker::ALL {
+            pollers.push(
+                StreamPoller::for_worker(
+                    &client,
+                    stream::client_for_endpoint(&engine.endpoint),
+                    app.table_name(),
+                    worker,
+                )
+                .await
+                .expect("the table has a stream"),
+            );
+        }
         TestApi {
             table_name: app.table_name().to_string(),
             app: Arc::new(app),
             client,
             recorder,
-            poller: tokio::sync::Mutex::new(poller),
+            pollers: tokio::sync::Mutex::new(pollers),
             _engine: engine,
         }
     }
@@ -211,17 +217,30 @@ impl TestApi {
         }
     }
 
-    /// Runs `fan_out` over every record the table's stream holds now, from
-    /// the real stream as Lambda would, until nothing is left: the feeds
-    /// are then settled. Panics if the fan-out calls DynamoDB in a way its
+    /// Runs every stream worker (`fan_out`, `purge_user`) over every record
+    /// the table's stream holds now, from the real stream as Lambda would,
+    /// until none finds anything new: the feeds and any account clean-ups
+    /// are then settled. Panics if a worker calls DynamoDB in a way its
     /// declaration does not allow.
     pub async fn settle_feeds(&self) {
-        let mut poller = self.poller.lock().await;
-        attribute("fan_out", poller.settle(&self.app))
-            .await
-            .expect("the stream is readable");
-        let problems = undeclared("fan_out", &self.recorder.take_for("fan_out"));
-        assert!(problems.is_empty(), "fan_out:\n{}", problems.join("\n"));
+        let mut pollers = self.pollers.lock().await;
+        loop {
+            let mut handled = 0;
+            for poller in pollers.iter_mut() {
+                let worker = poller.worker().name();
+                handled += attribute(worker, poller.poll_once(&self.app))
+                    .await
+                    .expect("the stream is readable");
+            }
+            if handled == 0 {
+                break;
+            }
+        }
+        for worker in StreamWorker::ALL {
+            let name = worker.name();
+            let problems = undeclared(name, &self.recorder.take_for(name));
+            assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+        }
     }
 
     /// A client of this API's engine with extra SDK configuration (an
@@ -240,10 +259,17 @@ impl TestApi {
     /// A new reader of the table's stream, from its oldest record: it hands
     /// `fan_out` every record again, as a redelivery would.
     pub async fn new_poller(&self) -> StreamPoller {
-        StreamPoller::new(
+        self.new_poller_for(StreamWorker::FanOut).await
+    }
+
+    /// A new reader of the table's stream for `worker`, from its oldest
+    /// record, like [`TestApi::new_poller`].
+    pub async fn new_poller_for(&self, worker: StreamWorker) -> StreamPoller {
+        StreamPoller::for_worker(
             &self.client,
             stream::client_for_endpoint(&self._engine.endpoint),
             &self.table_name,
+            worker,
         )
         .await
         .expect("the table has a stream")
@@ -252,7 +278,13 @@ impl TestApi {
     /// Runs `fan_out` from the stream in the background, as the local server
     /// does, until the test's runtime ends.
     pub async fn spawn_fan_out(&self) {
-        let poller = self.new_poller().await;
+        self.spawn_worker(StreamWorker::FanOut).await;
+    }
+
+    /// Runs `worker` from the stream in the background, as the local server
+    /// does, until the test's runtime ends.
+    pub async fn spawn_worker(&self, worker: StreamWorker) {
+        let poller = self.new_poller_for(worker).await;
         let app = self.app.clone();
         tokio::spawn(async move { poller.run(&app, std::future::pending()).await });
     }
@@ -348,6 +380,38 @@ impl TestApi {
         let reply = self.token_reply(username, password).await;
         assert_eq!(reply.status, 200, "token for {username}: {}", reply.body);
         reply.json()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in with HTTP Basic and returns the whole answer (`token`,
+    /// `expires_in`, `refresh_token`, `user_id`); panics unless 200.
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        let reply = self.token_reply(username, password).await;
+        assert_eq!(reply.status, 200, "login of {username}: {}", reply.body);
+        reply.json()
+    }
+
+    /// `PUT /api/tokens` with `refresh_token` in the body.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = serde_json::json!({ "refresh_token": refresh_token }).to_string();
+        self.call("PUT", "/api/tokens", &[], Some(&body)).await
+    }
+
+    /// `method` on `target` with a bearer token and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.call(
+            method,
+            target,
+            &[("authorization", &format!("Bearer {token}"))],
+            body.as_deref(),
+        )
+        .await
     }
 
     /// Creates a user and returns (id, token).

@@ -1,8 +1,10 @@
 //! What must hold over the whole table whatever failed meanwhile: every
 //! count equals its list, every name marker has its user and every user its
 //! markers, the directory and the user count match the profiles, both halves
-//! of every follow edge exist, and no token exists that a client was not
-//! given. Read with a plain client (a Scan: tests and the bench only).
+//! of every follow edge exist, no token exists that a client was not given,
+//! and nothing (session, token, feed, post, clean-up job) outlives its user
+//! once the stream is settled. [`traces_of`] lists every item still naming
+//! a user. Read with a plain client (a Scan: tests and the bench only).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -41,6 +43,34 @@ pub async fn scan(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Item> {
     }
 }
 
+/// Every item that still names user `id`, one line each: in its keys (its
+/// partition, an edge to it, a clean-up job) or as its `user_id`,
+/// `author_id` or `other_id`. Empty once a deleted user is wholly gone.
+pub async fn traces_of(client: &aws_sdk_dynamodb::Client, table: &str, id: u64) -> Vec<String> {
+    let id = id as i64;
+    let keys = [
+        format!("USER#{id}"),
+        format!("FEED#{id}"),
+        format!("PURGE#{id}"),
+        format!("IDEMPOTENCY#{id}#"),
+    ];
+    let edges = [format!("FOLLOWING#{id}"), format!("FOLLOWER#{id}")];
+    scan(client, table)
+        .await
+        .iter()
+        .filter(|item| {
+            let (pk, sk) = (s(item, "pk"), s(item, "sk"));
+            keys.iter()
+                .any(|k| pk == k || (k.ends_with('#') && pk.starts_with(k.as_str())))
+                || edges.iter().any(|e| sk == e)
+                || ["user_id", "author_id", "other_id"]
+                    .iter()
+                    .any(|attribute| n(item, attribute) == Some(id))
+        })
+        .map(|item| format!("{} / {}", s(item, "pk"), s(item, "sk")))
+        .collect()
+}
+
 /// What the table holds, in numbers.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Census {
@@ -71,6 +101,8 @@ pub async fn check(
     let mut posts: BTreeMap<i64, i64> = BTreeMap::new();
     let mut user_count = 0;
     let mut tokens = 0;
+    // Items that need their user to exist: (user, what the item is).
+    let mut owned: Vec<(i64, String)> = Vec::new();
     for item in &items {
         let (pk, sk) = (s(item, "pk"), s(item, "sk"));
         let owner = pk
@@ -97,7 +129,16 @@ pub async fn check(
             } else if sk.starts_with("POST#") {
                 let post = n(item, "post_id").unwrap_or(-1);
                 timelines.entry(id).or_default().insert(post);
+            } else if sk.starts_with("SESSION#") {
+                owned.push((id, format!("session {sk}")));
             }
+        } else if let Some(owner) = pk.strip_prefix("FEED#") {
+            let owner = owner.parse().unwrap_or(-1);
+            owned.push((owner, format!("the feed entry {sk}")));
+            let author = n(item, "author_id").unwrap_or(-1);
+            owned.push((author, format!("an entry {sk} in the feed of {owner}")));
+        } else if let Some(id) = pk.strip_prefix("PURGE#") {
+            problems.push(format!("the clean-up of user {id} is unfinished"));
         } else if let (Some(_), "POST") = (pk.strip_prefix("POST#"), sk) {
             posts.insert(
                 n(item, "id").unwrap_or(-1),
@@ -105,6 +146,7 @@ pub async fn check(
             );
         } else if let Some(hash) = pk.strip_prefix("TOKEN#") {
             tokens += 1;
+            owned.push((n(item, "user_id").unwrap_or(-1), format!("token {hash}")));
             if tokens_given.is_some_and(|given| !given.contains(hash)) {
                 problems.push(format!(
                     "token {hash} of user {:?} was never given to a client",
@@ -175,6 +217,11 @@ pub async fn check(
             problems.push(format!(
                 "post {post} is missing from the timeline of user {author}"
             ));
+        }
+    }
+    for (user, what) in &owned {
+        if !profiles.contains_key(user) {
+            problems.push(format!("{what} belongs to user {user}, who has no profile"));
         }
     }
     for (key, id) in &markers {

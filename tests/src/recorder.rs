@@ -269,6 +269,12 @@ pub async fn invoke_worker(
             let event = LambdaEvent::new(sample.stream_event()?, Context::default());
             fan_out::handler(app, event).await.map(serde_json::to_value)
         }
+        ("purge_user", Trigger::TableStream) => {
+            let event = LambdaEvent::new(sample.stream_event()?, Context::default());
+            purge_user::handler(app, event)
+                .await
+                .map(serde_json::to_value)
+        }
         (other, _) => {
             return Err(format!(
                 "the harness cannot run the worker {other}: add its handler to microblog_tests::recorder::invoke_worker and its crate to tests/Cargo.toml"

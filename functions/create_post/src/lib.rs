@@ -8,7 +8,7 @@
 use chrono::Utc;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::authenticate;
+use microblog_shared::auth::{authenticate, token_rejected};
 use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody, PostForm};
 use microblog_shared::http::{json, json_body};
 use microblog_shared::representation::PostRepr;
@@ -58,6 +58,8 @@ async fn create_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
             ))?;
             answer_retry(app, caller.user_id, used, &body).await
         }
+        // The author's account was deleted after the token was checked.
+        (Err(StoreError::Conflict(Constraint::UserMissing)), _) => Err(token_rejected()),
         (published, _) => created(app, &published?).await,
     }
 }

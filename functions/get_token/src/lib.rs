@@ -1,14 +1,20 @@
-//! `POST /api/tokens`: HTTP Basic credentials in, a new bearer token out.
-//! Every call issues a new token (one per device) and updates `last_seen`.
+//! `POST /api/tokens`: HTTP Basic credentials in, a new session out: an
+//! access token (`token`, `expires_in` seconds), a refresh token and the
+//! user's id. Every call opens its own session (one per device) and updates
+//! `last_seen`.
 
-use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::{basic_credentials, new_token, token_hash, verify_password};
+use microblog_shared::auth::session::{new_session_id, Grant};
+use microblog_shared::auth::{basic_credentials, verify_password};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
-use microblog_shared::http::json;
-use microblog_shared::store::{Constraint, StoreError};
+use microblog_shared::store::{Constraint, Read, StoreError};
 use microblog_shared::{respond, ApiError, App};
+
+/// Logins that find the user's sessions revoked between reading the profile
+/// and opening the session are verified again against a fresh read, this
+/// many times in all.
+const ATTEMPTS: u32 = 3;
 
 /// The Lambda handler.
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
@@ -24,27 +30,30 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     // The same reads and the same argon2 verify whether or not the name
     // exists, so neither the answer nor its timing tells.
     let username = Username::parse(&username).ok();
-    let user = app.users.for_login(username.as_ref()).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    if !verify_password(password, stored).await {
-        return Err(rejected());
+    let mut user = app.users.for_login(username.as_ref()).await?;
+    for _ in 0..ATTEMPTS {
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        if !verify_password(password.clone(), stored).await {
+            return Err(rejected());
+        }
+        let found = user.ok_or_else(rejected)?;
+        let session_id = new_session_id();
+        let now = chrono::Utc::now();
+        let grant = Grant::new(&app.config, found.id, &session_id, now);
+        match app
+            .tokens
+            .open(found.id, found.session_epoch, &session_id, &grant.pair, now)
+            .await
+        {
+            Ok(()) => return grant.into_response(found.id),
+            // The profile moved since it was read: every session revoked, the
+            // password changed, or the account deleted. Read it again,
+            // strongly, and verify the password against what it holds now.
+            Err(StoreError::Conflict(Constraint::SessionsRevoked)) => {
+                user = app.users.get(found.id, Read::Strong).await?;
+            }
+            Err(other) => return Err(other.into()),
+        }
     }
-    let user = user.ok_or_else(rejected)?;
-    let token = new_token();
-    let now = chrono::Utc::now();
-    let expires_at = now + app.config.token_ttl;
-    match app
-        .tokens
-        .issue(&token_hash(&token), user.id, now, expires_at)
-        .await
-    {
-        Err(StoreError::Conflict(Constraint::UserMissing)) => return Err(rejected()),
-        issued => issued?,
-    }
-    let mut response = json(StatusCode::OK, &serde_json::json!({ "token": token }))?;
-    // A token is a credential: no cache may keep it.
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Err(StoreError::BUSY.into())
 }

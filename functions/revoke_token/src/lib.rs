@@ -1,4 +1,6 @@
-//! `DELETE /api/tokens`: revokes the bearer token presented, and only it.
+//! `DELETE /api/tokens`: logs out the session of the bearer token presented:
+//! its access token and its refresh token stop working at once. The user's
+//! other sessions are untouched.
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate;
@@ -12,6 +14,13 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn revoke_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, req).await?;
-    app.tokens.revoke(&caller.token_hash).await?;
+    match &caller.session_id {
+        Some(session) => {
+            app.tokens
+                .end_session(caller.user_id, session, &caller.token_hash)
+                .await?
+        }
+        None => app.tokens.revoke(&caller.token_hash).await?,
+    }
     Ok(no_content())
 }

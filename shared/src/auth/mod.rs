@@ -2,6 +2,7 @@
 //! a bearer token against the token store.
 
 pub mod password;
+pub mod session;
 pub mod token;
 
 use base64::engine::general_purpose::STANDARD;
@@ -66,20 +67,35 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     }
 }
 
-/// Authenticates the bearer token of `req`: one eventually consistent GetItem.
-/// Returns the caller's user id and the token's hash.
+/// The 401 of a token that does not (or no longer) work.
+pub fn token_rejected() -> ApiError {
+    ApiError::Unauthorized(
+        Challenge::Bearer,
+        "the token is invalid, expired or revoked; get a new one from POST /api/tokens".into(),
+    )
+}
+
+/// Authenticates the bearer token of `req`: two strongly consistent
+/// GetItems, the token and then its user's profile. The token must exist
+/// and be unexpired, and the profile must exist with the session epoch the
+/// token was minted under, so that revoking a session, every session, or
+/// the account takes effect at once: no read can see a revoked token as
+/// alive. Returns the caller, profile included.
 pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
     let token = bearer_token(req)?;
     let hash = token_hash(token);
-    match app.tokens.find(&hash).await? {
-        Some(record) if record.is_valid_at(chrono::Utc::now()) => Ok(Caller {
+    let record = match app.tokens.find(&hash).await? {
+        Some(record) if record.is_valid_at(chrono::Utc::now()) => record,
+        _ => return Err(token_rejected()),
+    };
+    match app.users.get(record.user_id, Read::Strong).await? {
+        Some(user) if user.session_epoch == record.session_epoch => Ok(Caller {
             user_id: record.user_id,
             token_hash: hash,
+            session_id: record.session_id,
+            user,
         }),
-        _ => Err(ApiError::Unauthorized(
-            Challenge::Bearer,
-            "the token is invalid, expired or revoked; get a new one from POST /api/tokens".into(),
-        )),
+        _ => Err(token_rejected()),
     }
 }
 
@@ -131,10 +147,21 @@ pub async fn authenticate_as_path_user(
     req: &Request,
     message: &str,
 ) -> Result<u64, ApiError> {
+    Ok(authenticate_as_path_caller(app, req, message)
+        .await?
+        .user_id)
+}
+
+/// [`authenticate_as_path_user`], returning the whole caller.
+pub async fn authenticate_as_path_caller(
+    app: &App,
+    req: &Request,
+    message: &str,
+) -> Result<Caller, ApiError> {
     let caller = authenticate(app, req).await?;
     let id = path_id(req, "id")?;
     if caller.user_id == id {
-        Ok(id)
+        Ok(caller)
     } else {
         Err(ApiError::Forbidden(message.to_string()))
     }
@@ -147,6 +174,11 @@ pub struct Caller {
     pub user_id: u64,
     /// The SHA-256 of the token presented, for revocation.
     pub token_hash: String,
+    /// The session the token belongs to (`None`: a token issued before
+    /// sessions existed).
+    pub session_id: Option<String>,
+    /// The caller's profile, as read (strongly) to authenticate.
+    pub user: User,
 }
 
 #[cfg(test)]

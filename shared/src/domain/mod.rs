@@ -6,6 +6,7 @@
 mod errors;
 mod follow;
 mod post;
+mod session;
 mod time;
 mod user;
 mod values;
@@ -13,6 +14,7 @@ mod values;
 pub use errors::{NoSuchPost, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, PostForm, MAX_POST_CHARS};
+pub use session::{AccountDeletion, PasswordChange, RefreshRequest, Secret};
 pub use time::timestamp;
 pub use user::{CompleteRegistration, NewUser, ProfileChanges, Registration, User};
 pub use values::{

@@ -28,6 +28,10 @@ pub struct User {
     pub follower_count: u64,
     /// Users this one follows.
     pub followed_count: u64,
+    /// The generation of the user's sessions: a token or session minted
+    /// under an older one is dead. Raised to revoke every session at once
+    /// (a password change, logging out everywhere); 0 until then.
+    pub session_epoch: u64,
 }
 
 /// The body of `POST /api/users`. Its checks run in a fixed order, the

@@ -104,6 +104,7 @@ mod tests {
             post_count: 0,
             follower_count: 4,
             followed_count: 5,
+            session_epoch: 0,
         }
     }
 

@@ -93,6 +93,7 @@ mod tests {
             post_count: 1,
             follower_count: 0,
             followed_count: 0,
+            session_epoch: 0,
         };
         let post = Post {
             id: 17,

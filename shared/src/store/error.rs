@@ -39,6 +39,17 @@ pub enum Constraint {
     TokenInUse,
     /// A uniqueness marker we read as ours belongs to someone else.
     MarkerNotOurs,
+    /// The user's session epoch moved (every session was revoked) or the
+    /// user is gone, since we read it.
+    SessionsRevoked,
+    /// The session no longer holds the refresh token we read: a concurrent
+    /// refresh rotated it, or the session ended.
+    SessionMoved,
+    /// The password changed since we verified it.
+    PasswordChanged,
+    /// An account clean-up job is not at the step we read (a redelivered
+    /// record), or the item it updates is gone.
+    PurgeMoved,
 }
 
 /// Why a store call failed.

@@ -131,6 +131,28 @@ pub fn token_key(token_hash: &str) -> Item {
     key(format!("TOKEN#{token_hash}"), "TOKEN")
 }
 
+/// The attribute holding a user's session epoch, on the profile, on each
+/// session and on each access token.
+pub const SESSION_EPOCH: &str = "session_epoch";
+
+/// Prefix of the sort keys of a user's sessions (in the user's partition,
+/// so that one Query finds them all).
+pub const SESSION_PREFIX: &str = "SESSION#";
+
+/// Key of session `session_id` of user `user_id`.
+pub fn session_key(user_id: u64, session_id: &str) -> Item {
+    key(user_pk(user_id), format!("{SESSION_PREFIX}{session_id}"))
+}
+
+/// Key of the clean-up job of a deleted account: its stream records drive
+/// `purge_user`, one bounded step each.
+pub fn purge_key(user_id: u64) -> Item {
+    key(format!("{PURGE_PREFIX}{user_id}"), "PURGE")
+}
+
+/// Prefix of the partition key of a clean-up job.
+pub const PURGE_PREFIX: &str = "PURGE#";
+
 /// Key of a post item.
 pub fn post_key(id: u64) -> Item {
     key(format!("POST#{id}"), POST)
@@ -189,6 +211,7 @@ impl User {
         item.insert("post_count".into(), n(self.post_count));
         item.insert("follower_count".into(), n(self.follower_count));
         item.insert("followed_count".into(), n(self.followed_count));
+        item.insert(SESSION_EPOCH.into(), n(self.session_epoch));
         item
     }
 
@@ -208,6 +231,11 @@ impl User {
             post_count: get_u64(item, "post_count")?,
             follower_count: get_u64(item, "follower_count")?,
             followed_count: get_u64(item, "followed_count")?,
+            // Absent on profiles written before sessions existed.
+            session_epoch: match item.get(SESSION_EPOCH) {
+                None => 0,
+                Some(_) => get_u64(item, SESSION_EPOCH)?,
+            },
         })
     }
 }
@@ -374,6 +402,7 @@ mod tests {
             post_count: 1,
             follower_count: 2,
             followed_count: 3,
+            session_epoch: 0,
         }
     }
 

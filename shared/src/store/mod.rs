@@ -11,6 +11,7 @@ pub mod feed;
 pub mod follows;
 pub mod items;
 pub mod posts;
+pub mod purge;
 mod query;
 pub mod schema;
 pub mod tokens;

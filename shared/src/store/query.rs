@@ -71,6 +71,23 @@ impl Table {
         }
     }
 
+    /// The first `limit` items of `window` (fewer if the Query stops at
+    /// 1 MB), read strongly consistently: for work that must see every
+    /// write committed before it started (an account's clean-up).
+    pub async fn query_first(
+        &self,
+        window: &QueryWindow,
+        limit: u32,
+    ) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .window_query(window, None, limit as i32, Projection::All)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("Query", e))?;
+        Ok(out.items.unwrap_or_default())
+    }
+
     fn window_query(
         &self,
         window: &QueryWindow,

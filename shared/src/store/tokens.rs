@@ -1,30 +1,104 @@
-//! Tokens: one item per issued token, keyed by the token's SHA-256, so the
-//! table never holds a usable secret. DynamoDB's TTL deletes expired items
-//! eventually; the expiry is also checked on every read.
+//! Tokens and sessions.
+//!
+//! A login opens a *session*: one item in the user's partition
+//! (`USER#<id> / SESSION#<sid>`) holding the SHA-256 of its current refresh
+//! token and of its current access token, and one *access token* item keyed
+//! by the access token's SHA-256 (`TOKEN#<hash>`), so the table never holds
+//! a usable secret. Rotating the refresh token replaces both in one
+//! transaction; ending the session deletes both. Every session and access
+//! token carries the user's *session epoch* from when it was minted: raising
+//! the epoch on the profile revokes them all in one write, and deleting the
+//! profile does the same. DynamoDB's TTL deletes expired items eventually;
+//! expiry is also checked on every read.
 
 use chrono::{DateTime, Utc};
 
-use super::items::{get_u64, n, s, token_key, user_key, EXPIRES_AT};
-use super::{Constraint, StoreError, Table, Transaction};
-use crate::domain::timestamp;
+use super::items::{
+    get_s, get_u64, n, s, session_key, token_key, user_key, Item, ItemError, EXPIRES_AT,
+    SESSION_EPOCH, SESSION_PREFIX, SK,
+};
+use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
+use crate::domain::{timestamp, User};
 
-/// A stored token, as read back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A stored access token, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     /// Whose token it is.
     pub user_id: u64,
     /// Expiry in milliseconds since the epoch; TTL only has seconds.
     pub expires_at_ms: u64,
+    /// The session it belongs to; `None` for a token issued before sessions
+    /// existed.
+    pub session_id: Option<String>,
+    /// The user's session epoch when it was minted.
+    pub session_epoch: u64,
 }
 
 impl TokenRecord {
     /// Whether the token is still valid at `now`.
     pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
-        (now.timestamp_millis().max(0) as u64) < self.expires_at_ms
+        millis(now) < self.expires_at_ms
     }
 }
 
-/// Store of tokens.
+/// A stored session, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Whose session it is.
+    pub user_id: u64,
+    /// Its id (random, named by its refresh tokens).
+    pub session_id: String,
+    /// The user's session epoch when it was opened.
+    pub session_epoch: u64,
+    /// SHA-256 of the current refresh token.
+    pub refresh_hash: String,
+    /// SHA-256 of the current access token.
+    pub access_hash: String,
+    /// Expiry of the current refresh token, in milliseconds since the epoch.
+    pub expires_at_ms: u64,
+}
+
+impl SessionRecord {
+    /// Whether the current refresh token is still valid at `now`.
+    pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
+        millis(now) < self.expires_at_ms
+    }
+}
+
+/// The tokens of a new session, or of a session's next rotation: hashes
+/// only, with their expiries.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    /// SHA-256 of the access token.
+    pub access_hash: String,
+    /// When the access token expires.
+    pub access_expires_at: DateTime<Utc>,
+    /// SHA-256 of the refresh token.
+    pub refresh_hash: String,
+    /// When the refresh token expires.
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+fn millis(at: DateTime<Utc>) -> u64 {
+    at.timestamp_millis().max(0) as u64
+}
+
+/// TTL wants whole seconds; round up so DynamoDB never deletes early.
+fn ttl_seconds(at: DateTime<Utc>) -> i64 {
+    (at.timestamp_millis() + 999).div_euclid(1000)
+}
+
+/// The condition that the profile exists with session epoch `epoch`
+/// (profiles written before sessions existed have none: epoch 0).
+pub(crate) fn epoch_is(epoch: u64) -> &'static str {
+    if epoch == 0 {
+        "attribute_exists(pk) AND (attribute_not_exists(session_epoch) OR session_epoch = :epoch)"
+    } else {
+        "attribute_exists(pk) AND session_epoch = :epoch"
+    }
+}
+
+/// Store of tokens and sessions.
 #[derive(Debug, Clone)]
 pub struct TokenStore {
     table: Table,
@@ -36,49 +110,116 @@ impl TokenStore {
         TokenStore { table }
     }
 
-    /// Stores a new token for `user_id` and sets the user's `last_seen` to
-    /// `now`, in one transaction. [`Constraint::UserMissing`] if the user no
-    /// longer exists.
-    pub async fn issue(
-        &self,
-        token_hash: &str,
+    fn access_item(
         user_id: u64,
+        session_id: &str,
+        epoch: u64,
+        hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut item = token_key(token_hash);
+    ) -> Item {
+        let mut item = token_key(hash);
         item.insert("user_id".into(), n(user_id));
+        item.insert("session_id".into(), s(session_id));
+        item.insert(SESSION_EPOCH.into(), n(epoch));
         item.insert("issued_at".into(), s(timestamp(now)));
         item.insert("expires_at_ms".into(), n(expires_at.timestamp_millis()));
-        // TTL wants whole seconds; round up so DynamoDB never deletes early.
-        let ttl_secs = (expires_at.timestamp_millis() + 999).div_euclid(1000);
-        item.insert(EXPIRES_AT.into(), n(ttl_secs));
-        let mut transaction = Transaction::new("IssueToken");
+        item.insert(EXPIRES_AT.into(), n(ttl_seconds(expires_at)));
+        item
+    }
+
+    /// Opens a session for `user_id` (a login): the session, its access
+    /// token, and the user's `last_seen` set to `now`, in one transaction
+    /// conditioned on the user still having session epoch `epoch`
+    /// ([`Constraint::SessionsRevoked`] otherwise: revoked or deleted since
+    /// the profile was read).
+    pub async fn open(
+        &self,
+        user_id: u64,
+        epoch: u64,
+        session_id: &str,
+        pair: &TokenPair,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let access = Self::access_item(
+            user_id,
+            session_id,
+            epoch,
+            &pair.access_hash,
+            now,
+            pair.access_expires_at,
+        );
+        let mut session = session_key(user_id, session_id);
+        session.insert("session_id".into(), s(session_id));
+        session.insert("user_id".into(), n(user_id));
+        session.insert(SESSION_EPOCH.into(), n(epoch));
+        session.insert("created_at".into(), s(timestamp(now)));
+        session.insert("refreshed_at".into(), s(timestamp(now)));
+        session.insert("access_hash".into(), s(&pair.access_hash));
+        session.insert("refresh_hash".into(), s(&pair.refresh_hash));
+        session.insert(
+            "expires_at_ms".into(),
+            n(pair.refresh_expires_at.timestamp_millis()),
+        );
+        session.insert(EXPIRES_AT.into(), n(ttl_seconds(pair.refresh_expires_at)));
+        let mut transaction = Transaction::new("OpenSession");
         transaction
             .guarded(
-                self.table.put(item, Some("attribute_not_exists(pk)")),
+                self.table.put(access, Some("attribute_not_exists(pk)")),
                 Constraint::TokenInUse,
             )
             .guarded(
-                self.table.update(user_key(user_id), |u| {
-                    u.update_expression("SET last_seen = :now")
-                        .condition_expression("attribute_exists(pk)")
-                        .expression_attribute_values(":now", s(timestamp(now)))
-                }),
-                Constraint::UserMissing,
+                self.table.put(session, Some("attribute_not_exists(pk)")),
+                Constraint::TokenInUse,
+            )
+            .guarded(
+                self.touch_profile(user_id, epoch, now),
+                Constraint::SessionsRevoked,
             );
+        // A session whose access token was never received is useless
+        // without it: deleting the token is enough.
+        self.run_issuing(transaction, user_id, vec![token_key(&pair.access_hash)])
+            .await
+    }
+
+    /// Sets `last_seen` on the profile, conditioned on its session epoch.
+    fn touch_profile(
+        &self,
+        user_id: u64,
+        epoch: u64,
+        now: DateTime<Utc>,
+    ) -> aws_sdk_dynamodb::types::TransactWriteItem {
+        self.table.update(user_key(user_id), |u| {
+            u.update_expression("SET last_seen = :now")
+                .condition_expression(epoch_is(epoch))
+                .expression_attribute_values(":now", s(timestamp(now)))
+                .expression_attribute_values(":epoch", n(epoch))
+        })
+    }
+
+    /// Runs a transaction that hands out new tokens; when its answer was
+    /// lost, deletes the items at `forget`, which the client never received.
+    async fn run_issuing(
+        &self,
+        transaction: Transaction,
+        user_id: u64,
+        forget: Vec<Item>,
+    ) -> Result<(), StoreError> {
         match self.table.transact(transaction).await {
             Err(StoreError::Conflict(Constraint::TokenInUse)) => {
-                tracing::error!("token hash collision");
+                tracing::error!("token or session id collision");
                 Err(StoreError::Internal)
             }
             Err(lost) if lost.may_have_written() => {
-                // The transaction may have committed with its answer lost (a
-                // timeout or a broken connection after DynamoDB wrote it):
-                // the client will never receive this token, so none must be
-                // left usable. If DynamoDB is still out, the token's hash
-                // stays until its TTL, known to nobody.
-                if self.table.delete_now(token_key(token_hash)).await.is_ok() {
+                // The transaction may have committed with its answer lost:
+                // the client will never receive these tokens, so none must
+                // be left usable. If DynamoDB is still out, the hash stays
+                // until its TTL, known to nobody.
+                let mut forgotten = true;
+                for key in forget {
+                    forgotten &= self.table.delete_now(key).await.is_ok();
+                }
+                if forgotten {
                     tracing::info!(user_id, "deleted the token whose issue failed");
                 }
                 Err(lost)
@@ -87,27 +228,231 @@ impl TokenStore {
         }
     }
 
-    /// The token with this hash, expired or not. Eventually consistent, with
-    /// a consistent re-read on a miss so that a token issued a moment ago is
-    /// found; a token revoked less than about a second ago may still be seen.
+    /// Rotates `session`'s tokens to `next` (a refresh): the session's
+    /// hashes and expiry, the old access token deleted and the new one put,
+    /// the user's `last_seen`, in one transaction. Conditioned on the
+    /// session still holding the refresh token presented
+    /// ([`Constraint::SessionMoved`]: a concurrent refresh with the same
+    /// token won, or the session ended) and on the user's epoch
+    /// ([`Constraint::SessionsRevoked`]).
+    pub async fn rotate(
+        &self,
+        session: &SessionRecord,
+        next: &TokenPair,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let user_id = session.user_id;
+        let access = Self::access_item(
+            user_id,
+            &session.session_id,
+            session.session_epoch,
+            &next.access_hash,
+            now,
+            next.access_expires_at,
+        );
+        let mut transaction = Transaction::new("RotateSession");
+        transaction
+            .guarded(
+                self.table
+                    .update(session_key(user_id, &session.session_id), |u| {
+                        u.update_expression(
+                            "SET refresh_hash = :refresh, access_hash = :access, \
+                             refreshed_at = :now, expires_at_ms = :expires_ms, expires_at = :ttl",
+                        )
+                        .condition_expression("refresh_hash = :presented")
+                        .expression_attribute_values(":refresh", s(&next.refresh_hash))
+                        .expression_attribute_values(":access", s(&next.access_hash))
+                        .expression_attribute_values(":now", s(timestamp(now)))
+                        .expression_attribute_values(
+                            ":expires_ms",
+                            n(next.refresh_expires_at.timestamp_millis()),
+                        )
+                        .expression_attribute_values(
+                            ":ttl",
+                            n(ttl_seconds(next.refresh_expires_at)),
+                        )
+                        .expression_attribute_values(":presented", s(&session.refresh_hash))
+                    }),
+                Constraint::SessionMoved,
+            )
+            .always(self.table.delete(token_key(&session.access_hash), |d| d))
+            .guarded(
+                self.table.put(access, Some("attribute_not_exists(pk)")),
+                Constraint::TokenInUse,
+            )
+            .guarded(
+                self.touch_profile(user_id, session.session_epoch, now),
+                Constraint::SessionsRevoked,
+            );
+        // The client never received the new access token: it must not
+        // exist. If the rotation did not commit, the client's retry with
+        // its refresh token succeeds; if it did, that retry is a reuse and
+        // ends the session, as any replay does.
+        self.run_issuing(transaction, user_id, vec![token_key(&next.access_hash)])
+            .await
+    }
+
+    /// The access token with this hash, expired or not. Strongly consistent:
+    /// a token issued a moment ago is found, and one revoked a moment ago is
+    /// not.
     pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let Some(item) = self
-            .table
-            .get_confirming_miss(token_key(token_hash))
-            .await?
-        else {
+        let Some(item) = self.table.get(token_key(token_hash), Read::Strong).await? else {
             return Ok(None);
         };
         Ok(Some(TokenRecord {
             user_id: get_u64(&item, "user_id")?,
             expires_at_ms: get_u64(&item, "expires_at_ms")?,
+            session_id: match item.get("session_id") {
+                None => None,
+                Some(_) => Some(get_s(&item, "session_id")?.to_string()),
+            },
+            session_epoch: match item.get(SESSION_EPOCH) {
+                None => 0,
+                Some(_) => get_u64(&item, SESSION_EPOCH)?,
+            },
         }))
     }
 
-    /// Deletes the token with this hash.
+    /// Session `session_id` of `user_id`, expired or not (strongly
+    /// consistent: it decides whether a refresh token was already used).
+    pub async fn session(
+        &self,
+        user_id: u64,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let item = self
+            .table
+            .get(session_key(user_id, session_id), Read::Strong)
+            .await?;
+        item.as_ref()
+            .map(session_of)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Ends a session: deletes it and its current access token, in one
+    /// transaction.
+    pub async fn end_session(
+        &self,
+        user_id: u64,
+        session_id: &str,
+        access_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut transaction = Transaction::new("EndSession");
+        transaction
+            .always(self.table.delete(token_key(access_hash), |d| d))
+            .always(self.table.delete(session_key(user_id, session_id), |d| d));
+        self.table.transact(transaction).await
+    }
+
+    /// Deletes the access token with this hash (a token without a session).
     pub async fn revoke(&self, token_hash: &str) -> Result<(), StoreError> {
         self.table.delete_now(token_key(token_hash)).await
     }
+
+    /// Revokes every session and token of `user_id` at once: one UpdateItem
+    /// raising the profile's session epoch ([`Constraint::UserMissing`] if
+    /// the user is gone).
+    pub async fn revoke_all(&self, user_id: u64) -> Result<(), StoreError> {
+        self.table
+            .update_guarded(user_key(user_id), Constraint::UserMissing, |u| {
+                u.update_expression("ADD session_epoch :one")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":one", n(1))
+            })
+            .await
+    }
+
+    /// Changes `user`'s password hash to `new_hash` and revokes every other
+    /// session, in one transaction: the profile's hash and epoch (raised by
+    /// one), conditioned on the hash and epoch being those just verified
+    /// ([`Constraint::PasswordChanged`]); and the caller's access token and
+    /// session (if any) moved to the new epoch, so they keep working
+    /// ([`Constraint::SessionMoved`] if they ended meanwhile).
+    pub async fn change_password(
+        &self,
+        user: &User,
+        new_hash: &str,
+        token_hash: &str,
+        session_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let next = user.session_epoch + 1;
+        let mut transaction = Transaction::new("ChangePassword");
+        transaction.guarded(
+            self.table.update(user_key(user.id), |u| {
+                u.update_expression("SET password_hash = :new, session_epoch = :next")
+                    .condition_expression(format!(
+                        "password_hash = :old AND ({})",
+                        epoch_is(user.session_epoch)
+                    ))
+                    .expression_attribute_values(":new", s(new_hash))
+                    .expression_attribute_values(":old", s(&user.password_hash))
+                    .expression_attribute_values(":next", n(next))
+                    .expression_attribute_values(":epoch", n(user.session_epoch))
+            }),
+            Constraint::PasswordChanged,
+        );
+        let mut keep = vec![token_key(token_hash)];
+        keep.extend(session_id.map(|session| session_key(user.id, session)));
+        for key in keep {
+            transaction.guarded(
+                self.table.update(key, |u| {
+                    u.update_expression("SET session_epoch = :next")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":next", n(next))
+                }),
+                Constraint::SessionMoved,
+            );
+        }
+        self.table.transact(transaction).await
+    }
+
+    /// Up to `limit` sessions of `user_id`, by id: one strongly consistent
+    /// Query of the user's partition (never a Scan).
+    pub async fn sessions_of(
+        &self,
+        user_id: u64,
+        limit: u32,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let window = QueryWindow {
+            index: None,
+            partition: super::items::user_pk(user_id),
+            sort_attribute: SK,
+            sort_prefix: Some(SESSION_PREFIX),
+            order: Order::OldestFirst,
+        };
+        let found = self.table.query_first(&window, limit).await?;
+        Ok(found
+            .iter()
+            .map(session_of)
+            .collect::<Result<_, ItemError>>()?)
+    }
+
+    /// Deletes `sessions` and their access tokens (BatchWriteItem;
+    /// idempotent).
+    pub async fn delete_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError> {
+        let keys = sessions
+            .iter()
+            .flat_map(|session| {
+                [
+                    token_key(&session.access_hash),
+                    session_key(session.user_id, &session.session_id),
+                ]
+            })
+            .collect();
+        self.table.batch_write(Vec::new(), keys).await
+    }
+}
+
+fn session_of(item: &Item) -> Result<SessionRecord, ItemError> {
+    Ok(SessionRecord {
+        user_id: get_u64(item, "user_id")?,
+        session_id: get_s(item, "session_id")?.to_string(),
+        session_epoch: get_u64(item, SESSION_EPOCH)?,
+        refresh_hash: get_s(item, "refresh_hash")?.to_string(),
+        access_hash: get_s(item, "access_hash")?.to_string(),
+        expires_at_ms: get_u64(item, "expires_at_ms")?,
+    })
 }
 
 #[cfg(test)]
@@ -119,10 +464,19 @@ mod tests {
         let record = TokenRecord {
             user_id: 1,
             expires_at_ms: 10_000,
+            session_id: None,
+            session_epoch: 0,
         };
         let at = |ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap();
         assert!(record.is_valid_at(at(9_999)));
         assert!(!record.is_valid_at(at(10_000)));
         assert!(!record.is_valid_at(at(20_000)));
+    }
+
+    #[test]
+    fn ttl_seconds_round_up_so_an_item_never_expires_early() {
+        let at = |ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap();
+        assert_eq!(ttl_seconds(at(10_000)), 10);
+        assert_eq!(ttl_seconds(at(10_001)), 11);
     }
 }

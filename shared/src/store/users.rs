@@ -4,9 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use super::items::{
-    self, directory_key, email_key, get_u64, n, s, user_key, username_key, Item, COUNTER_PK,
-    DIRECTORY_PK, SK, STATS_PK,
+    self, directory_key, email_key, get_u64, n, purge_key, s, user_key, username_key, Item,
+    COUNTER_PK, DIRECTORY_PK, SK, STATS_PK,
 };
+use super::purge::PurgePhase;
+use super::tokens::epoch_is;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{Email, NewUser, ProfileChanges, User, Username};
 
@@ -114,6 +116,7 @@ impl UserStore {
             post_count: 0,
             follower_count: 0,
             followed_count: 0,
+            session_epoch: 0,
         };
         let mut directory = directory_key(id);
         directory.insert("user_id".into(), n(id));
@@ -261,6 +264,75 @@ impl UserStore {
                 Err(StoreError::Internal)
             }
             outcome => outcome.map(|()| updated),
+        }
+    }
+
+    /// Deletes `user` (read strongly, its password just verified): the
+    /// profile, both uniqueness markers, the directory entry and one from
+    /// the user count go in one transaction with the start of the clean-up
+    /// job (`PURGE#<id>`), whose stream records drive `purge_user` through
+    /// the rest (edges, posts, feed, sessions). From its commit the user is
+    /// a 404, every token is dead (authentication reads the profile), and
+    /// the name and address are free. [`Constraint::PasswordChanged`] if
+    /// the password or the sessions changed since the read.
+    pub async fn delete(&self, user: &User, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let ours = |key: Item| {
+            self.table.delete(key, |d| {
+                d.condition_expression("user_id = :id")
+                    .expression_attribute_values(":id", n(user.id))
+            })
+        };
+        let mut job = purge_key(user.id);
+        job.insert("user_id".into(), n(user.id));
+        job.insert("phase".into(), s(PurgePhase::FIRST.name()));
+        job.insert("step".into(), n(0));
+        job.insert("deleted_at".into(), s(crate::domain::timestamp(now)));
+        let mut transaction = Transaction::new("DeleteUser");
+        transaction
+            .guarded(
+                self.table.delete(user_key(user.id), |d| {
+                    d.condition_expression(format!(
+                        "password_hash = :hash AND ({})",
+                        epoch_is(user.session_epoch)
+                    ))
+                    .expression_attribute_values(":hash", s(&user.password_hash))
+                    .expression_attribute_values(":epoch", n(user.session_epoch))
+                }),
+                Constraint::PasswordChanged,
+            )
+            .guarded(
+                ours(username_key(&user.username.to_ascii_lowercase())),
+                Constraint::MarkerNotOurs,
+            )
+            .guarded(
+                ours(email_key(&user.email.to_ascii_lowercase())),
+                Constraint::MarkerNotOurs,
+            )
+            .always(self.table.delete(directory_key(user.id), |d| d))
+            .guarded(
+                self.table.update(items::key(STATS_PK, "COUNT"), |u| {
+                    u.update_expression("ADD user_count :minus_one")
+                        .condition_expression("user_count >= :one")
+                        .expression_attribute_values(":minus_one", n(-1))
+                        .expression_attribute_values(":one", n(1))
+                }),
+                Constraint::CountBelowZero,
+            )
+            .guarded(self.table.put(job, ABSENT), Constraint::IdInUse);
+        match self.table.transact(transaction).await {
+            Err(StoreError::Conflict(
+                broken @ (Constraint::MarkerNotOurs
+                | Constraint::CountBelowZero
+                | Constraint::IdInUse),
+            )) => {
+                tracing::error!(
+                    id = user.id,
+                    ?broken,
+                    "deleting a user found the table inconsistent"
+                );
+                Err(StoreError::Internal)
+            }
+            outcome => outcome,
         }
     }
 

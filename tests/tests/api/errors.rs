@@ -24,8 +24,8 @@ async fn a_wrong_method_is_a_json_405_with_allow() {
     let api = TestApi::start().await;
     for (method, path, allow) in [
         ("DELETE", "/api/users", "GET, POST"),
-        ("PATCH", "/api/users/1", "GET, PUT"),
-        ("GET", "/api/tokens", "POST, DELETE"),
+        ("PATCH", "/api/users/1", "GET, PUT, DELETE"),
+        ("GET", "/api/tokens", "POST, PUT, DELETE"),
         ("POST", "/api/users/1/followed/2", "GET, PUT, DELETE"),
         ("PUT", "/api/users/1/followers", "GET"),
     ] {
@@ -36,13 +36,17 @@ async fn a_wrong_method_is_a_json_405_with_allow() {
 }
 
 #[tokio::test]
-async fn every_route_but_registration_and_login_needs_a_bearer_token() {
+async fn every_route_but_registration_login_and_refresh_needs_a_bearer_token() {
     let api = TestApi::start().await;
     for route in ROUTES {
         let path = route.path.replace("{id}", "1").replace("{target_id}", "2");
         let reply = api.call(route.method, &path, &[], Some("{}")).await;
         match route.function {
             "create_user" => assert_eq!(reply.status, 400),
+            // Its credential is the refresh token in the body.
+            "refresh_token" => {
+                reply.assert_error(400, "refresh_token");
+            }
             "get_token" => {
                 assert_eq!(reply.status, 401);
                 assert_eq!(

@@ -265,3 +265,42 @@ async fn over_http_an_outage_is_a_json_503_with_retry_after() {
     let reply = http(&base, "GET", &target, &[("authorization", &bearer)], None).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
+
+/// A refresh whose rotation fails: a 503, no access token left that nobody
+/// received, and then the outcome the design promises. A write refused
+/// (throttled, 500s) changed nothing, so the same refresh token works; a
+/// write whose answer was lost after the engine applied it has rotated the
+/// session, so the retry is a reuse and ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_whose_rotation_fails_is_a_503_and_leaves_no_token_nobody_received() {
+    for (fault, applied) in [
+        (Fault::Throttle, false),
+        (Fault::ServerError, false),
+        (Fault::Reset, true),
+    ] {
+        let context = format!("refresh under {fault:?}");
+        let mut world = World::start().await;
+        let login = world.api.token_reply("alice", "password-123").await.json();
+        world
+            .given
+            .insert(token_hash(login["token"].as_str().unwrap()));
+        let refresh = login["refresh_token"].as_str().unwrap();
+        world.proxy.set_for(fault, Some("TransactWriteItems")).await;
+        let reply = world.api.refresh(refresh).await;
+        world.proxy.clear().await;
+        assert_unavailable(&reply, &context);
+        world.assert_consistent(&context).await;
+        let again = world.api.refresh(refresh).await;
+        if applied {
+            again.assert_error(401, "already used");
+        } else {
+            assert_eq!(again.status, 200, "{context}: {}", again.body);
+            world
+                .given
+                .insert(token_hash(again.json()["token"].as_str().unwrap()));
+        }
+        world
+            .assert_consistent(&format!("{context}, then again"))
+            .await;
+    }
+}

@@ -105,7 +105,7 @@ async fn the_readme_walkthrough_works_over_http() {
         .await
         .assert_error(404, "no route");
     let wrong = http(&base, "PATCH", "/api/users/1", &[], None).await;
-    assert_eq!(wrong.header("allow"), Some("GET, PUT"));
+    assert_eq!(wrong.header("allow"), Some("GET, PUT, DELETE"));
     let big = format!(r#"{{"username": "{}"}}"#, "x".repeat(20_000));
     http(&base, "POST", "/api/users", &[], Some(&big))
         .await

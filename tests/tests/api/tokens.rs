@@ -12,12 +12,18 @@ async fn basic_credentials_get_a_token_that_no_cache_may_keep() {
     let reply = api.token_reply("susan", "password-1").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
-    let token = reply.json()["token"].as_str().unwrap().to_string();
+    let json = reply.json();
+    let token = json["token"].as_str().unwrap().to_string();
     assert_eq!(token.len(), 43);
+    assert_eq!(json["expires_in"], 3600);
+    assert_eq!(json["user_id"], 1);
+    assert!(json["refresh_token"].as_str().unwrap().starts_with("1."));
+    let mut fields: Vec<&String> = json.as_object().unwrap().keys().collect();
+    fields.sort();
     assert_eq!(
-        reply.json().as_object().unwrap().len(),
-        1,
-        "only the token: {}",
+        fields,
+        ["expires_in", "refresh_token", "token", "user_id"],
+        "the token, and what a mobile app needs beside it: {}",
         reply.body
     );
     assert_eq!(api.get("/api/users/1", &token).await.status, 200);

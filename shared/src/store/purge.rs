@@ -1,0 +1,313 @@
+//! The clean-up of a deleted account, in bounded, resumable, idempotent
+//! steps.
+//!
+//! `DELETE /api/users/{id}` removes the profile, the markers, the directory
+//! entry and one from the user count at once, and in the same transaction
+//! puts the job item `PURGE#<id>`. Each write of the job (its insert, then
+//! each advance) is a stream record, and `purge_user` answers each record
+//! with one step: at most `ACCOUNT_CLEANUP_STEP` (100) items of one phase
+//! (one Query page; edges unlinked as concurrent transactions of 3 items,
+//! the rest deleted 25 a BatchWriteItem), then an advance of
+//! the job (conditioned on the step it read, so a redelivered record does
+//! its idempotent work again and advances nothing). The phases, in order:
+//! the user's follow edges both ways (each unlinked with the other user's
+//! count in one transaction, so no count goes wrong), the posts and their
+//! timeline entries, the user's own feed, the sessions and their access
+//! tokens, and last the popular-author mark and the job itself. The edge
+//! deletions' own stream records let `fan_out` take the user's posts out of
+//! followers' feeds, as for any unfollow.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::items::{
+    edge_prefix, edge_sk, feed_pk, get_s, get_u64, key, n, post_key, purge_key, s, session_key,
+    timeline_key, token_key, user_key, user_pk, Item, ItemError, POPULAR_PK, POST_PREFIX,
+    SESSION_PREFIX, SK,
+};
+use super::{Constraint, Order, QueryWindow, StoreError, Table, Transaction};
+use crate::domain::EdgeKind;
+
+/// Edge transactions one step runs at once.
+const CONCURRENT_UNLINKS: usize = 10;
+
+/// What a clean-up job is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgePhase {
+    /// The users this one followed: each edge, and their follower count.
+    Following,
+    /// The users following this one: each edge, and their followed count.
+    Followers,
+    /// The user's posts and timeline entries.
+    Posts,
+    /// The user's own home feed.
+    Feed,
+    /// The user's sessions and their access tokens.
+    Sessions,
+    /// The popular-author mark, then the job itself.
+    Finish,
+}
+
+impl PurgePhase {
+    /// Where every job starts.
+    pub const FIRST: PurgePhase = PurgePhase::Following;
+    const ALL: [PurgePhase; 6] = [
+        PurgePhase::Following,
+        PurgePhase::Followers,
+        PurgePhase::Posts,
+        PurgePhase::Feed,
+        PurgePhase::Sessions,
+        PurgePhase::Finish,
+    ];
+
+    /// The name stored in the job item.
+    pub fn name(self) -> &'static str {
+        match self {
+            PurgePhase::Following => "following",
+            PurgePhase::Followers => "followers",
+            PurgePhase::Posts => "posts",
+            PurgePhase::Feed => "feed",
+            PurgePhase::Sessions => "sessions",
+            PurgePhase::Finish => "finish",
+        }
+    }
+
+    /// The phase stored as `name`.
+    pub fn parse(name: &str) -> Option<PurgePhase> {
+        PurgePhase::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    fn next(self) -> PurgePhase {
+        let at = PurgePhase::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        PurgePhase::ALL[(at + 1).min(PurgePhase::ALL.len() - 1)]
+    }
+}
+
+/// A clean-up job as one of its stream records shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeJob {
+    /// The deleted user.
+    pub user_id: u64,
+    /// The phase to work on.
+    pub phase: PurgePhase,
+    /// Steps done so far; the advance is conditioned on it.
+    pub step: u64,
+}
+
+/// Store of account clean-ups.
+#[derive(Debug, Clone)]
+pub struct PurgeStore {
+    table: Table,
+    step: u32,
+}
+
+impl PurgeStore {
+    /// A store over `table` whose steps handle at most `step` items.
+    pub fn new(table: Table, step: u32) -> Self {
+        PurgeStore {
+            table,
+            step: step.max(1),
+        }
+    }
+
+    /// Does one bounded step of `job` and advances it: to the next phase
+    /// when this one found fewer items than a step may handle, else to the same
+    /// phase again (a new stream record, so a new invocation).
+    pub async fn step(&self, job: PurgeJob) -> Result<(), StoreError> {
+        let user = job.user_id;
+        let found = match job.phase {
+            PurgePhase::Following => self.unlink_edges(user, EdgeKind::Following).await?,
+            PurgePhase::Followers => self.unlink_edges(user, EdgeKind::Follower).await?,
+            PurgePhase::Posts => self.delete_posts(user).await?,
+            PurgePhase::Feed => self.delete_feed(user).await?,
+            PurgePhase::Sessions => self.delete_sessions(user).await?,
+            PurgePhase::Finish => {
+                self.unmark_popular(user).await?;
+                // The last write: a redelivered record of an earlier step
+                // finds no job to advance, and its work is already done.
+                return self.table.delete_now(purge_key(user)).await;
+            }
+        };
+        let next = if found < self.step as usize {
+            job.phase.next()
+        } else {
+            job.phase
+        };
+        self.advance(job, next).await
+    }
+
+    async fn advance(&self, job: PurgeJob, phase: PurgePhase) -> Result<(), StoreError> {
+        let advanced = self
+            .table
+            .update_guarded(purge_key(job.user_id), Constraint::PurgeMoved, |u| {
+                u.update_expression("SET phase = :phase, step = :next")
+                    .condition_expression("step = :step")
+                    .expression_attribute_values(":phase", s(phase.name()))
+                    .expression_attribute_values(":next", n(job.step + 1))
+                    .expression_attribute_values(":step", n(job.step))
+            })
+            .await;
+        match advanced {
+            // A redelivered record: this step had already advanced the job.
+            Err(StoreError::Conflict(Constraint::PurgeMoved)) => Ok(()),
+            outcome => outcome,
+        }
+    }
+
+    async fn first_page(
+        &self,
+        partition: String,
+        prefix: &'static str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let window = QueryWindow {
+            index: None,
+            partition,
+            sort_attribute: SK,
+            sort_prefix: Some(prefix),
+            order: Order::OldestFirst,
+        };
+        self.table.query_first(&window, self.step).await
+    }
+
+    /// Unlinks up to a step's worth of `user`'s edges of `kind`; returns how many
+    /// it found.
+    async fn unlink_edges(&self, user: u64, kind: EdgeKind) -> Result<usize, StoreError> {
+        let edges = self.first_page(user_pk(user), edge_prefix(kind)).await?;
+        let others = edges
+            .iter()
+            .map(|item| get_u64(item, "other_id"))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        for chunk in others.chunks(CONCURRENT_UNLINKS) {
+            let mut running = tokio::task::JoinSet::new();
+            for other in chunk {
+                let table = self.table.clone();
+                let other = *other;
+                running.spawn(async move { unlink(&table, user, other, kind).await });
+            }
+            while let Some(done) = running.join_next().await {
+                done.map_err(|e| {
+                    tracing::error!(error = %e, "an edge clean-up task failed");
+                    StoreError::Internal
+                })??;
+            }
+        }
+        Ok(others.len())
+    }
+
+    /// Deletes up to a step's worth of `user`'s posts with their timeline
+    /// entries. The posts' removal records reach `fan_out`, which finds no
+    /// followers left to update.
+    async fn delete_posts(&self, user: u64) -> Result<usize, StoreError> {
+        let entries = self.first_page(user_pk(user), POST_PREFIX).await?;
+        let mut keys = Vec::with_capacity(entries.len() * 2);
+        for entry in &entries {
+            let post = get_u64(entry, "post_id")?;
+            keys.push(post_key(post));
+            keys.push(timeline_key(user, post));
+        }
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(entries.len())
+    }
+
+    /// Deletes up to a step's worth entries of `user`'s own feed.
+    async fn delete_feed(&self, user: u64) -> Result<usize, StoreError> {
+        let entries = self.first_page(feed_pk(user), POST_PREFIX).await?;
+        let keys = entries
+            .iter()
+            .map(|entry| Ok(key(get_s(entry, "pk")?, get_s(entry, SK)?)))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(entries.len())
+    }
+
+    /// Deletes up to a step's worth of `user`'s sessions with their access
+    /// tokens (dead already: the profile is gone).
+    async fn delete_sessions(&self, user: u64) -> Result<usize, StoreError> {
+        let sessions = self.first_page(user_pk(user), SESSION_PREFIX).await?;
+        let mut keys = Vec::with_capacity(sessions.len() * 2);
+        for session in &sessions {
+            keys.push(token_key(get_s(session, "access_hash")?));
+            keys.push(session_key(user, get_s(session, "session_id")?));
+        }
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(sessions.len())
+    }
+
+    /// Takes `user` out of the set of popular authors, if the set exists.
+    async fn unmark_popular(&self, user: u64) -> Result<(), StoreError> {
+        let removed = self
+            .table
+            .update_guarded(key(POPULAR_PK, "AUTHORS"), Constraint::PurgeMoved, |u| {
+                u.update_expression("DELETE author_ids :id")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":id", AttributeValue::Ns(vec![user.to_string()]))
+            })
+            .await;
+        match removed {
+            Err(StoreError::Conflict(Constraint::PurgeMoved)) => Ok(()),
+            outcome => outcome,
+        }
+    }
+}
+
+/// Deletes both halves of the edge between the deleted `user` and `other`
+/// (`kind` as seen from `user`) and takes one from `other`'s matching count,
+/// in one transaction conditioned on `user`'s half existing: done once
+/// whatever is redelivered. If `other` is gone too (being deleted at the
+/// same time), only the halves go.
+async fn unlink(table: &Table, user: u64, other: u64, kind: EdgeKind) -> Result<(), StoreError> {
+    let (theirs, count) = match kind {
+        EdgeKind::Following => (EdgeKind::Follower, "follower_count"),
+        EdgeKind::Follower => (EdgeKind::Following, "followed_count"),
+    };
+    let mine = || key(user_pk(user), edge_sk(kind, other));
+    let their_half = || key(user_pk(other), edge_sk(theirs, user));
+    let mut transaction = Transaction::new("PurgeEdge");
+    transaction
+        .guarded(
+            table.delete(mine(), |d| d.condition_expression("attribute_exists(pk)")),
+            Constraint::NotFollowing,
+        )
+        .always(table.delete(their_half(), |d| d))
+        .guarded(
+            table.update(user_key(other), |u| {
+                u.update_expression("ADD #count :minus_one")
+                    .condition_expression("attribute_exists(pk) AND #count >= :one")
+                    .expression_attribute_names("#count", count)
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":one", n(1))
+            }),
+            Constraint::UserMissing,
+        );
+    match table.transact(transaction).await {
+        Ok(()) | Err(StoreError::Conflict(Constraint::NotFollowing)) => Ok(()),
+        Err(StoreError::Conflict(Constraint::UserMissing)) => {
+            let mut halves = Transaction::new("PurgeEdge");
+            halves
+                .always(table.delete(mine(), |d| d))
+                .always(table.delete(their_half(), |d| d));
+            table.transact(halves).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_run_in_order_and_end_at_finish() {
+        let mut phase = PurgePhase::FIRST;
+        let mut seen = vec![phase];
+        while phase != PurgePhase::Finish {
+            phase = phase.next();
+            seen.push(phase);
+        }
+        assert_eq!(seen, PurgePhase::ALL);
+        assert_eq!(PurgePhase::Finish.next(), PurgePhase::Finish);
+        for phase in PurgePhase::ALL {
+            assert_eq!(PurgePhase::parse(phase.name()), Some(phase));
+        }
+        assert_eq!(PurgePhase::parse("nonsense"), None);
+    }
+}
