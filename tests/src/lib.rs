@@ -5,6 +5,7 @@ pub mod api;
 pub mod cost;
 pub mod declared;
 pub mod events;
+pub mod fixtures;
 pub mod invariants;
 pub mod lambda_emulator;
 pub mod proxy;

@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use crate::declared::{declared_index, dynamodb_of, functions, worker_of};
 use crate::events::{Answer, SampleEvent};
+use crate::fixtures;
 
 tokio::task_local! {
     static FUNCTION: &'static str;
@@ -326,24 +327,12 @@ pub fn undeclared(function: &str, used: &[Used]) -> Vec<String> {
 const TABLE: &str = "microblog";
 
 fn config() -> Result<Config, String> {
-    Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
-        .map_err(|e| e.to_string())
+    fixtures::config(TABLE)
 }
 
 /// A fresh engine whose table holds only the fixtures.
 async fn seeded_engine() -> Result<Engine, String> {
-    let engine = Engine::memory()
-        .await
-        .map_err(|e| format!("the engine does not start: {e}"))?;
-    let seeding = App::new(config()?, engine.client());
-    seeding
-        .create_table_if_missing()
-        .await
-        .map_err(|e| format!("cannot create the table: {e}"))?;
-    microblog_local::seed::seed(&seeding)
-        .await
-        .map_err(|e| format!("cannot seed the table: {e}"))?;
-    Ok(engine)
+    fixtures::seeded_engine(TABLE).await
 }
 
 /// Runs `sample` through `function`'s handler in-process, on a fresh engine

@@ -15,10 +15,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use microblog_local::engine::Engine;
-use microblog_shared::{App, Config};
 use microblog_tests::events::{
     differences, events_dir, response_differences, sample_events, Answer, SampleEvent,
 };
+use microblog_tests::fixtures;
 use microblog_tests::lambda_emulator::{
     build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
     FunctionProcess, Outcome, RuntimeApi,
@@ -56,19 +56,7 @@ fn binary(function: &str) -> Result<&'static Path, String> {
 
 /// An engine with the table created and the fixtures written.
 async fn seeded_engine() -> Result<Engine, String> {
-    let engine = Engine::memory()
-        .await
-        .map_err(|e| format!("cannot start the engine: {e}"))?;
-    let config = Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
-        .map_err(|e| e.to_string())?;
-    let app = App::new(config, engine.client());
-    app.create_table_if_missing()
-        .await
-        .map_err(|e| format!("cannot create the table: {e}"))?;
-    microblog_local::seed::seed(&app)
-        .await
-        .map_err(|e| format!("cannot seed the table: {e}"))?;
-    Ok(engine)
+    fixtures::seeded_engine(TABLE).await
 }
 
 /// The environment of a correctly configured function.

@@ -1,0 +1,452 @@
+//! `sam-local-invoke`: every sample event in `events/` through `sam local
+//! invoke`, SAM's own Lambda emulator, on the functions `sam build` built,
+//! each answer checked against its `.expect.json` by the events harness.
+//!
+//! `scripts/sam-local-check` runs it after `sam build`, with Docker and the
+//! base image ready. It serves one embedded engine on `--listen` (Docker's
+//! bridge address, which containers reach as `host.docker.internal`) at the
+//! port of the endpoint in the env file, and before each event empties the
+//! env file's table and writes the fixtures again: every expectation holds
+//! for a freshly seeded table.
+//!
+//! ```text
+//! sam-local-invoke --listen 172.17.0.1 [--env-vars events/env.json]
+//!                  [--template .aws-sam/build/template.yaml] [--sam sam] [NAME...]
+//! ```
+//!
+//! A NAME selects an event (`get_user.not_found`) or all of a function's
+//! events (`get_user`). Prints one line per event and `N passed, N failed`;
+//! exits 1 when an event fails or none was run.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use microblog_local::engine::{client_for_endpoint, Engine};
+use microblog_shared::config::ClientSettings;
+use microblog_tests::declared::functions;
+use microblog_tests::events::{
+    differences, events_dir, load, response_differences, Answer, SampleEvent,
+};
+use microblog_tests::fixtures::reseed;
+use microblog_tests::template::Template;
+use serde_json::Value;
+
+/// The name containers reach the Docker host by (with `--add-host
+/// host.docker.internal:host-gateway`).
+const DOCKER_HOST_NAME: &str = "host.docker.internal";
+/// How long one `sam local invoke` may take. The first also builds SAM's
+/// emulator image on the base image (under qemu on x86_64 hosts).
+const INVOKE_TIMEOUT: Duration = Duration::from_secs(300);
+
+const USAGE: &str = "usage: sam-local-invoke --listen ADDRESS [--env-vars FILE] [--template FILE] [--sam PATH] [NAME...]";
+
+struct Options {
+    listen: String,
+    env_vars: PathBuf,
+    template: PathBuf,
+    sam: PathBuf,
+    names: Vec<String>,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        listen: String::new(),
+        env_vars: events_dir().join("env.json"),
+        template: PathBuf::from(".aws-sam/build/template.yaml"),
+        sam: PathBuf::from("sam"),
+        names: Vec::new(),
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--listen" => options.listen = value("--listen")?,
+            "--env-vars" => options.env_vars = value("--env-vars")?.into(),
+            "--template" => options.template = value("--template")?.into(),
+            "--sam" => options.sam = value("--sam")?.into(),
+            "-h" | "--help" => return Err(String::new()),
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag:?}")),
+            name => options.names.push(name.to_string()),
+        }
+    }
+    if options.listen.is_empty() {
+        return Err("--listen is required: the address containers reach this host at".into());
+    }
+    Ok(options)
+}
+
+/// What the env file tells the functions: the table and the engine's
+/// endpoint, which must be on the Docker host.
+struct EnvFile {
+    table: String,
+    endpoint: String,
+    port: u16,
+}
+
+fn read_env_file(path: &Path) -> Result<EnvFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let setting = |name: &str| {
+        json["Parameters"][name]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("{} sets no Parameters.{name}", path.display()))
+    };
+    let table = setting("TABLE_NAME")?;
+    let endpoint = setting("AWS_ENDPOINT_URL_DYNAMODB")?;
+    let port = endpoint
+        .strip_prefix(&format!("http://{DOCKER_HOST_NAME}:"))
+        .and_then(|rest| rest.trim_end_matches('/').parse::<u16>().ok())
+        .ok_or_else(|| {
+            format!(
+                "{}: AWS_ENDPOINT_URL_DYNAMODB is {endpoint:?}; the functions must reach the engine this check serves, at http://{DOCKER_HOST_NAME}:<port>",
+                path.display()
+            )
+        })?;
+    Ok(EnvFile {
+        table,
+        endpoint,
+        port,
+    })
+}
+
+/// The events `names` select (all when empty); `Err` names a NAME that
+/// selects nothing.
+fn select(events: Vec<SampleEvent>, names: &[String]) -> Result<Vec<SampleEvent>, String> {
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !events.iter().any(|e| e.name() == **n || e.function == **n))
+    {
+        return Err(format!(
+            "no event or function in events/ is called {unknown:?}"
+        ));
+    }
+    Ok(events
+        .into_iter()
+        .filter(|e| names.is_empty() || names.iter().any(|n| e.name() == *n || e.function == *n))
+        .collect())
+}
+
+/// What a finished `sam local invoke` printed.
+struct Invocation {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `command`, killing it after `timeout`.
+fn run(mut command: Command, timeout: Duration) -> Result<Invocation, String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    match status {
+        Some(status) => Ok(Invocation {
+            success: status.success(),
+            stdout,
+            stderr,
+        }),
+        None => Err(format!(
+            "sam local invoke did not finish within {timeout:?}\n{}",
+            indent(&tail(&stderr, 25))
+        )),
+    }
+}
+
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.trim_end().lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("        | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The function's response in what `sam local invoke` printed on stdout
+/// (SAM's own messages go to stderr).
+fn response_of(stdout: &str) -> Result<Value, String> {
+    let text = stdout.trim();
+    serde_json::from_str(text)
+        .or_else(|_| {
+            let last = text.lines().last().unwrap_or_default();
+            serde_json::from_str(last)
+        })
+        .map_err(|e| format!("SAM printed no JSON response ({e}): {text:?}"))
+}
+
+/// What SAM says when the emulator in the container never answered: it
+/// posted the event before the emulator listened (see [`MAX_ATTEMPTS`]).
+const NOT_LISTENING: &str = "No response from invoke container";
+/// Invocations of one event when SAM reports [`NOT_LISTENING`] and the
+/// function printed nothing: SAM waits only until the container's published
+/// port accepts a connection, which Docker's userland proxy does at once,
+/// then gives the emulator 0.7 s to start; under qemu it can take longer.
+/// The event never reached the function, so it is sent again.
+/// (`scripts/sam-local-check` starts its own dockerd without the proxy,
+/// where this does not happen.)
+const MAX_ATTEMPTS: usize = 3;
+
+/// The `sam local invoke` of `event`.
+fn sam_invoke(event: &SampleEvent, logical_id: &str, options: &Options, env: &EnvFile) -> Command {
+    let mut command = Command::new(&options.sam);
+    command
+        .args(["local", "invoke", logical_id, "--template"])
+        .arg(&options.template)
+        .arg("--event")
+        .arg(events_dir().join(format!("{}.json", event.name())))
+        .arg("--env-vars")
+        .arg(&options.env_vars)
+        .arg("--parameter-overrides")
+        .arg(format!("LocalDynamoDbEndpoint={}", env.endpoint))
+        .args(["--skip-pull-image", "--add-host"])
+        .arg(format!("{DOCKER_HOST_NAME}:host-gateway"));
+    command
+}
+
+/// Whether SAM never reached the function (see [`MAX_ATTEMPTS`]).
+fn never_reached(invocation: &Invocation) -> bool {
+    invocation.stdout.trim().is_empty()
+        && invocation.stderr.contains(NOT_LISTENING)
+        && !invocation.stderr.contains("START RequestId")
+}
+
+/// Invokes `event` through SAM on a freshly seeded table and compares its
+/// answer; `Ok` tells how many attempts it took, `Err` lists every problem.
+fn check(
+    event: &SampleEvent,
+    logical_id: &str,
+    options: &Options,
+    env: &EnvFile,
+    reseed_table: impl Fn() -> Result<(), String>,
+) -> Result<usize, String> {
+    let mut attempts = 0;
+    let invocation = loop {
+        attempts += 1;
+        reseed_table()?;
+        let invocation = run(sam_invoke(event, logical_id, options, env), INVOKE_TIMEOUT)?;
+        if attempts == MAX_ATTEMPTS || !never_reached(&invocation) {
+            break invocation;
+        }
+    };
+    let logs = || {
+        format!(
+            "\n      SAM and function output (attempt {attempts}):\n{}",
+            indent(&tail(&invocation.stderr, 25))
+        )
+    };
+    if !invocation.success {
+        return Err(format!("sam local invoke failed{}", logs()));
+    }
+    let response = response_of(&invocation.stdout).map_err(|e| format!("{e}{}", logs()))?;
+    let problems = match event.worker() {
+        Some(_) => response_differences(&event.expect, &response),
+        None => match Answer::from_gateway(&response) {
+            Ok(answer) => differences(&event.expect, &answer),
+            Err(e) => vec![e],
+        },
+    };
+    if problems.is_empty() {
+        Ok(attempts)
+    } else {
+        Err(format!(
+            "{}\n      response: {response}{}",
+            problems.join("\n      "),
+            logs()
+        ))
+    }
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run_all(&options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs every selected event; `Ok(false)` when one failed.
+fn run_all(options: &Options) -> Result<bool, String> {
+    let dir = events_dir();
+    let events = load(&dir, functions())
+        .map_err(|problems| format!("{}:\n  {}", dir.display(), problems.join("\n  ")))?;
+    let events = select(events, &options.names)?;
+    if events.is_empty() {
+        return Err(format!("no events in {}", dir.display()));
+    }
+    let env = read_env_file(&options.env_vars)?;
+    let template = Template::load().functions();
+
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let address = format!("{}:{}", options.listen, env.port);
+    let engine = runtime.block_on(async {
+        let db = dynoxide::Database::memory().map_err(|e| e.to_string())?;
+        Engine::start_on(db, &address).await.map_err(|e| {
+            format!(
+                "the engine cannot listen on {address} (the port of {}): {e}",
+                env.endpoint
+            )
+        })
+    })?;
+    let client = client_for_endpoint(&engine.endpoint, &ClientSettings::default());
+    println!(
+        "{} events, one `sam local invoke` each, each on a freshly seeded table {:?}; the engine listens on {} ({} in the containers)",
+        events.len(),
+        env.table,
+        engine.endpoint,
+        env.endpoint
+    );
+
+    let (mut passed, mut failed) = (0, 0);
+    let started = Instant::now();
+    for event in &events {
+        let took = Instant::now();
+        let result = match template.get(&event.function) {
+            None => Err(format!(
+                "template.yaml has no function whose Metadata.BuildProperties.Binary is {}",
+                event.function
+            )),
+            Some(function) => check(event, &function.logical_id, options, &env, || {
+                runtime.block_on(reseed(&client, &env.table))
+            }),
+        };
+        let seconds = took.elapsed().as_secs_f64();
+        match result {
+            Ok(attempts) => {
+                passed += 1;
+                let retried = match attempts {
+                    1 => String::new(),
+                    n => format!("  ({n} attempts: SAM posted before the emulator listened)"),
+                };
+                println!("ok    {:<40} {seconds:5.1} s{retried}", event.name());
+            }
+            Err(problems) => {
+                failed += 1;
+                println!(
+                    "FAIL  {:<40} {seconds:5.1} s\n      {problems}",
+                    event.name()
+                );
+            }
+        }
+    }
+    runtime.block_on(engine.stop());
+    println!(
+        "\nsam local invoke: {} events in {:.0} s\n{passed} passed, {failed} failed",
+        passed + failed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(failed == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_env_file_must_point_the_functions_at_the_docker_host() {
+        let dir = std::env::temp_dir().join(format!("microblog-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("env.json");
+        let write = |endpoint: &str| {
+            let json = serde_json::json!({"Parameters": {
+                "TABLE_NAME": "microblog", "AWS_ENDPOINT_URL_DYNAMODB": endpoint}});
+            std::fs::write(&file, json.to_string()).unwrap();
+        };
+        write("http://host.docker.internal:8000");
+        let env = read_env_file(&file).unwrap();
+        assert_eq!((env.table.as_str(), env.port), ("microblog", 8000));
+        write("http://127.0.0.1:8000");
+        let refused = read_env_file(&file).err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            refused.is_some_and(|e| e.contains("host.docker.internal")),
+            "a loopback endpoint is unreachable from a container"
+        );
+    }
+
+    #[test]
+    fn sam_s_response_is_the_json_on_its_standard_output() {
+        assert_eq!(
+            response_of("{\"statusCode\": 200}\n").unwrap()["statusCode"],
+            200
+        );
+        assert_eq!(
+            response_of("noise\n{\"batchItemFailures\": []}").unwrap(),
+            serde_json::json!({"batchItemFailures": []})
+        );
+        assert!(response_of("").is_err());
+    }
+
+    #[test]
+    fn only_an_invocation_that_never_reached_the_function_is_sent_again() {
+        let invocation = |stdout: &str, stderr: &str| Invocation {
+            success: true,
+            stdout: stdout.to_string(),
+            stderr: stderr.to_string(),
+        };
+        let lost = "Mounting ...\nNo response from invoke container for GetUserFunction\n";
+        assert!(never_reached(&invocation("", lost)));
+        let crashed = format!("START RequestId: 1 Version: $LATEST\n{lost}");
+        assert!(!never_reached(&invocation("", &crashed)));
+        assert!(!never_reached(&invocation("{\"statusCode\": 200}", lost)));
+        assert!(!never_reached(&invocation(
+            "",
+            "Error: the image is missing"
+        )));
+    }
+
+    #[test]
+    fn names_select_events_or_a_function_s_events_and_an_unknown_name_is_an_error() {
+        let events = microblog_tests::events::sample_events();
+        let one = select(events.clone(), &["get_user.not_found".into()]).unwrap();
+        assert_eq!(one.len(), 1);
+        let all = select(events.clone(), &["get_user".into()]).unwrap();
+        assert!(all.len() > 1 && all.iter().all(|e| e.function == "get_user"));
+        assert_eq!(select(events.clone(), &[]).unwrap().len(), events.len());
+        assert!(select(events, &["nobody".into()]).is_err());
+    }
+}
