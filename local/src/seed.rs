@@ -3,7 +3,7 @@
 //! answers.
 
 use microblog_shared::auth::session::RefreshToken;
-use microblog_shared::auth::{hash_password, token_hash};
+use microblog_shared::auth::{hash_password, token_hash, token_user};
 use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, Username};
 use microblog_shared::store::tokens::TokenPair;
 use microblog_shared::App;
@@ -13,9 +13,9 @@ use microblog_shared::App;
 pub type SeedError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The bearer token the authenticated sample events carry (user 1, susan).
-pub const FIXTURE_TOKEN: &str = "fixture-token-for-sample-events-000000000001";
+pub const FIXTURE_TOKEN: &str = "1.fixture-token-for-sample-events-000000000001";
 /// The fixture token of user 2 (john).
-pub const FIXTURE_TOKEN_2: &str = "fixture-token-for-sample-events-000000000002";
+pub const FIXTURE_TOKEN_2: &str = "2.fixture-token-for-sample-events-000000000002";
 /// The refresh token of susan's fixture session (the session of
 /// [`FIXTURE_TOKEN`]).
 pub const FIXTURE_REFRESH_TOKEN: &str =
@@ -57,7 +57,11 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
         };
         let token = [FIXTURE_TOKEN, FIXTURE_TOKEN_2][i];
         let refresh = [FIXTURE_REFRESH_TOKEN, FIXTURE_REFRESH_TOKEN_2][i];
-        if app.tokens.find(&token_hash(token)).await?.is_none() {
+        let (existing, _) = app
+            .tokens
+            .find_with_profile(&token_hash(token), token_user(token))
+            .await?;
+        if existing.is_none() {
             let now = chrono::Utc::now();
             let ten_years = now + chrono::Duration::days(3650);
             let session = RefreshToken::parse(refresh)

@@ -249,7 +249,8 @@ pub mod keys {
 use crate::store::items::BY_TIME_INDEX as BY_TIME;
 
 /// Every route of the API. A route asks for a bearer token unless it says
-/// otherwise; every Bearer route reads the token (GetItem).
+/// otherwise; every Bearer route reads the token and its user's profile
+/// in one BatchGetItem (`auth::authenticate`).
 pub const ROUTES: &[Route] = &[
     Route::new(
         "GET",
@@ -284,10 +285,15 @@ pub const ROUTES: &[Route] = &[
         keys::DIRECTORY,
         keys::USER_COUNT,
     ]),
-    Route::new("GET", "/api/users/{id}", "get_user", &[table(GetItem)])
-        .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "GET",
+        "/api/users/{id}",
+        "get_user",
+        &[table(GetItem), table(BatchGetItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     // The token and profile (authentication reads it) is all it needs.
-    Route::new("GET", "/api/me", "get_me", &[table(GetItem)]).keys(&[keys::TOKEN, keys::USER]),
+    Route::new("GET", "/api/me", "get_me", &[table(BatchGetItem)]).keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "PUT",
         "/api/users/{id}",
@@ -296,6 +302,7 @@ pub const ROUTES: &[Route] = &[
         // moved uniqueness marker.
         &[
             table(GetItem),
+            table(BatchGetItem),
             table(PutItem),
             table(UpdateItem),
             table(DeleteItem),
@@ -309,7 +316,7 @@ pub const ROUTES: &[Route] = &[
         // One transaction: the profile, both markers and the directory
         // entry deleted, the user count updated, the clean-up job put.
         &[
-            table(GetItem),
+            table(BatchGetItem),
             table(DeleteItem),
             table(UpdateItem),
             table(PutItem),
@@ -331,7 +338,7 @@ pub const ROUTES: &[Route] = &[
         "change_password",
         // One transaction updating the profile (hash and session epoch),
         // the caller's token and session.
-        &[table(GetItem), table(UpdateItem)],
+        &[table(BatchGetItem), table(UpdateItem)],
     )
     .hashing_passwords()
     .keys(&[keys::TOKEN, keys::USER]),
@@ -340,7 +347,7 @@ pub const ROUTES: &[Route] = &[
         "/api/users/{id}/tokens",
         "revoke_sessions",
         // One UpdateItem raising the session epoch on the profile.
-        &[table(GetItem), table(UpdateItem)],
+        &[table(BatchGetItem), table(UpdateItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
@@ -361,7 +368,7 @@ pub const ROUTES: &[Route] = &[
         "GET",
         "/api/users/{id}/followed/{target_id}",
         "is_following",
-        &[table(GetItem)],
+        &[table(GetItem), table(BatchGetItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
@@ -369,7 +376,7 @@ pub const ROUTES: &[Route] = &[
         "/api/users/{id}/followed/{target_id}",
         "follow_user",
         // One transaction: both counts' Updates, both edge halves' Puts.
-        &[table(GetItem), table(PutItem), table(UpdateItem)],
+        &[table(BatchGetItem), table(PutItem), table(UpdateItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
@@ -378,7 +385,12 @@ pub const ROUTES: &[Route] = &[
         "unfollow_user",
         // One transaction: both counts' Updates, both edge halves' Deletes;
         // GetItems explain a cancelled one.
-        &[table(GetItem), table(UpdateItem), table(DeleteItem)],
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
@@ -388,7 +400,12 @@ pub const ROUTES: &[Route] = &[
         // The post id counter and post_count (UpdateItem); one transaction
         // putting the post, its timeline entry and the author's feed entry;
         // the Idempotency-Key record is read, and put with the post.
-        &[table(GetItem), table(PutItem), table(UpdateItem)],
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+        ],
     )
     .keys(&[
         keys::TOKEN,
@@ -398,16 +415,18 @@ pub const ROUTES: &[Route] = &[
         keys::USER,
         keys::FEED,
     ]),
-    Route::new("GET", "/api/posts/{id}", "get_post", &[table(GetItem)]).keys(&[
-        keys::TOKEN,
-        keys::POST,
-        keys::USER,
-    ]),
+    Route::new(
+        "GET",
+        "/api/posts/{id}",
+        "get_post",
+        &[table(GetItem), table(BatchGetItem)],
+    )
+    .keys(&[keys::TOKEN, keys::POST, keys::USER]),
     Route::new(
         "PUT",
         "/api/posts/{id}",
         "update_post",
-        &[table(GetItem), table(UpdateItem)],
+        &[table(GetItem), table(BatchGetItem), table(UpdateItem)],
     )
     .keys(&[keys::TOKEN, keys::POST, keys::USER]),
     Route::new(
@@ -416,7 +435,12 @@ pub const ROUTES: &[Route] = &[
         "delete_post",
         // One transaction: the post, its timeline and own-feed entries, and
         // post_count.
-        &[table(GetItem), table(DeleteItem), table(UpdateItem)],
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(DeleteItem),
+            table(UpdateItem),
+        ],
     )
     .keys(&[keys::TOKEN, keys::POST, keys::USER, keys::FEED]),
     Route::new(
@@ -477,7 +501,7 @@ pub const ROUTES: &[Route] = &[
         "/api/tokens",
         "revoke_token",
         // One transaction deleting the session and its access token.
-        &[table(GetItem), table(DeleteItem)],
+        &[table(BatchGetItem), table(DeleteItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     // The OpenAPI document, built from the code: no table, no token.

@@ -13,7 +13,7 @@ use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
 pub use password::{hash_password, verify_password, DUMMY_HASH};
-pub use token::{new_token, token_hash};
+pub use token::{new_access_token, new_token, token_hash, token_user};
 
 use crate::domain::{NoSuchPost, NoSuchUser, Post, User};
 use crate::error::{ApiError, Challenge};
@@ -61,7 +61,7 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     let plausible = (16..=256).contains(&token.len())
         && token
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if plausible {
         Ok(token)
     } else {
@@ -77,9 +77,10 @@ pub fn token_rejected() -> ApiError {
     )
 }
 
-/// Authenticates the bearer token of `req`: two strongly consistent
-/// GetItems, the token and then its user's profile. The token must exist
-/// and be unexpired, and the profile must exist with the session epoch the
+/// Authenticates the bearer token of `req`: the token and its user's
+/// profile, both read strongly consistently, in one BatchGetItem (a token
+/// names its user, [`token_user`]). The token must exist, be unexpired and
+/// name that user, and the profile must exist with the session epoch the
 /// token was minted under, so that revoking a session, every session, or
 /// the account takes effect at once: no read can see a revoked token as
 /// alive. Returns the caller, profile included. A missing or malformed
@@ -104,24 +105,33 @@ pub async fn authenticate_alongside<F: Future>(
 
 async fn check_token(app: &App, token: &str) -> Result<Caller, ApiError> {
     let hash = token_hash(token);
-    let record = match app.tokens.find(&hash).await? {
-        Some(record) if record.is_valid_at(chrono::Utc::now()) => record,
-        _ => return Err(token_rejected()),
-    };
-    match app.users.get(record.user_id, Read::Strong).await? {
-        Some(user) if user.session_epoch == record.session_epoch => Ok(Caller {
-            user_id: record.user_id,
-            token_hash: hash,
-            session_id: record.session_id,
-            user,
-        }),
+    let (record, user) = app
+        .tokens
+        .find_with_profile(&hash, token_user(token))
+        .await?;
+    let now = chrono::Utc::now();
+    match (record, user) {
+        (Some(record), Some(user))
+            if record.is_valid_at(now)
+                && record.user_id == user.id
+                && user.session_epoch == record.session_epoch =>
+        {
+            Ok(Caller {
+                user_id: record.user_id,
+                token_hash: hash,
+                session_id: record.session_id,
+                user,
+            })
+        }
         _ => Err(token_rejected()),
     }
 }
 
 /// Authenticates and reads the user named by the `{id}` path parameter,
-/// concurrently: one round trip for the two GetItems. An unauthenticated
-/// request is a 401 whatever the id; then a malformed or unknown id is a 404.
+/// concurrently: one round trip. An unauthenticated request is a 401
+/// whatever the id; then a malformed or unknown id is a 404. Callers asking
+/// for themselves cost no read beyond authentication's, which already read
+/// their profile (strongly).
 pub async fn authenticate_and_load_user(
     app: &App,
     req: &Request,
@@ -133,6 +143,11 @@ pub async fn authenticate_and_load_user(
             return Err(not_found);
         }
     };
+    if token_user(bearer_token(req)?) == Some(id) {
+        let caller = authenticate(app, req).await?;
+        let user = caller.user.clone();
+        return Ok((caller, user));
+    }
     let (caller, user) =
         authenticate_alongside(app, req, app.users.get(id, Read::Eventual)).await?;
     let user = user?.ok_or(NoSuchUser::id(id))?;

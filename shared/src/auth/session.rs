@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 
-use super::token::{new_token, token_hash};
+use super::token::{new_access_token, new_token, token_hash};
 use crate::error::ApiError;
 use crate::http::json;
 use crate::representation::TokenGrant;
@@ -85,7 +85,7 @@ impl Grant {
     /// Fresh tokens for session `session_id` of `user_id`, issued at `now`
     /// with the lifetimes of `config`.
     pub fn new(config: &Config, user_id: u64, session_id: &str, now: DateTime<Utc>) -> Grant {
-        let access_token = new_token();
+        let access_token = new_access_token(user_id);
         let refresh_token = format!("{user_id}.{session_id}.{}", new_token());
         Grant {
             pair: TokenPair {

@@ -5,27 +5,28 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 use super::error::sdk_error;
 use super::items::Item;
-use super::{backoff, StoreError, Table, TRANSACTION_ATTEMPTS};
+use super::{backoff, Read, StoreError, Table, TRANSACTION_ATTEMPTS};
 
 impl Table {
     /// Reads `keys` with BatchGetItem, 100 keys a call, retrying unprocessed
     /// keys with backoff. Missing items are simply absent from the result;
     /// the order is not the keys' order.
-    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    pub async fn batch_get(&self, keys: Vec<Item>, read: Read) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
-            found.extend(self.batch_get_100(chunk.to_vec()).await?);
+            found.extend(self.batch_get_100(chunk.to_vec(), read).await?);
         }
         Ok(found)
     }
 
-    async fn batch_get_100(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    async fn batch_get_100(&self, keys: Vec<Item>, read: Read) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         if keys.is_empty() {
             return Ok(found);
         }
         let mut pending = KeysAndAttributes::builder()
             .set_keys(Some(keys))
+            .consistent_read(read == Read::Strong)
             .build()
             .map_err(|e| {
                 tracing::error!(error = %e, "building BatchGetItem request");

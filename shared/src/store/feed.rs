@@ -160,7 +160,7 @@ impl FeedStore {
             .filter(|author| **author != reader)
             .map(|author| key(user_pk(reader), edge_sk(EdgeKind::Following, *author)))
             .collect();
-        let found = self.table.batch_get(keys).await?;
+        let found = self.table.batch_get(keys, Read::Eventual).await?;
         Ok(found
             .iter()
             .map(|item| get_u64(item, "other_id"))

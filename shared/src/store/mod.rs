@@ -101,7 +101,10 @@ impl Table {
     /// `ids`; ids with no item are skipped.
     pub(crate) async fn get_many_by_id<T: ById>(&self, ids: &[u64]) -> Result<Vec<T>, StoreError> {
         let found = self
-            .batch_get(ids.iter().map(|id| T::key_of(*id)).collect())
+            .batch_get(
+                ids.iter().map(|id| T::key_of(*id)).collect(),
+                Read::Eventual,
+            )
             .await?;
         let mut items = found
             .iter()

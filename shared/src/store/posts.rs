@@ -148,7 +148,7 @@ impl PostStore {
             .collect();
         let mut posts = Vec::new();
         let mut users = Vec::new();
-        for item in self.table.batch_get(keys).await? {
+        for item in self.table.batch_get(keys, Read::Eventual).await? {
             if item.get(SK) == Some(&s(POST)) {
                 posts.push(Post::from_item(&item)?);
             } else {

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 
 use super::items::{
-    get_s, get_u64, n, s, session_key, token_key, user_key, Item, ItemError, EXPIRES_AT,
+    get_s, get_u64, n, s, session_key, token_key, user_key, Item, ItemError, EXPIRES_AT, PK,
     SESSION_EPOCH, SESSION_PREFIX, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
@@ -35,6 +35,21 @@ pub struct TokenRecord {
 }
 
 impl TokenRecord {
+    fn from_item(item: &Item) -> Result<TokenRecord, ItemError> {
+        Ok(TokenRecord {
+            user_id: get_u64(item, "user_id")?,
+            expires_at_ms: get_u64(item, "expires_at_ms")?,
+            session_id: match item.get("session_id") {
+                None => None,
+                Some(_) => Some(get_s(item, "session_id")?.to_string()),
+            },
+            session_epoch: match item.get(SESSION_EPOCH) {
+                None => 0,
+                Some(_) => get_u64(item, SESSION_EPOCH)?,
+            },
+        })
+    }
+
     /// Whether the token is still valid at `now`.
     pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
         millis(now) < self.expires_at_ms
@@ -292,25 +307,42 @@ impl TokenStore {
             .await
     }
 
-    /// The access token with this hash, expired or not. Strongly consistent:
-    /// a token issued a moment ago is found, and one revoked a moment ago is
-    /// not.
-    pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let Some(item) = self.table.get(token_key(token_hash), Read::Strong).await? else {
-            return Ok(None);
+    /// The access token with this hash, expired or not, and the profile of
+    /// its user, both strongly consistent: a token issued a moment ago is
+    /// found, and one revoked a moment ago (or whose sessions were) is not.
+    /// A token that names its user (`user_id`) costs one BatchGetItem for
+    /// both; one minted before tokens did is read first, then its profile.
+    /// Always BatchGetItem, so authentication needs one permission.
+    pub async fn find_with_profile(
+        &self,
+        token_hash: &str,
+        user_id: Option<u64>,
+    ) -> Result<(Option<TokenRecord>, Option<User>), StoreError> {
+        let token = token_key(token_hash);
+        let (mut record, keys) = match user_id {
+            Some(id) => (None, vec![token.clone(), user_key(id)]),
+            None => {
+                let found = self
+                    .table
+                    .batch_get(vec![token.clone()], Read::Strong)
+                    .await?;
+                let Some(item) = found.first() else {
+                    return Ok((None, None));
+                };
+                let record = TokenRecord::from_item(item)?;
+                let profile = user_key(record.user_id);
+                (Some(record), vec![profile])
+            }
         };
-        Ok(Some(TokenRecord {
-            user_id: get_u64(&item, "user_id")?,
-            expires_at_ms: get_u64(&item, "expires_at_ms")?,
-            session_id: match item.get("session_id") {
-                None => None,
-                Some(_) => Some(get_s(&item, "session_id")?.to_string()),
-            },
-            session_epoch: match item.get(SESSION_EPOCH) {
-                None => 0,
-                Some(_) => get_u64(&item, SESSION_EPOCH)?,
-            },
-        }))
+        let mut user = None;
+        for item in &self.table.batch_get(keys, Read::Strong).await? {
+            if item.get(PK) == token.get(PK) {
+                record = Some(TokenRecord::from_item(item)?);
+            } else {
+                user = Some(User::from_item(item)?);
+            }
+        }
+        Ok((record, user))
     }
 
     /// Session `session_id` of `user_id`, expired or not (strongly

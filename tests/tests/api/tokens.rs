@@ -14,7 +14,12 @@ async fn basic_credentials_get_a_token_that_no_cache_may_keep() {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let json = reply.json();
     let token = json["token"].as_str().unwrap().to_string();
-    assert_eq!(token.len(), 43);
+    let (user, secret) = token.split_once('.').unwrap();
+    assert_eq!(
+        (user, secret.len()),
+        ("1", 43),
+        "<user id>.<secret>: {token}"
+    );
     assert_eq!(json["expires_in"], 3600);
     assert_eq!(json["user_id"], 1);
     assert!(json["refresh_token"].as_str().unwrap().starts_with("1."));
@@ -170,4 +175,42 @@ async fn the_table_keeps_only_a_hash_of_each_token_with_a_ttl() {
     for item in everything.items() {
         assert!(!format!("{item:?}").contains(&token), "{item:?}");
     }
+}
+
+#[tokio::test]
+async fn a_token_names_its_user_and_naming_another_breaks_it() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-1").await;
+    api.create_user("john", "password-2").await;
+    let token = api.token("susan", "password-1").await;
+    let secret = token.strip_prefix("1.").expect("susan is user 1");
+    assert_eq!(api.get("/api/me", &token).await.status, 200);
+    for forged in [format!("2.{secret}"), format!("3.{secret}"), secret.into()] {
+        api.get("/api/me", &forged)
+            .await
+            .assert_error(401, "invalid, expired or revoked");
+    }
+
+    // A stored token whose record names another user than its text does is
+    // refused too (the table, not the client, is wrong then).
+    let mismatched = "2.a-token-whose-record-says-it-is-susans-0001";
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut item = token_key(&token_hash(mismatched));
+    for (name, value) in [
+        ("user_id", "1".to_string()),
+        ("expires_at_ms", expires.timestamp_millis().to_string()),
+        ("expires_at", expires.timestamp().to_string()),
+    ] {
+        item.insert(name.into(), AttributeValue::N(value));
+    }
+    api.client
+        .put_item()
+        .table_name(&api.table_name)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    api.get("/api/me", mismatched)
+        .await
+        .assert_error(401, "invalid, expired or revoked");
 }
