@@ -32,6 +32,11 @@ mod feed;
 mod load;
 mod serve;
 
+/// The local server's allocator (see local/src/main.rs), so that `load`
+/// measures what `microblog-local` runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

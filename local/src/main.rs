@@ -1,6 +1,14 @@
 //! `microblog-local`: the whole API on http://127.0.0.1:3000 with an embedded
 //! DynamoDB-compatible engine. Run with `--help` for the options.
 
+/// mimalloc rather than glibc's malloc, whose consolidation of freed
+/// chunks across the runtime's threads cost a quarter to a third of the
+/// server's throughput (docs/PERFORMANCE.md, "Local server"). The Lambda
+/// functions keep the system allocator: one request at a time, and their
+/// peak memory is measured with it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
