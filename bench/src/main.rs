@@ -9,8 +9,8 @@
 //! expects (for a worker such as `fan_out`, whose event is a stream batch:
 //! any response other than the expected one) fails the run. A call that
 //! consumes what it acts on gets a fresh one each time, made in-process
-//! outside the timing: `revoke_token` a token, `delete_post` a post. Prints a
-//! Markdown report (see docs/PERFORMANCE.md).
+//! outside the timing (`fresh.rs`). Prints a Markdown report (see
+//! docs/PERFORMANCE.md).
 //!
 //! ```text
 //! cargo run --release -p microblog-bench -- [--profile NAME] [--iterations N] [--only f1,f2]
@@ -29,6 +29,7 @@
 
 mod chaos;
 mod feed;
+mod fresh;
 mod load;
 mod serve;
 
@@ -43,10 +44,10 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use microblog_local::dispatch::dispatch;
+use fresh::{Fresh, Input};
 use microblog_local::engine::Engine;
 use microblog_shared::{App, Config};
-use microblog_tests::events::{response_differences, success_case, Answer, SampleEvent};
+use microblog_tests::events::{response_differences, success_case, SampleEvent};
 use microblog_tests::lambda_emulator::{
     build_function_binaries, current_profile_dir, function_names, lambda_env, profile_of_dir,
     FunctionProcess, Outcome, RuntimeApi,
@@ -125,14 +126,6 @@ fn profile_dir(profile: &str) -> PathBuf {
     root.join(if profile == "dev" { "debug" } else { profile })
 }
 
-/// What a call consumes, made afresh for each invocation.
-enum Fresh {
-    /// A bearer token, issued by get_token's success case.
-    Token(SampleEvent),
-    /// A post, published by create_post's success case.
-    Post(SampleEvent),
-}
-
 /// Replaces the `{id}` path parameter of an HTTP event (in `rawPath`,
 /// `requestContext.http.path` and `pathParameters`) with `id`.
 fn with_id(event: &mut Value, id: &str) {
@@ -154,15 +147,10 @@ fn with_id(event: &mut Value, id: &str) {
 
 /// `case`'s event for invocation `i`. Writes that must differ from one
 /// invocation to the next do: string `username` and `email` members of a
-/// JSON body get `i` appended (before the `@` of an email), `token`, when
-/// given, replaces the bearer token, and `id`, when given, the `{id}` path
-/// parameter. A worker's event is sent as it is.
-fn event(
-    case: &SampleEvent,
-    i: usize,
-    token: Option<&str>,
-    id: Option<&str>,
-) -> Result<Vec<u8>, String> {
+/// JSON body get `i` appended (before the `@` of an email), and what
+/// `input` gives replaces the bearer token, the `{id}` path parameter and
+/// members of the body. A worker's event is sent as it is.
+fn event(case: &SampleEvent, i: usize, input: &Input) -> Result<Vec<u8>, String> {
     let mut event = case.event.clone();
     if case.worker().is_some() {
         return Ok(event.to_string().into_bytes());
@@ -178,6 +166,9 @@ fn event(
             text.to_string()
         };
         if let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(&text) {
+            for (name, value) in &input.body {
+                body.insert(name.to_string(), value.clone().into());
+            }
             for (name, value) in body.iter_mut() {
                 if let (true, Value::String(s)) = (name == "username" || name == "email", value) {
                     *s = match s.split_once('@') {
@@ -197,33 +188,14 @@ fn event(
             };
         }
     }
-    if let Some(token) = token {
+    if let Some(token) = &input.token {
         event["headers"]["authorization"] = format!("Bearer {token}").into();
     }
-    if let Some(id) = id {
+    if let Some(id) = &input.id {
         with_id(&mut event, id);
     }
     event["requestContext"]["requestId"] = format!("bench-{i}").into();
     Ok(event.to_string().into_bytes())
-}
-
-/// The member `member` of the body `case` (an HTTP success case) answers
-/// in-process, as text: a new token from get_token's, a new post's id from
-/// create_post's.
-async fn fresh(app: &App, case: &SampleEvent, member: &str) -> Result<String, String> {
-    let response = dispatch(app, &case.function, case.request())
-        .await
-        .ok_or_else(|| format!("no handler for {}", case.function))?
-        .map_err(|e| format!("{} failed: {e}", case.file()))?;
-    let answer = Answer::from_response(&response);
-    serde_json::from_str::<Value>(&answer.body)
-        .ok()
-        .and_then(|body| match &body[member] {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .ok_or_else(|| format!("{} answered no {member}: {answer:?}", case.file()))
 }
 
 /// The size of `binary` zipped as `bootstrap`, as Lambda deploys it, using
@@ -288,11 +260,7 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
     let iterations = options.iterations;
     let case = success_case(function)?;
     // A success that consumes what it acts on gets a new one each call.
-    let fresh_input = match function {
-        "revoke_token" => Some(Fresh::Token(success_case("get_token")?)),
-        "delete_post" => Some(Fresh::Post(success_case("create_post")?)),
-        _ => None,
-    };
+    let fresh_input = Fresh::for_function(function, &case)?;
     let size = std::fs::metadata(binary).map_err(|e| e.to_string())?.len();
     let zipped = zipped_size(binary);
 
@@ -346,12 +314,11 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
     let mut warm = Vec::with_capacity(iterations);
     let mut first = Duration::ZERO;
     for i in 0..=iterations {
-        let (token, id) = match &fresh_input {
-            Some(Fresh::Token(issue)) => (Some(fresh(&app, issue, "token").await?), None),
-            Some(Fresh::Post(create)) => (None, Some(fresh(&app, create, "id").await?)),
-            None => (None, None),
+        let input = match &fresh_input {
+            Some(fresh) => fresh.make(&app, i).await?,
+            None => Input::default(),
         };
-        let event = event(&case, i, token.as_deref(), id.as_deref())?;
+        let event = event(&case, i, &input)?;
         let started = Instant::now();
         let outcome = process.invoke(&api, event, TIMEOUT).await;
         let took = started.elapsed();
