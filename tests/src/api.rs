@@ -384,6 +384,31 @@ impl TestApi {
         .await
     }
 
+    /// Puts an access token item for `token`, naming `user_id` and valid for
+    /// an hour, with no session and no epoch: what releases before sessions
+    /// wrote, or (with a `token` naming another user) a table that
+    /// disagrees with the token.
+    pub async fn put_bare_token(&self, token: &str, user_id: u64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+        let mut item =
+            microblog_shared::store::items::token_key(&microblog_shared::auth::token_hash(token));
+        for (name, value) in [
+            ("user_id", user_id.to_string()),
+            ("expires_at_ms", expires.timestamp_millis().to_string()),
+            ("expires_at", expires.timestamp().to_string()),
+        ] {
+            item.insert(name.into(), AttributeValue::N(value));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table_name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("putting a token item");
+    }
+
     /// Registers a user and returns its JSON; panics unless 201.
     pub async fn create_user(&self, username: &str, password: &str) -> Value {
         let body = serde_json::json!({

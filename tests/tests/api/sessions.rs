@@ -330,29 +330,11 @@ async fn a_password_change_revokes_the_other_sessions_and_keeps_the_one_used() {
     assert_eq!(api.token_reply("susan", "new-password-1").await.status, 200);
 }
 
-/// Puts an access token as releases before sessions wrote them: no session,
-/// no epoch. Returns the token.
+/// Puts an access token as releases before sessions wrote them (a bare
+/// secret: no user id, no session, no epoch). Returns the token.
 async fn legacy_token(api: &TestApi, user_id: u64) -> String {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    use microblog_shared::auth::{new_token, token_hash};
-    use microblog_shared::store::items::token_key;
-    let token = new_token();
-    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
-    let mut item = token_key(&token_hash(&token));
-    for (name, value) in [
-        ("user_id", user_id.to_string()),
-        ("expires_at_ms", expires.timestamp_millis().to_string()),
-        ("expires_at", expires.timestamp().to_string()),
-    ] {
-        item.insert(name.into(), AttributeValue::N(value));
-    }
-    api.client
-        .put_item()
-        .table_name(&api.table_name)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
+    let token = microblog_shared::auth::new_token();
+    api.put_bare_token(&token, user_id).await;
     token
 }
 

@@ -194,22 +194,7 @@ async fn a_token_names_its_user_and_naming_another_breaks_it() {
     // A stored token whose record names another user than its text does is
     // refused too (the table, not the client, is wrong then).
     let mismatched = "2.a-token-whose-record-says-it-is-susans-0001";
-    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
-    let mut item = token_key(&token_hash(mismatched));
-    for (name, value) in [
-        ("user_id", "1".to_string()),
-        ("expires_at_ms", expires.timestamp_millis().to_string()),
-        ("expires_at", expires.timestamp().to_string()),
-    ] {
-        item.insert(name.into(), AttributeValue::N(value));
-    }
-    api.client
-        .put_item()
-        .table_name(&api.table_name)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
+    api.put_bare_token(mismatched, 1).await;
     api.get("/api/me", mismatched)
         .await
         .assert_error(401, "invalid, expired or revoked");
