@@ -57,9 +57,12 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
         };
         let token = [FIXTURE_TOKEN, FIXTURE_TOKEN_2][i];
         let refresh = [FIXTURE_REFRESH_TOKEN, FIXTURE_REFRESH_TOKEN_2][i];
+        if token_user(token) != Some(id) {
+            return Err("the fixture token does not name the fixture user".into());
+        }
         let (existing, _) = app
             .tokens
-            .find_with_profile(&token_hash(token), token_user(token))
+            .find_with_profile(&token_hash(token), Some(id))
             .await?;
         if existing.is_none() {
             let now = chrono::Utc::now();
@@ -67,6 +70,14 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             let session = RefreshToken::parse(refresh)
                 .filter(|r| r.user_id == id)
                 .ok_or("the fixture refresh token does not name the fixture user")?;
+            // A table seeded before the fixture tokens named their user holds
+            // the fixture session with the old token: end it, then open it
+            // again with the current one.
+            if let Some(old) = app.tokens.session(id, session.session_id).await? {
+                app.tokens
+                    .end_session(id, session.session_id, &old.access_hash)
+                    .await?;
+            }
             let pair = TokenPair {
                 access_hash: token_hash(token),
                 access_expires_at: ten_years,

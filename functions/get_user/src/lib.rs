@@ -1,5 +1,6 @@
-//! `GET /api/users/{id}`: one user. Costs two eventually consistent GetItems
-//! (token, user), issued concurrently.
+//! `GET /api/users/{id}`: one user. One's own costs authentication's one
+//! BatchGetItem (token and profile); another user's adds that user's
+//! GetItem, issued concurrently.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};

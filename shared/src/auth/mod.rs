@@ -13,7 +13,7 @@ use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
 pub use password::{hash_password, verify_password, DUMMY_HASH};
-pub use token::{new_access_token, new_token, token_hash, token_user};
+pub use token::{new_access_token, new_token, plausible_token, token_hash, token_user};
 
 use crate::domain::{NoSuchPost, NoSuchUser, Post, User};
 use crate::error::{ApiError, Challenge};
@@ -58,11 +58,7 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     })?;
     let token = credentials(header, "Bearer")
         .ok_or_else(|| unauthorized("the Authorization header must use the Bearer scheme"))?;
-    let plausible = (16..=256).contains(&token.len())
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if plausible {
+    if plausible_token(token) {
         Ok(token)
     } else {
         Err(unauthorized("the token is invalid, expired or revoked"))

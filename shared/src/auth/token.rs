@@ -27,14 +27,35 @@ pub fn new_access_token(user_id: u64) -> String {
 }
 
 /// The user an access token names, when it has the `<user id>.<secret>`
-/// form; `None` for a token minted before tokens named their user (a bare
-/// secret), which authentication looks up the old way.
+/// form (a secret of 16 to 256 URL-safe characters, as a bare one);
+/// `None` for anything else,
+/// such as a token minted before tokens named their user (a bare secret),
+/// which authentication looks up the old way.
 pub fn token_user(token: &str) -> Option<u64> {
     let (user, secret) = token.split_once('.')?;
-    let plausible = !secret.is_empty() && !secret.contains('.');
+    let plausible = secret_shaped(secret);
     plausible
         .then(|| crate::domain::parse_user_id(user).ok())
         .flatten()
+}
+
+/// Whether `token` has a shape we issue: `<user id>.<secret>`, or a bare
+/// secret of 16 to 256 URL-safe characters (tokens minted before tokens
+/// named their user, and the old fixtures). Anything else is refused
+/// without a read.
+pub fn plausible_token(token: &str) -> bool {
+    if token.contains('.') {
+        token_user(token).is_some()
+    } else {
+        secret_shaped(token)
+    }
+}
+
+fn secret_shaped(text: &str) -> bool {
+    (16..=256).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The SHA-256 of a token in hex: the only form the table stores. A fast hash
@@ -69,16 +90,24 @@ mod tests {
     #[test]
     fn only_a_canonical_user_id_and_one_secret_make_a_named_token() {
         assert_eq!(token_user(&new_token()), None, "a bare secret names no one");
+        let secret = new_token();
+        assert_eq!(token_user(&format!("7.{secret}")), Some(7));
+        assert!(plausible_token(&format!("7.{secret}")));
+        assert!(plausible_token(&secret), "a bare secret, as before");
         for bad in [
-            "0.secret",
-            "-1.secret",
-            "1.",
-            ".secret",
-            "1.a.b",
-            "x.secret",
-            "99999999999999999999999.secret",
+            format!("0.{secret}"),
+            format!("-1.{secret}"),
+            format!("x.{secret}"),
+            format!("99999999999999999999999.{secret}"),
+            format!(".{secret}"),
+            format!("1.{secret}.{secret}"),
+            "1.".to_string(),
+            "1.too-short".to_string(),
+            "1.a-secret-with-a-character-outside-base64!!".to_string(),
         ] {
+            let bad = bad.as_str();
             assert_eq!(token_user(bad), None, "{bad}");
+            assert!(!plausible_token(bad), "{bad}");
         }
     }
 

@@ -50,7 +50,16 @@ impl Table {
             {
                 None => return Ok(found),
                 Some(rest) => {
-                    pending = rest;
+                    // Asked again as strongly as at first, whatever the
+                    // answer's copy of the request says.
+                    pending = KeysAndAttributes::builder()
+                        .set_keys(Some(rest.keys))
+                        .consistent_read(read == Read::Strong)
+                        .build()
+                        .map_err(|e| {
+                            tracing::error!(error = %e, "building BatchGetItem request");
+                            StoreError::Internal
+                        })?;
                     backoff(attempt).await;
                 }
             }

@@ -19,9 +19,16 @@ fn field(json: &Value, name: &str) -> String {
 /// Asserts that neither the access token nor the refresh token of `login`
 /// works any more.
 async fn assert_dead(api: &TestApi, login: &Value) {
-    api.get("/api/me", &field(login, "token"))
-        .await
-        .assert_error(401, "revoked");
+    let token = field(login, "token");
+    let id = &login["user_id"];
+    // The routes that read nothing beyond authentication for one's own id.
+    for path in [
+        "/api/me".to_string(),
+        format!("/api/users/{id}"),
+        format!("/api/users/{id}/followers"),
+    ] {
+        api.get(&path, &token).await.assert_error(401, "revoked");
+    }
     api.refresh(&field(login, "refresh_token"))
         .await
         .assert_error(401, "log in again");
@@ -344,6 +351,7 @@ async fn tokens_issued_before_sessions_existed_keep_working_until_revoked() {
     api.create_user("susan", PASSWORD).await;
     let old = legacy_token(&api, 1).await;
     assert_eq!(api.get("/api/me", &old).await.status, 200);
+    assert_eq!(api.get("/api/users/1", &old).await.status, 200);
     assert_eq!(api.revoke(&old).await.status, 204);
     api.get("/api/me", &old).await.assert_error(401, "revoked");
 
