@@ -2,20 +2,14 @@
 //! off instead of spinning and logging without pause, and it serves again
 //! once descriptors are free.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-/// The server, killed when dropped.
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Server;
 
 /// User plus system CPU time of `pid` so far, in clock ticks (Linux).
 fn cpu_ticks(pid: u32) -> u64 {
@@ -33,28 +27,17 @@ fn out_of_file_descriptors_the_server_backs_off_then_serves_again() {
     let binary = env!("CARGO_BIN_EXE_microblog-local");
     // 64 descriptors: enough to start (engine, SDK connections), few
     // enough that 100 idle clients exhaust them.
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args([
             "-c",
             &format!("ulimit -n 64 && exec \"{binary}\" --port 0 --memory"),
         ])
         .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
-        .env("RUST_LOG", "warn,dynoxide=error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("microblog-local starts");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut output = BufReader::new(stdout);
-    let mut line = String::new();
-    output.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+        .env("RUST_LOG", "warn,dynoxide=error");
+    let mut server = Server::start(command);
+    let addr = server.addr.clone();
+    let mut output = server.output.take().unwrap();
 
     // Read the log as it comes, so a server logging without pause is not
     // held up by a full pipe.
@@ -69,9 +52,9 @@ fn out_of_file_descriptors_the_server_backs_off_then_serves_again() {
         .collect();
     assert!(idle.len() >= 64, "{} connections", idle.len());
     std::thread::sleep(Duration::from_millis(500));
-    let before = cpu_ticks(server.0.id());
+    let before = cpu_ticks(server.pid());
     std::thread::sleep(Duration::from_secs(2));
-    let spent = cpu_ticks(server.0.id()) - before;
+    let spent = cpu_ticks(server.pid()) - before;
     // Spinning would use both seconds (200 ticks at 100 Hz); backing off
     // uses next to nothing.
     assert!(

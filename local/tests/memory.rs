@@ -2,19 +2,13 @@
 //! stays bounded, because password checks wait their turn on a small pool
 //! instead of each holding argon2's 19 MiB at once.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// The server, killed when dropped.
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Server;
 
 /// One request over a fresh connection; the status and the whole reply.
 fn send(addr: &str, head: &str, body: &str) -> (u16, String) {
@@ -43,33 +37,22 @@ fn peak_rss_kib(pid: u32) -> u64 {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_hundred_concurrent_logins_keep_the_server_under_256_mib() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_microblog-local"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_microblog-local"));
+    command
         .args(["--port", "0", "--memory"])
         .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
         .env("RUST_LOG", "error")
-        .env("RATE_LIMIT_LOGIN_FAILURES", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("microblog-local starts");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    // Kept open to the end: the server prints to it when it stops.
-    let mut output = BufReader::new(stdout);
-    output.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+        .env("RATE_LIMIT_LOGIN_FAILURES", "0");
+    // Its output stays open to the end: the server prints to it when it
+    // stops.
+    let server = Server::start(command);
+    let addr = server.addr.clone();
 
     let body =
         r#"{"username": "susan", "email": "susan@example.com", "password": "a-long-passphrase"}"#;
     let (status, reply) = send(&addr, "POST /api/users HTTP/1.1", body);
     assert_eq!(status, 201, "{reply}");
-    let before = peak_rss_kib(server.0.id());
+    let before = peak_rss_kib(server.pid());
 
     // "susan:a-long-passphrase", and as many wrong guesses.
     let logins: Vec<_> = (0..100)
@@ -99,7 +82,7 @@ fn a_hundred_concurrent_logins_keep_the_server_under_256_mib() {
         "{statuses:?}"
     );
 
-    let peak = peak_rss_kib(server.0.id());
+    let peak = peak_rss_kib(server.pid());
     eprintln!(
         "peak RSS: {} MiB before the logins, {} MiB after",
         before / 1024,

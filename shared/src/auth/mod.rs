@@ -139,8 +139,9 @@ pub async fn authenticate_and_load_user(
             return Err(not_found);
         }
     };
-    if token_user(bearer_token(req)?) == Some(id) {
-        let caller = authenticate(app, req).await?;
+    let token = bearer_token(req)?;
+    if token_user(token) == Some(id) {
+        let caller = check_token(app, token).await?;
         let user = caller.user.clone();
         return Ok((caller, user));
     }

@@ -24,19 +24,12 @@ impl Table {
         if keys.is_empty() {
             return Ok(found);
         }
-        let mut pending = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(read == Read::Strong)
-            .build()
-            .map_err(|e| {
-                tracing::error!(error = %e, "building BatchGetItem request");
-                StoreError::Internal
-            })?;
+        let mut pending = keys_and_attributes(keys, read)?;
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let out = self
                 .client
                 .batch_get_item()
-                .request_items(self.name(), pending.clone())
+                .request_items(self.name(), pending)
                 .send()
                 .await
                 .map_err(|e| sdk_error("BatchGetItem", e))?;
@@ -52,14 +45,7 @@ impl Table {
                 Some(rest) => {
                     // Asked again as strongly as at first, whatever the
                     // answer's copy of the request says.
-                    pending = KeysAndAttributes::builder()
-                        .set_keys(Some(rest.keys))
-                        .consistent_read(read == Read::Strong)
-                        .build()
-                        .map_err(|e| {
-                            tracing::error!(error = %e, "building BatchGetItem request");
-                            StoreError::Internal
-                        })?;
+                    pending = keys_and_attributes(rest.keys, read)?;
                     backoff(attempt).await;
                 }
             }
@@ -116,4 +102,16 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// The keys of one BatchGetItem table entry, read as `read` says.
+fn keys_and_attributes(keys: Vec<Item>, read: Read) -> Result<KeysAndAttributes, StoreError> {
+    KeysAndAttributes::builder()
+        .set_keys(Some(keys))
+        .consistent_read(read == Read::Strong)
+        .build()
+        .map_err(|e| {
+            tracing::error!(error = %e, "building BatchGetItem request");
+            StoreError::Internal
+        })
 }
