@@ -6,7 +6,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate_and_load_post;
-use microblog_shared::domain::{NoSuchPost, NoSuchUser, PostForm};
+use microblog_shared::domain::{NoSuchPost, PostForm};
 use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -27,30 +27,25 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let body = json_body::<PostForm>(req)?.into_body()?;
     let precondition = IfMatch::from_request(req)?;
     let conditional = precondition.is_conditional();
-    let (post, author) = if conditional {
-        // Strong reads: the edit is conditioned on what is compared.
+    // The author is the caller, whose profile authentication read strongly.
+    let author = &caller.user;
+    let post = if conditional {
+        // A strong read: the edit is conditioned on what is compared.
         let id = post.id;
-        let (post, author) = tokio::join!(
-            app.posts.get(id, Read::Strong),
-            app.users.get(caller.user_id, Read::Strong)
-        );
-        let post = post?.ok_or(NoSuchPost::id(id))?;
-        let author = author?.ok_or(NoSuchUser::id(caller.user_id))?;
-        precondition.check(&etag_of_value(&PostRepr::new(&post, &author))?, "post")?;
-        (post, Some(author))
+        let post = app
+            .posts
+            .get(id, Read::Strong)
+            .await?
+            .ok_or(NoSuchPost::id(id))?;
+        precondition.check(&etag_of_value(&PostRepr::new(&post, author))?, "post")?;
+        post
     } else {
-        (post, None)
+        post
     };
-    let (edited, author) = match author {
-        Some(author) => (
-            app.posts.edit(&post, body, chrono::Utc::now(), true).await,
-            Ok(Some(author)),
-        ),
-        None => tokio::join!(
-            app.posts.edit(&post, body, chrono::Utc::now(), false),
-            app.users.get(caller.user_id, Read::Eventual)
-        ),
-    };
+    let edited = app
+        .posts
+        .edit(&post, body, chrono::Utc::now(), conditional)
+        .await;
     let edited = match edited {
         Err(StoreError::Conflict(Constraint::PostMissing)) => {
             // Gone, or (with If-Match) changed since it was compared.
@@ -64,6 +59,5 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         }
         edited => edited?,
     };
-    let author = author?.ok_or(NoSuchUser::id(caller.user_id))?;
-    json_with_etag(req, StatusCode::OK, &PostRepr::new(&edited, &author))
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&edited, author))
 }
