@@ -13,15 +13,26 @@ use crate::in_process::InProcess;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// A dynoxide engine serving DynamoDB's wire protocol on a loopback port,
-/// and in-process to the clients of [`Engine::in_process_client`].
+/// A dynoxide engine serving in-process to the clients of
+/// [`Engine::in_process_client`] and, when started with a port, DynamoDB's
+/// wire protocol on it.
+///
+/// The wire protocol is served without checking signatures (dynoxide takes
+/// any SigV4 header), so a port hands every item, password hashes
+/// included, to any process of the machine that connects: `microblog-local`
+/// opens none unless asked (`--engine-port`).
 pub struct Engine {
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or [`IN_PROCESS_ENDPOINT`] when the engine
+    /// has no port.
     pub endpoint: String,
     db: dynoxide::Database,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
+
+/// The endpoint URL of an engine without a port: the SDK wants one, and the
+/// in-process client never connects to it (`.invalid` never resolves).
+pub const IN_PROCESS_ENDPOINT: &str = "http://in-process.invalid";
 
 impl Engine {
     /// Starts `db` on an ephemeral loopback port.
@@ -42,9 +53,24 @@ impl Engine {
         Ok(Engine {
             endpoint,
             db,
-            task,
+            task: Some(task),
             stop: Some(stop),
         })
+    }
+
+    /// `db` without any listening socket: only in-process clients reach it.
+    pub fn in_process(db: dynoxide::Database) -> Engine {
+        Engine {
+            endpoint: IN_PROCESS_ENDPOINT.to_string(),
+            db,
+            task: None,
+            stop: None,
+        }
+    }
+
+    /// Whether the engine serves the wire protocol on a port.
+    pub fn has_port(&self) -> bool {
+        self.task.is_some()
     }
 
     /// An in-memory engine.
@@ -99,7 +125,9 @@ impl Engine {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = (&mut self.task).await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 

@@ -34,6 +34,12 @@ OPTIONS:
     --data PATH     SQLite file of the embedded engine (default .microblog/local.db)
     --memory        keep the embedded engine's data in memory only
     --seed          (serve) write the fixtures before serving
+    --engine-port PORT
+                    also serve the embedded engine's DynamoDB protocol on
+                    127.0.0.1:PORT, for tools such as the AWS CLI (off by
+                    default: it checks no credentials, so any local process
+                    can then read and change every item, password hashes
+                    included)
     -h, --help      show this help
 
 ENVIRONMENT:
@@ -49,6 +55,9 @@ ENVIRONMENT:
     DYNAMODB_MAX_ATTEMPTS       attempts per DynamoDB call (default 3)
     RATE_LIMIT_LOGIN_FAILURES   failed logins per (username, client address) in 15 minutes
                                 before 429 (default 10; 0: no limit)
+    RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS
+                                failed logins per client address, any usernames, in 15
+                                minutes before 429 (default 100; 0: no limit)
     RATE_LIMIT_SIGNUPS_PER_HOUR sign-ups per client address per hour (default 30; 0: no limit)
     RUST_LOG                    log level (default info)";
 
@@ -59,6 +68,7 @@ struct Options {
     host: String,
     port: u16,
     data: Option<PathBuf>,
+    engine_port: Option<u16>,
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -68,6 +78,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         host: "127.0.0.1".into(),
         port: 3000,
         data: Some(PathBuf::from(".microblog/local.db")),
+        engine_port: None,
     };
     let mut args = args.peekable();
     match args.peek().map(String::as_str) {
@@ -89,6 +100,12 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                 options.port = raw
                     .parse()
                     .map_err(|_| format!("--port must be a number from 0 to 65535, got {raw:?}"))?;
+            }
+            "--engine-port" => {
+                let raw = value("--engine-port")?;
+                options.engine_port = Some(raw.parse().map_err(|_| {
+                    format!("--engine-port must be a number from 0 to 65535, got {raw:?}")
+                })?);
             }
             "--data" => options.data = Some(PathBuf::from(value("--data")?)),
             "--memory" => options.data = None,
@@ -192,14 +209,25 @@ async fn run(options: Options) -> Result<(), String> {
                 }
                 None => dynoxide::Database::memory().map_err(|e| e.to_string())?,
             };
-            let started = Engine::start(db).await.map_err(|e| e.to_string())?;
             let where_ = options
                 .data
                 .as_ref()
                 .map_or("memory".to_string(), |p| p.display().to_string());
-            // The API calls the engine in-process; its HTTP endpoint serves
-            // other clients (the AWS CLI, say) the same data.
-            tracing::info!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started; the API calls it in-process");
+            // The API calls the engine in-process. A port serves other
+            // clients (the AWS CLI, say) the same data, unauthenticated.
+            let started = match options.engine_port {
+                None => {
+                    tracing::info!(data = %where_, "embedded DynamoDB engine (dynoxide) started in-process, with no port");
+                    Engine::in_process(db)
+                }
+                Some(port) => {
+                    let started = Engine::start_on(db, &format!("127.0.0.1:{port}"))
+                        .await
+                        .map_err(|e| format!("cannot serve the engine on port {port}: {e}"))?;
+                    tracing::warn!(endpoint = %started.endpoint, data = %where_, "embedded DynamoDB engine (dynoxide) started; --engine-port serves it without checking credentials: any local process can read and change every item");
+                    started
+                }
+            };
             let client = started.in_process_client(&config.dynamodb);
             let endpoint = started.endpoint.clone();
             check_reachable(&client, &endpoint, &config.table_name, &config.dynamodb).await?;
@@ -298,6 +326,18 @@ mod tests {
     fn memory_and_port_and_seed_are_understood() {
         let o = parse(&["seed", "--memory", "--port", "0"]).unwrap();
         assert!(o.seed_only && o.data.is_none() && o.port == 0);
+    }
+
+    #[test]
+    fn the_engine_has_no_port_unless_one_is_asked_for() {
+        assert_eq!(parse(&[]).unwrap().engine_port, None);
+        assert_eq!(
+            parse(&["--engine-port", "8000"]).unwrap().engine_port,
+            Some(8000)
+        );
+        assert!(parse(&["--engine-port", "x"])
+            .unwrap_err()
+            .contains("--engine-port"));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //!
 //! It answers every request, as API Gateway would, with the API's JSON error
 //! when something is wrong with it: a `Host` or `X-Forwarded-Proto` that
-//! cannot make a URL (400), a body over API Gateway's limit (413, at once
-//! even when the client waits for `100 Continue`), a body that stops coming
+//! cannot make a URL (400), a body over the API's 16 KiB limit (413, at
+//! once when its length is declared, even when the client waits for
+//! `100 Continue`, and a chunked one read no further than the limit), a body that stops coming
 //! (408), too many connections (503), and what hyper refuses itself (400,
 //! 414, 431, see [`guard`]). Slow or idle clients are cut off by the header
 //! and body read timeouts of [`Limits`], and a failing `accept` (out of file
@@ -24,6 +25,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::Body;
+use microblog_shared::http::MAX_BODY_BYTES;
 use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{ApiError, App};
 use tokio::io::AsyncWriteExt;
@@ -35,8 +37,12 @@ pub use crate::apigw::Call;
 use crate::dispatch::dispatch;
 use crate::guard::{error_response, JsonParseErrors};
 
-/// API Gateway refuses payloads over 10 MB before any function runs.
-const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+/// The largest body read: every operation's limit (its JSON body's, 16
+/// KiB; the operations without a body take none larger). API Gateway would
+/// pass up to 10 MB on to the function, which refuses it after it is in
+/// memory; reading that much here let a hundred slow clients hold a
+/// gigabyte (issue 18), so the local server refuses it on the way in.
+const MAX_BODY: usize = MAX_BODY_BYTES;
 
 /// The largest request head read (request line and headers): room for
 /// hyper's longest URI (64 KiB, then 414), and 431 beyond. API Gateway's
@@ -187,7 +193,7 @@ async fn handle(
 ) -> HttpResponse {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
+    let path = microblog_shared::routes::shown(req.uri().path()).into_owned();
     let response = match route(app, limits, req, peer, id).await {
         Ok(response) => response,
         Err(error) => to_hyper(error.into_response()),
@@ -209,18 +215,17 @@ async fn route(
     id: u64,
 ) -> Result<HttpResponse, ApiError> {
     let (parts, body) = req.into_parts();
-    let too_large = || ApiError::PayloadTooLarge("the request body is over 10 MB".into());
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("the request body must be at most {MAX_BODY} bytes"));
     // Answered before the body is read, so a client sending
-    // `Expect: 100-continue` gets the 413 instead of `100 Continue`.
-    if declared_length(&parts.headers).is_some_and(|length| length > GATEWAY_MAX_BODY as u64) {
+    // `Expect: 100-continue` gets the 413 instead of `100 Continue`, and a
+    // chunked body is read no further than the limit.
+    if declared_length(&parts.headers).is_some_and(|length| length > MAX_BODY as u64) {
         return Err(too_large());
     }
     check_url_headers(&parts.headers)?;
-    let collected = tokio::time::timeout(
-        limits.body_timeout,
-        Limited::new(body, GATEWAY_MAX_BODY).collect(),
-    )
-    .await;
+    let collected =
+        tokio::time::timeout(limits.body_timeout, Limited::new(body, MAX_BODY).collect()).await;
     let body = match collected {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),

@@ -36,6 +36,11 @@ pub struct RateLimits {
     /// `POST /api/tokens` for that pair answers 429 until the window ends
     /// (`RATE_LIMIT_LOGIN_FAILURES`, default 10).
     pub login_failures: u32,
+    /// Failed logins per address in 15 minutes, whatever the usernames
+    /// (password spraying), after which `POST /api/tokens` from that address
+    /// answers 429 until the window ends
+    /// (`RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS`, default 100).
+    pub login_failures_per_address: u32,
     /// Sign-ups per address in an hour (`RATE_LIMIT_SIGNUPS_PER_HOUR`,
     /// default 30).
     pub signups_per_hour: u32,
@@ -43,6 +48,8 @@ pub struct RateLimits {
 
 /// Default failed logins per (username, address) per 15 minutes.
 pub const DEFAULT_LOGIN_FAILURES: u32 = 10;
+/// Default failed logins per address, any usernames, per 15 minutes.
+pub const DEFAULT_LOGIN_FAILURES_PER_ADDRESS: u32 = 100;
 /// Default sign-ups per address per hour.
 pub const DEFAULT_SIGNUPS_PER_HOUR: u32 = 30;
 /// Largest limit accepted (a million is "off" for any real client, but 0
@@ -53,6 +60,7 @@ impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
             login_failures: DEFAULT_LOGIN_FAILURES,
+            login_failures_per_address: DEFAULT_LOGIN_FAILURES_PER_ADDRESS,
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
         }
     }
@@ -78,6 +86,10 @@ impl RateLimits {
         };
         Ok(RateLimits {
             login_failures: limit("RATE_LIMIT_LOGIN_FAILURES", DEFAULT_LOGIN_FAILURES)?,
+            login_failures_per_address: limit(
+                "RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS",
+                DEFAULT_LOGIN_FAILURES_PER_ADDRESS,
+            )?,
             signups_per_hour: limit("RATE_LIMIT_SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
         })
     }
@@ -468,31 +480,36 @@ mod tests {
     }
 
     #[test]
-    fn rate_limits_default_to_10_failed_logins_and_30_sign_ups_and_0_turns_them_off() {
+    fn rate_limits_default_to_10_failed_logins_100_per_address_and_30_sign_ups_and_0_turns_them_off(
+    ) {
         let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
         assert_eq!(
             config.rate_limits,
             RateLimits {
                 login_failures: 10,
+                login_failures_per_address: 100,
                 signups_per_hour: 30
             }
         );
         let off = Config::from_lookup(env(&[
             ("TABLE_NAME", "microblog"),
             ("RATE_LIMIT_LOGIN_FAILURES", "0"),
+            ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "0"),
             ("RATE_LIMIT_SIGNUPS_PER_HOUR", " 5 "),
         ]))
         .unwrap();
         assert_eq!(
             (
                 off.rate_limits.login_failures,
+                off.rate_limits.login_failures_per_address,
                 off.rate_limits.signups_per_hour
             ),
-            (0, 5)
+            (0, 0, 5)
         );
         for (name, bad) in [
             ("RATE_LIMIT_LOGIN_FAILURES", "-1"),
             ("RATE_LIMIT_LOGIN_FAILURES", "ten"),
+            ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "many"),
             ("RATE_LIMIT_SIGNUPS_PER_HOUR", "1000001"),
         ] {
             let err =

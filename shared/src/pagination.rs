@@ -112,15 +112,16 @@ impl PageRequest {
         if let Some(cursor) = self.cursor {
             return Ok(Some((Some(cursor), 0)));
         }
-        let Some(offset) = (self.page - 1).checked_mul(self.per_page as u64) else {
-            return Ok(None);
-        };
+        // Saturating: a page past u64's range lies past the end of a counted
+        // collection, and too deep for an uncounted one (the feed), like
+        // any other page that far.
+        let offset = (self.page - 1).saturating_mul(self.per_page as u64);
         if matches!(total_items, Total::Counted(total) if offset >= total) {
             return Ok(None);
         }
         if offset > MAX_SKIP {
             return Err(ApiError::bad_request(format!(
-                "page {} starts {offset} items in, deeper than a page number may jump ({MAX_SKIP}); follow the next links to go further",
+                "page {} starts more than {MAX_SKIP} items in, deeper than a page number may jump; follow the next links to go further",
                 self.page
             )));
         }
@@ -345,6 +346,18 @@ mod tests {
             ok.plan(Total::Counted(1_000_000)).unwrap(),
             Some((None, 10_000))
         );
+    }
+
+    #[test]
+    fn a_page_past_u64_s_range_is_past_the_end_when_counted_and_too_deep_when_not() {
+        let max = u64::MAX.to_string();
+        let deepest = request(&[("page", &max), ("per_page", "10")]).unwrap();
+        assert_eq!(deepest.plan(Total::Counted(5)).unwrap(), None);
+        assert!(deepest
+            .plan(Total::Uncounted)
+            .unwrap_err()
+            .message()
+            .contains("next links"));
     }
 
     #[test]

@@ -673,13 +673,41 @@ pub fn resolve(method: &str, path: &str) -> Resolved {
 pub fn unrouted(method: &str, path: &str) -> ApiError {
     match resolve(method, path) {
         Resolved::MethodNotAllowed(allow) => ApiError::MethodNotAllowed { allow },
-        _ => ApiError::not_found(format!("there is no route {method} {path}")),
+        _ => ApiError::not_found(format!(
+            "there is no route {} {}",
+            shown(method),
+            shown(path)
+        )),
+    }
+}
+
+/// The most characters of a client's path (or method) an answer or a log
+/// line repeats: a 20 KB path echoed whole made every such line 20 KB.
+pub const SHOWN_CHARACTERS: usize = 200;
+
+/// `text` cut to [`SHOWN_CHARACTERS`], marked with `…` where it was cut.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(SHOWN_CHARACTERS) {
+        None => text.into(),
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unrouted_path_is_named_in_the_404_cut_to_200_characters() {
+        let long = format!("/{}", "é".repeat(20_000));
+        let message = unrouted("GET", &long).message();
+        assert!(message.chars().count() < 250, "{}", message.len());
+        assert!(message.ends_with('…'), "{message}");
+        assert_eq!(
+            unrouted("GET", "/nowhere").message(),
+            "there is no route GET /nowhere"
+        );
+    }
 
     #[test]
     fn a_path_resolves_to_its_route_with_parameters() {

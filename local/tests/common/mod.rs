@@ -30,8 +30,15 @@ impl Server {
             addr: String::new(),
             output: None,
         };
+        // Log lines may come first (a warning naming the engine's own
+        // endpoint, say): the address is on the line saying it listens.
         let mut line = String::new();
-        output.read_line(&mut line).unwrap();
+        while !line.contains("listening on http://") {
+            line.clear();
+            if output.read_line(&mut line).unwrap() == 0 {
+                panic!("microblog-local stopped before it listened");
+            }
+        }
         server.addr = line
             .split("http://")
             .nth(1)

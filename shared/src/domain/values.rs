@@ -283,10 +283,12 @@ pub fn parse_post_id(raw: &str) -> Result<u64, NoSuchPost> {
     positive_id(raw).ok_or_else(|| NoSuchPost::malformed(raw))
 }
 
+/// Only the canonical decimal form is an id: `04` is not user 4, so one
+/// resource has one URL (caches, ETags and logs agree on it).
 fn positive_id(raw: &str) -> Option<u64> {
     raw.parse::<u64>()
         .ok()
-        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0'))
 }
 
 /// A string read from a body now and validated later, so that a body's
@@ -620,7 +622,18 @@ mod tests {
     #[test]
     fn only_positive_decimal_ids_name_a_user() {
         assert_eq!(parse_user_id("42").unwrap(), 42);
-        for bad in ["0", "-1", "+1", "abc", "1.0", "", "99999999999999999999999"] {
+        for bad in [
+            "0",
+            "-1",
+            "+1",
+            "abc",
+            "1.0",
+            "",
+            "99999999999999999999999",
+            "04",
+            "00",
+            "0001",
+        ] {
             assert_eq!(
                 parse_user_id(bad).unwrap_err(),
                 NoSuchUser::malformed(bad),

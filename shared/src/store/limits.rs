@@ -6,15 +6,21 @@
 //! number since the epoch), so a new window starts from zero without any
 //! write, and an old window's item is deleted by TTL after it ends.
 //! Fixed windows let a client make up to twice the limit across a window
-//! boundary; they cost one read or one write per attempt, and nothing to
-//! reset.
+//! boundary; they cost one write per attempt, and nothing to reset.
+//!
+//! An attempt is *reserved* before the work it limits (a password check),
+//! by a conditional increment that fails at the limit: however many
+//! requests arrive at once, at most `limit` of them get past it in a
+//! window. Reading the count first and raising it afterwards let a burst
+//! of 200 concurrent guesses all through (issue 18).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 
-use super::items::{get_u64, key, n, sha256_hex, EXPIRES_AT};
-use super::{Constraint, Read, StoreError, Table};
+use super::items::{key, n, sha256_hex, Item, EXPIRES_AT};
+use super::{Constraint, StoreError, Table};
 
 /// The attribute holding a window's count.
 const COUNT: &str = "attempts";
@@ -47,6 +53,18 @@ impl Limited {
         }
     }
 
+    /// Failed logins from `source` as any username: password spraying, one
+    /// guess at each of many accounts. Under the login prefix (`kind`
+    /// `login#source`), whose subjects are otherwise hex digests, so the
+    /// two never share a key.
+    pub fn source_login_failures(source: &str) -> Limited {
+        Limited {
+            kind: "login#source",
+            subject: client_of(source),
+            window: LOGIN_WINDOW,
+        }
+    }
+
     /// Sign-ups from `source`.
     pub fn signups(source: &str) -> Limited {
         Limited {
@@ -64,7 +82,7 @@ impl Limited {
         (number, end)
     }
 
-    fn key_at(&self, now: DateTime<Utc>) -> (super::items::Item, DateTime<Utc>) {
+    fn key_at(&self, now: DateTime<Utc>) -> (Item, DateTime<Utc>) {
         let (number, end) = self.window_of(now);
         (
             key(
@@ -106,56 +124,131 @@ pub struct LimitStore {
     table: Table,
 }
 
+/// Attempts counted by [`LimitStore::reserve`], which can be given back
+/// ([`LimitStore::give_back`]) once they turn out not to count (a login
+/// that succeeded).
+#[derive(Debug, Default)]
+#[must_use = "a reservation is kept unless given back"]
+pub struct Reservation {
+    keys: Vec<Item>,
+}
+
+/// A limit that refused an attempt: which one (its index in what was asked
+/// of [`LimitStore::reserve`]) and how long until its window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// The index of the limit that refused.
+    pub limit: usize,
+    /// The time left in that limit's window.
+    pub retry_after: Duration,
+}
+
 impl LimitStore {
     /// A store over `table`.
     pub fn new(table: Table) -> Self {
         LimitStore { table }
     }
 
-    /// Whether `limited` reached `limit` in the window of `now`, and if so,
-    /// how long until that window ends: one eventually consistent GetItem.
-    pub async fn reached(
-        &self,
-        limited: &Limited,
-        limit: u32,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Duration>, StoreError> {
-        let (key, end) = limited.key_at(now);
-        let Some(item) = self.table.get(key, Read::Eventual).await? else {
-            return Ok(None);
-        };
-        let count = get_u64(&item, COUNT)?;
-        Ok((count >= u64::from(limit)).then(|| until(end, now)))
-    }
-
-    /// Counts one more attempt of `limited` in the window of `now`: one
-    /// UpdateItem, which also sets the TTL to the window's end.
-    pub async fn count(&self, limited: &Limited, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let (key, end) = limited.key_at(now);
-        self.table
-            .update_guarded(key, Constraint::LimitReached, |u| {
-                u.update_expression("ADD #count :one SET #ttl = :end")
-                    .expression_attribute_names("#count", COUNT)
-                    .expression_attribute_names("#ttl", EXPIRES_AT)
-                    .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":end", n(end.timestamp()))
-            })
-            .await
-    }
-
     /// Counts one more attempt of `limited` unless `limit` attempts were
     /// made in the window of `now` already; then nothing is counted and the
-    /// answer is how long until the window ends. One conditional UpdateItem.
+    /// answer is how long until the window ends. One conditional UpdateItem,
+    /// which also sets the TTL to the window's end.
     pub async fn take(
         &self,
         limited: &Limited,
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<Duration>, StoreError> {
+        Ok(self.take_key(limited, limit, now).await?.err())
+    }
+
+    /// [`LimitStore::take`] of every `(limited, limit)` at once (one
+    /// conditional UpdateItem each, concurrently; a limit of 0 is off and
+    /// costs nothing). When one refuses, the attempts the others counted are
+    /// given back and the answer names the first that refused; otherwise
+    /// every attempt stays counted unless given back.
+    pub async fn reserve(
+        &self,
+        limits: &[(&Limited, u32)],
+        now: DateTime<Utc>,
+    ) -> Result<Result<Reservation, Refusal>, StoreError> {
+        let taken = join_all(
+            limits
+                .iter()
+                .filter(|(_, limit)| *limit > 0)
+                .map(|(limited, limit)| self.take_key(limited, *limit, now)),
+        )
+        .await;
+        let indexes = limits
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, limit))| *limit > 0)
+            .map(|(i, _)| i);
+        let mut reservation = Reservation::default();
+        let mut refusal = None;
+        let mut failure = None;
+        for (index, taken) in indexes.zip(taken) {
+            match taken {
+                Ok(Ok(key)) => reservation.keys.push(key),
+                Ok(Err(retry_after)) => {
+                    refusal.get_or_insert(Refusal {
+                        limit: index,
+                        retry_after,
+                    });
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        if failure.is_none() && refusal.is_none() {
+            return Ok(Ok(reservation));
+        }
+        // Best effort: a give-back that fails leaves an attempt counted,
+        // which errs on the side of the limit.
+        if let Err(e) = self.give_back(reservation).await {
+            tracing::warn!(error = %e, "could not give back a reserved attempt");
+        }
+        match (failure, refusal) {
+            (Some(e), _) => Err(e),
+            (None, refusal) => Ok(Err(refusal.expect("one refused"))),
+        }
+    }
+
+    /// Uncounts the attempts of `reservation`, in the windows they were
+    /// counted in: one UpdateItem each, concurrently, that never takes a
+    /// count below zero nor makes an item that expired.
+    pub async fn give_back(&self, reservation: Reservation) -> Result<(), StoreError> {
+        let given = join_all(reservation.keys.into_iter().map(|key| {
+            self.table
+                .update_guarded(key, Constraint::LimitReached, |u| {
+                    u.update_expression("ADD #count :minus_one")
+                        .condition_expression("#count > :zero")
+                        .expression_attribute_names("#count", COUNT)
+                        .expression_attribute_values(":minus_one", n(-1))
+                        .expression_attribute_values(":zero", n(0))
+                })
+        }))
+        .await;
+        for result in given {
+            match result {
+                Ok(()) | Err(StoreError::Conflict(Constraint::LimitReached)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes one attempt of `limited` in the window of `now`: the counter's
+    /// key when counted, the time left in the window when at the limit.
+    async fn take_key(
+        &self,
+        limited: &Limited,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Item, Duration>, StoreError> {
         let (key, end) = limited.key_at(now);
         let counted = self
             .table
-            .update_guarded(key, Constraint::LimitReached, |u| {
+            .update_guarded(key.clone(), Constraint::LimitReached, |u| {
                 u.update_expression("ADD #count :one SET #ttl = :end")
                     .condition_expression("attribute_not_exists(#count) OR #count < :limit")
                     .expression_attribute_names("#count", COUNT)
@@ -166,8 +259,8 @@ impl LimitStore {
             })
             .await;
         match counted {
-            Ok(()) => Ok(None),
-            Err(StoreError::Conflict(Constraint::LimitReached)) => Ok(Some(until(end, now))),
+            Ok(()) => Ok(Ok(key)),
+            Err(StoreError::Conflict(Constraint::LimitReached)) => Ok(Err(until(end, now))),
             Err(other) => Err(other),
         }
     }

@@ -1,7 +1,9 @@
-//! Abuse limits: failed logins per (username, address) and sign-ups per
-//! address, counted in the table, answered 429 with `Retry-After`.
+//! Abuse limits: failed logins per (username, address) and per address,
+//! and sign-ups per address, counted in the table, answered 429 with
+//! `Retry-After`, and holding when the attempts arrive all at once.
 
 use base64::Engine as _;
+use microblog_shared::store::items::sha256_hex;
 use microblog_shared::store::limits::{Limited, LOGIN_WINDOW};
 use microblog_tests::api::{Reply, TestApi};
 use microblog_tests::recorder::Used;
@@ -31,6 +33,45 @@ async fn sign_up_from(api: &TestApi, ip: &str, username: &str) -> Reply {
     api.call_from(ip, "POST", "/api/users", &[], Some(&body.to_string()))
         .await
         .0
+}
+
+/// The attempts counted in the current window of the counter `pk`.
+async fn attempts(api: &TestApi, pk: &str) -> u64 {
+    let items = api
+        .client
+        .query()
+        .table_name(&api.table_name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(pk.to_string()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    items
+        .iter()
+        .map(|item| item["attempts"].as_n().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+/// Client timeouts for bursts of hundreds of requests at once: the embedded
+/// engine answers one call at a time, and a debug build's last answer of a
+/// burst comes later than the default 1 s attempt timeout.
+const PATIENT: [(&str, &str); 2] = [
+    ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "10000"),
+    ("DYNAMODB_OPERATION_TIMEOUT_MS", "20000"),
+];
+
+/// How many of `replies` have each status, as `(status, count)` in order.
+fn statuses(replies: &[Reply]) -> Vec<(u16, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for reply in replies {
+        *counts.entry(reply.status).or_insert(0) += 1;
+    }
+    counts.into_iter().collect()
 }
 
 #[track_caller]
@@ -86,7 +127,7 @@ async fn after_the_limit_of_failed_logins_that_username_from_that_address_gets_4
 }
 
 #[tokio::test]
-async fn a_locked_pair_is_refused_without_checking_the_password() {
+async fn a_locked_pair_is_refused_without_checking_the_password_or_counting_more() {
     let api = TestApi::start_with(&[("RATE_LIMIT_LOGIN_FAILURES", "1")]).await;
     api.create_user("susan", "password-123").await;
     login_from(&api, "203.0.113.9", "susan", "wrong-wrong")
@@ -103,13 +144,135 @@ async fn a_locked_pair_is_refused_without_checking_the_password() {
         )
         .await;
     reply.assert_error(429, "");
-    // Reads only: no token issued, nothing counted, no last_seen.
+    // No token issued, no last_seen: the one write tried is the refused
+    // conditional increment, which changed nothing.
     assert!(
-        !used
-            .iter()
-            .any(|u| matches!(u, Used::Access(a) if a.action.writes())),
+        !used.iter().any(|u| matches!(u, Used::Access(a)
+            if a.action.writes() && a.action != microblog_shared::routes::Action::UpdateItem)),
         "{used:?}"
     );
+    let pair = format!("LIMIT#login#{}", sha256_hex("susan\n203.0.113.9"));
+    assert_eq!(attempts(&api, &pair).await, 1);
+}
+
+#[tokio::test]
+async fn two_hundred_guesses_at_once_check_no_more_passwords_than_the_limit() {
+    let api =
+        TestApi::start_with(&[&[("RATE_LIMIT_LOGIN_FAILURES", "10")][..], &PATIENT].concat()).await;
+    api.create_user("susan", "password-123").await;
+    // The right password comes last: before the fix, every guess of the
+    // burst was checked and it was found.
+    let guesses: Vec<String> = (0..199)
+        .map(|n| format!("guess-{n:04}"))
+        .chain(["password-123".to_string()])
+        .collect();
+    let replies = futures_util::future::join_all(
+        guesses
+            .iter()
+            .map(|guess| login_from(&api, "203.0.113.9", "susan", guess)),
+    )
+    .await;
+    assert_eq!(statuses(&replies), [(401, 10), (429, 190)]);
+    replies[199].assert_error(429, "too many failed logins for this username");
+    let pair = format!("LIMIT#login#{}", sha256_hex("susan\n203.0.113.9"));
+    assert_eq!(attempts(&api, &pair).await, 10);
+}
+
+#[tokio::test]
+async fn failures_across_many_usernames_from_one_address_reach_the_address_limit() {
+    let api = TestApi::start_with(
+        &[
+            &[
+                ("RATE_LIMIT_LOGIN_FAILURES", "10"),
+                ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "5"),
+            ][..],
+            &PATIENT,
+        ]
+        .concat(),
+    )
+    .await;
+    api.create_user("victim", "password-123").await;
+    let sprayer = "203.0.113.77";
+    // Fifty names at once, one guess each: five are checked.
+    let names: Vec<String> = (0..50).map(|n| format!("user{n}")).collect();
+    let replies = futures_util::future::join_all(
+        names
+            .iter()
+            .map(|name| login_from(&api, sprayer, name, "Summer2026!")),
+    )
+    .await;
+    assert_eq!(statuses(&replies), [(401, 5), (429, 45)]);
+    let refused = replies.iter().find(|r| r.status == 429).unwrap();
+    assert_limited(refused, "too many failed logins from your address", 900);
+    // Even the victim's right password, from that address.
+    assert_eq!(
+        login_from(&api, sprayer, "victim", "password-123")
+            .await
+            .status,
+        429
+    );
+    // The victim, from another address, logs in.
+    assert_eq!(
+        login_from(&api, "198.51.100.1", "victim", "password-123")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        attempts(&api, &format!("LIMIT#login#source#{sprayer}")).await,
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_successful_login_gives_its_reserved_attempt_back() {
+    let api = TestApi::start_with(&[
+        ("RATE_LIMIT_LOGIN_FAILURES", "2"),
+        ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "2"),
+    ])
+    .await;
+    api.create_user("susan", "password-123").await;
+    let phone = "198.51.100.20";
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&api, phone, "susan", "password-123")
+                .await
+                .status,
+            200
+        );
+    }
+    let pair = format!("LIMIT#login#{}", sha256_hex("susan\n198.51.100.20"));
+    assert_eq!(attempts(&api, &pair).await, 0);
+    assert_eq!(
+        attempts(&api, &format!("LIMIT#login#source#{phone}")).await,
+        0
+    );
+    for _ in 0..2 {
+        login_from(&api, phone, "susan", "typo-typo")
+            .await
+            .assert_error(401, "");
+    }
+    assert_eq!(
+        login_from(&api, phone, "susan", "password-123")
+            .await
+            .status,
+        429
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_at_once_from_one_address_are_held_to_the_limit() {
+    let api =
+        TestApi::start_with(&[&[("RATE_LIMIT_SIGNUPS_PER_HOUR", "5")][..], &PATIENT].concat())
+            .await;
+    let names: Vec<String> = (0..30).map(|n| format!("bot{n}")).collect();
+    let replies = futures_util::future::join_all(
+        names
+            .iter()
+            .map(|name| sign_up_from(&api, "203.0.113.50", name)),
+    )
+    .await;
+    assert_eq!(statuses(&replies), [(201, 5), (429, 25)]);
 }
 
 #[tokio::test]
@@ -118,19 +281,15 @@ async fn a_window_s_count_expires_with_the_window_and_the_next_window_starts_fro
     let limited = Limited::login_failures("susan", "203.0.113.9");
     let now = chrono::Utc::now();
     for _ in 0..10 {
-        api.app.limits.count(&limited, now).await.unwrap();
+        assert_eq!(api.app.limits.take(&limited, 10, now).await.unwrap(), None);
     }
-    let wait = api.app.limits.reached(&limited, 10, now).await.unwrap();
+    let wait = api.app.limits.take(&limited, 10, now).await.unwrap();
     assert!(wait.is_some_and(|w| w <= LOGIN_WINDOW), "{wait:?}");
-    assert_eq!(
-        api.app.limits.reached(&limited, 11, now).await.unwrap(),
-        None
-    );
     let next_window = now + LOGIN_WINDOW;
     assert_eq!(
         api.app
             .limits
-            .reached(&limited, 10, next_window)
+            .take(&limited, 10, next_window)
             .await
             .unwrap(),
         None
@@ -145,7 +304,7 @@ async fn a_window_s_count_expires_with_the_window_and_the_next_window_starts_fro
             ":pk",
             aws_sdk_dynamodb::types::AttributeValue::S(format!(
                 "LIMIT#login#{}",
-                microblog_shared::store::items::sha256_hex("susan\n203.0.113.9")
+                sha256_hex("susan\n203.0.113.9")
             )),
         )
         .send()
@@ -153,7 +312,7 @@ async fn a_window_s_count_expires_with_the_window_and_the_next_window_starts_fro
         .unwrap()
         .items
         .unwrap_or_default();
-    assert_eq!(items.len(), 1);
+    assert_eq!(items.len(), 2, "this window's and the next's");
     let ttl: i64 = items[0]["expires_at"].as_n().unwrap().parse().unwrap();
     let left = ttl - now.timestamp();
     assert!(
@@ -210,6 +369,7 @@ async fn after_the_limit_of_sign_ups_from_an_address_it_gets_429s_and_others_do_
 async fn a_limit_of_zero_turns_the_limit_off_and_counts_nothing() {
     let api = TestApi::start_with(&[
         ("RATE_LIMIT_LOGIN_FAILURES", "0"),
+        ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "0"),
         ("RATE_LIMIT_SIGNUPS_PER_HOUR", "0"),
     ])
     .await;

@@ -213,3 +213,17 @@ fn base64_of(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[tokio::test]
+async fn an_unknown_path_is_named_as_received_and_cut_short() {
+    let api = TestApi::start().await;
+    api.call("GET", "/api/users/7/../6", &[], None)
+        .await
+        .assert_error(404, "there is no route GET /api/users/7/../6");
+    let long = format!("/api/{}", "x".repeat(20_000));
+    let message = api
+        .call("GET", &long, &[], None)
+        .await
+        .assert_error(404, "there is no route GET /api/xxx");
+    assert!(message.len() < 300, "{} bytes", message.len());
+}

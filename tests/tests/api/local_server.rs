@@ -101,6 +101,43 @@ async fn an_oversized_body_announced_with_expect_100_continue_gets_413_at_once()
 }
 
 #[tokio::test]
+async fn a_declared_body_over_16_kib_gets_413_before_any_of_it_is_sent_on_any_route() {
+    let api = TestApi::start().await;
+    let base = api.serve_http().await;
+    for route in ["POST /api/users", "GET /api/users"] {
+        // 16 KiB and one byte declared, nothing sent: the answer must not
+        // wait for it (before, a GET read and discarded up to 10 MB).
+        let request = format!(
+            "{route} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             content-length: 16385\r\n\r\n"
+        );
+        let reply = raw(&base, request.as_bytes()).await;
+        let (status, json) = parse_raw(&reply);
+        assert_eq!(status, 413, "{route}: {reply}");
+        assert!(
+            json["message"].as_str().unwrap().contains("16384 bytes"),
+            "{json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_read_no_further_than_16_kib() {
+    let api = TestApi::start().await;
+    let base = api.serve_http().await;
+    let chunk = format!("400\r\n{}\r\n", "x".repeat(1024));
+    // 64 KiB in 1 KiB chunks, to a route that takes no body.
+    let request = format!(
+        "GET /api/users HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n{}0\r\n\r\n",
+        chunk.repeat(64)
+    );
+    let reply = raw(&base, request.as_bytes()).await;
+    let (status, json) = parse_raw(&reply);
+    assert_eq!(status, 413, "{reply}");
+    assert_eq!(json["error"], "Payload Too Large");
+}
+
+#[tokio::test]
 async fn a_body_that_stops_coming_gets_408_and_a_silent_client_is_disconnected() {
     let api = TestApi::start().await;
     let base = api.serve_http_with(short_limits()).await;

@@ -212,3 +212,11 @@ async fn a_bare_page_deeper_than_the_skip_limit_is_a_400_pointing_to_next_links(
         200
     );
 }
+
+#[tokio::test]
+async fn a_feed_page_past_u64_s_range_is_the_documented_400() {
+    let (api, token) = api_with_users(1).await;
+    api.get("/api/feed?page=18446744073709551615", &token)
+        .await
+        .assert_error(400, "follow the next links");
+}

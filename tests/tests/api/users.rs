@@ -163,6 +163,8 @@ async fn an_unknown_or_malformed_user_id_is_a_404() {
         "/api/users/abc",
         "/api/users/-1",
         "/api/users/1.5",
+        "/api/users/01",
+        "/api/users/0001/followers",
     ] {
         api.get(path, &token).await.assert_error(404, "no user");
     }

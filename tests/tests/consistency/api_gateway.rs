@@ -148,6 +148,11 @@ fn the_abuse_limits_are_parameters_whose_defaults_are_the_code_s() {
             defaults.login_failures,
         ),
         (
+            "RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS",
+            "RateLimitLoginFailuresPerAddress",
+            defaults.login_failures_per_address,
+        ),
+        (
             "RATE_LIMIT_SIGNUPS_PER_HOUR",
             "RateLimitSignupsPerHour",
             defaults.signups_per_hour,
