@@ -174,7 +174,7 @@ find_engine_address() {
   if ((status)); then
     for docker in "${_engine_dockers[@]}"; do
       version=$(timeout 10 "$docker" version --format 'client {{.Client.Version}}, daemon {{.Server.Version}}' 2>&1) || true
-      engine_address_tried+=("$docker version: ${version%%$'\n'*}")
+      engine_address_tried+=("$docker version: ${version//$'\n'/; }")
     done
     return 1
   fi
