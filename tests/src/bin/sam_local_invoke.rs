@@ -10,7 +10,8 @@
 //! for a freshly seeded table.
 //!
 //! ```text
-//! sam-local-invoke --listen 172.17.0.1 [--env-vars events/env.json]
+//! sam-local-invoke --listen 172.17.0.1 [--docker-network NAME]
+//!                  [--env-vars events/env.json]
 //!                  [--template .aws-sam/build/template.yaml] [--sam sam] [NAME...]
 //! ```
 //!
@@ -34,16 +35,19 @@ use microblog_tests::template::Template;
 use serde_json::Value;
 
 /// The name containers reach the Docker host by (with `--add-host
-/// host.docker.internal:host-gateway`).
+/// host.docker.internal:<the --listen address>`: on the default bridge
+/// that is Docker's `host-gateway`, and on a network of the check's own,
+/// which `host-gateway` does not know, its gateway).
 const DOCKER_HOST_NAME: &str = "host.docker.internal";
 /// How long one `sam local invoke` may take. The first also builds SAM's
 /// emulator image on the base image (under qemu on x86_64 hosts).
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(300);
 
-const USAGE: &str = "usage: sam-local-invoke --listen ADDRESS [--env-vars FILE] [--template FILE] [--sam PATH] [NAME...]";
+const USAGE: &str = "usage: sam-local-invoke --listen ADDRESS [--docker-network NAME] [--env-vars FILE] [--template FILE] [--sam PATH] [NAME...]";
 
 struct Options {
     listen: String,
+    docker_network: Option<String>,
     env_vars: PathBuf,
     template: PathBuf,
     sam: PathBuf,
@@ -53,6 +57,7 @@ struct Options {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         listen: String::new(),
+        docker_network: None,
         env_vars: events_dir().join("env.json"),
         template: PathBuf::from(".aws-sam/build/template.yaml"),
         sam: PathBuf::from("sam"),
@@ -62,6 +67,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--listen" => options.listen = value("--listen")?,
+            "--docker-network" => options.docker_network = Some(value("--docker-network")?),
             "--env-vars" => options.env_vars = value("--env-vars")?.into(),
             "--template" => options.template = value("--template")?.into(),
             "--sam" => options.sam = value("--sam")?.into(),
@@ -230,7 +236,10 @@ fn sam_invoke(event: &SampleEvent, logical_id: &str, options: &Options, env: &En
         .arg("--parameter-overrides")
         .arg(format!("LocalDynamoDbEndpoint={}", env.endpoint))
         .args(["--skip-pull-image", "--add-host"])
-        .arg(format!("{DOCKER_HOST_NAME}:host-gateway"));
+        .arg(format!("{DOCKER_HOST_NAME}:{}", options.listen));
+    if let Some(network) = &options.docker_network {
+        command.arg("--docker-network").arg(network);
+    }
     command
 }
 
