@@ -46,6 +46,10 @@ ENVIRONMENT:
     TABLE_NAME                  table to use (default microblog; created when missing)
     TOKEN_TTL_SECONDS           token lifetime (default 3600)
     REFRESH_TOKEN_TTL_SECONDS   refresh token lifetime from its issue (default 2592000, 30 days)
+    REFRESH_REUSE_INTERVAL_SECONDS
+                                seconds after a refresh within which the replaced refresh
+                                token gets a pair of the same session, not a revocation
+                                (default 10; 0: never)
     ACCOUNT_CLEANUP_STEP        items one step of a deleted account's clean-up handles (default 100)
     AWS_ENDPOINT_URL_DYNAMODB   use this DynamoDB endpoint instead of the embedded engine
                                 (needs AWS_REGION and credentials like any AWS client)

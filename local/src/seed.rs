@@ -23,6 +23,10 @@ pub const FIXTURE_REFRESH_TOKEN: &str =
 /// The refresh token of john's fixture session.
 pub const FIXTURE_REFRESH_TOKEN_2: &str =
     "2.fixture-session-00000002.fixture-refresh-token-for-sample-events-0002";
+/// A refresh token susan's fixture session issued and rotated out an hour
+/// before the seed, past any reuse interval: presenting it is a reuse.
+pub const FIXTURE_ROTATED_REFRESH_TOKEN: &str =
+    "1.fixture-session-00000001.an-earlier-refresh-token-of-this-session-01";
 /// The fixture users' password.
 pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
 /// The body of susan's fixture post (post 1).
@@ -74,9 +78,7 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             // the fixture session with the old token: end it, then open it
             // again with the current one.
             if let Some(old) = app.tokens.session(id, session.session_id).await? {
-                app.tokens
-                    .end_session(id, session.session_id, &old.access_hash)
-                    .await?;
+                app.tokens.end(&old, None).await?;
             }
             let pair = TokenPair {
                 access_hash: token_hash(token),
@@ -84,9 +86,36 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
                 refresh_hash: session.hash(),
                 refresh_expires_at: ten_years,
             };
-            app.tokens
-                .open(id, 0, session.session_id, &pair, now)
-                .await?;
+            // Susan's session was refreshed once, an hour ago, from
+            // FIXTURE_ROTATED_REFRESH_TOKEN (the real rotation), so that
+            // token counts as reused; john's was never refreshed.
+            let earlier = (i == 0)
+                .then(|| RefreshToken::parse(FIXTURE_ROTATED_REFRESH_TOKEN))
+                .flatten();
+            match earlier {
+                Some(earlier) => {
+                    let hour_ago = now - chrono::Duration::hours(1);
+                    let first = TokenPair {
+                        access_hash: token_hash(&format!("{token}-before-the-refresh")),
+                        refresh_hash: earlier.hash(),
+                        ..pair.clone()
+                    };
+                    app.tokens
+                        .open(id, 0, session.session_id, &first, hour_ago)
+                        .await?;
+                    let opened = app
+                        .tokens
+                        .session(id, session.session_id)
+                        .await?
+                        .ok_or("the fixture session was not written")?;
+                    app.tokens.rotate(&opened, &pair, hour_ago).await?;
+                }
+                None => {
+                    app.tokens
+                        .open(id, 0, session.session_id, &pair, now)
+                        .await?;
+                }
+            }
         }
         ids.push(id);
     }

@@ -16,6 +16,12 @@ pub struct Config {
     /// How long a refresh token stays valid after it is issued
     /// (`REFRESH_TOKEN_TTL_SECONDS`, default 30 days).
     pub refresh_token_ttl: Duration,
+    /// How long after a refresh the refresh token it replaced may be
+    /// presented again and get a pair of the same session instead of ending
+    /// it as a reuse (`REFRESH_REUSE_INTERVAL_SECONDS`, default 10; 0: never).
+    /// Two requests of one app that find the access token expired together
+    /// both refresh with the same token.
+    pub refresh_reuse_interval: Duration,
     /// Followers from which an author's posts are merged into feeds at
     /// read time instead of fanned out (`POPULAR_FOLLOWERS`, default 10,000).
     pub popular_followers: u64,
@@ -242,6 +248,10 @@ pub const DEFAULT_TOKEN_TTL_SECONDS: u64 = 3600;
 pub const DEFAULT_REFRESH_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 3600;
 /// Longest refresh token lifetime accepted: one year.
 pub const MAX_REFRESH_TOKEN_TTL_SECONDS: u64 = 365 * 24 * 3600;
+/// Default refresh reuse interval: 10 seconds.
+pub const DEFAULT_REFRESH_REUSE_INTERVAL_SECONDS: u64 = 10;
+/// Longest refresh reuse interval accepted: 5 minutes.
+pub const MAX_REFRESH_REUSE_INTERVAL_SECONDS: u64 = 300;
 /// Default size of an account clean-up step: one Query page of 100 items,
 /// well under a second of work.
 pub const DEFAULT_CLEANUP_STEP: u32 = 100;
@@ -292,6 +302,19 @@ impl Config {
                     ))
                 })?,
         };
+        let refresh_reuse_interval = match lookup("REFRESH_REUSE_INTERVAL_SECONDS") {
+            None => DEFAULT_REFRESH_REUSE_INTERVAL_SECONDS,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_REFRESH_REUSE_INTERVAL_SECONDS)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "REFRESH_REUSE_INTERVAL_SECONDS must be a whole number of seconds from 0 (no reuse) to {MAX_REFRESH_REUSE_INTERVAL_SECONDS}, got {raw:?}"
+                    ))
+                })?,
+        };
         let popular_followers = match lookup("POPULAR_FOLLOWERS") {
             None => DEFAULT_POPULAR_FOLLOWERS,
             Some(raw) => raw
@@ -323,6 +346,7 @@ impl Config {
             cleanup_step,
             token_ttl: Duration::from_secs(token_ttl),
             refresh_token_ttl: Duration::from_secs(refresh_token_ttl),
+            refresh_reuse_interval: Duration::from_secs(refresh_reuse_interval),
             popular_followers,
             rate_limits: RateLimits::from_lookup(&lookup)?,
             dynamodb: ClientSettings::from_lookup(lookup)?,
@@ -404,6 +428,29 @@ mod tests {
             .unwrap_err();
             assert!(
                 err.to_string().contains("REFRESH_TOKEN_TTL_SECONDS"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_refresh_reuse_interval_defaults_to_10_seconds_and_0_turns_it_off() {
+        let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
+        assert_eq!(config.refresh_reuse_interval, Duration::from_secs(10));
+        let off = Config::from_lookup(env(&[
+            ("TABLE_NAME", "microblog"),
+            ("REFRESH_REUSE_INTERVAL_SECONDS", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(off.refresh_reuse_interval, Duration::ZERO);
+        for bad in ["301", "soon", "-1"] {
+            let err = Config::from_lookup(env(&[
+                ("TABLE_NAME", "microblog"),
+                ("REFRESH_REUSE_INTERVAL_SECONDS", bad),
+            ]))
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("REFRESH_REUSE_INTERVAL_SECONDS"),
                 "{bad}"
             );
         }

@@ -500,7 +500,8 @@ pub const ROUTES: &[Route] = &[
         "DELETE",
         "/api/tokens",
         "revoke_token",
-        // One transaction deleting the session and its access token.
+        // One transaction deleting the session and its access token; for a
+        // session with spare pairs, it read (BatchGetItem) and ended whole.
         &[table(BatchGetItem), table(DeleteItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),

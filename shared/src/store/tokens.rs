@@ -10,7 +10,19 @@
 //! the epoch on the profile revokes them all in one write, and deleting the
 //! profile does the same. DynamoDB's TTL deletes expired items eventually;
 //! expiry is also checked on every read.
+//!
+//! A session also remembers short prefixes of the refresh tokens it rotated
+//! out (the last [`ROTATED_KEPT`]), so that presenting one of them again is
+//! known for a reuse (a leak: the session ends), while a secret it never
+//! issued is only an invalid token that changes nothing. Within the reuse
+//! interval after a rotation (`REFRESH_REUSE_INTERVAL_SECONDS`), presenting
+//! a token that rotation replaced is no reuse but a race of one app's own
+//! requests: it gets a *spare* pair of the same session, valid beside the
+//! current one until the next rotation.
 
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::items::{
@@ -71,6 +83,57 @@ pub struct SessionRecord {
     pub access_hash: String,
     /// Expiry of the current refresh token, in milliseconds since the epoch.
     pub expires_at_ms: u64,
+    /// Changes since it opened, each conditioned on the count it read (0
+    /// for sessions written before the count existed).
+    pub version: u64,
+    /// When its refresh token last rotated, in milliseconds since the epoch
+    /// (0: never, or before this was kept).
+    pub rotated_at_ms: u64,
+    /// Prefixes of the refresh tokens rotated out, oldest first, at most
+    /// [`ROTATED_KEPT`].
+    pub rotated: Vec<String>,
+    /// Prefixes of the refresh tokens the last rotation replaced: the ones
+    /// the reuse interval applies to.
+    pub replaced: Vec<String>,
+    /// Pairs handed out within the reuse interval since the last rotation,
+    /// valid like the current one.
+    pub spares: Vec<Spare>,
+}
+
+/// A pair handed out within the reuse interval: its hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spare {
+    /// SHA-256 of its refresh token.
+    pub refresh_hash: String,
+    /// SHA-256 of its access token.
+    pub access_hash: String,
+}
+
+/// Rotated-out refresh tokens a session remembers: ten rotations back
+/// (ten hours of hourly refreshes), and at most a few hundred bytes.
+pub const ROTATED_KEPT: usize = 10;
+/// Spare pairs a session hands out between two rotations at most.
+pub const MAX_SPARES: usize = 16;
+/// Hex digits of a refresh token's SHA-256 a session remembers once it is
+/// rotated out: 128 bits tell issued tokens apart as surely as 256, at half
+/// the item size.
+const REMEMBERED_DIGITS: usize = 32;
+
+fn remembered(hash: &str) -> String {
+    hash.chars().take(REMEMBERED_DIGITS).collect()
+}
+
+/// What a presented refresh token is to its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented {
+    /// Its current refresh token, or a spare's: rotate.
+    Current,
+    /// One the last rotation replaced, within the reuse interval: a spare.
+    Replaced,
+    /// One it rotated out, past the interval: a reuse; the session ends.
+    Reused,
+    /// Not one it issued (or one too long ago to remember): invalid.
+    Unknown,
 }
 
 impl SessionRecord {
@@ -78,6 +141,58 @@ impl SessionRecord {
     pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
         millis(now) < self.expires_at_ms
     }
+
+    /// What the refresh token hashing to `hash` is to this session at
+    /// `now`, with reuse interval `interval`.
+    pub fn classify(&self, hash: &str, now: DateTime<Utc>, interval: Duration) -> Presented {
+        if hash == self.refresh_hash || self.spares.iter().any(|s| s.refresh_hash == hash) {
+            return Presented::Current;
+        }
+        let short = remembered(hash);
+        let within = millis(now)
+            < self
+                .rotated_at_ms
+                .saturating_add(interval.as_millis() as u64);
+        if within && !interval.is_zero() && self.replaced.contains(&short) {
+            Presented::Replaced
+        } else if self.rotated.contains(&short) || self.replaced.contains(&short) {
+            Presented::Reused
+        } else {
+            Presented::Unknown
+        }
+    }
+
+    /// The hashes of every access token of the session: the current one
+    /// and the spares'.
+    pub fn access_hashes(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.access_hash.as_str())
+            .chain(self.spares.iter().map(|s| s.access_hash.as_str()))
+    }
+
+    /// The condition that the session is as read: its version unchanged.
+    fn unchanged(&self) -> &'static str {
+        if self.version == 0 {
+            "attribute_not_exists(version)"
+        } else {
+            "version = :version"
+        }
+    }
+}
+
+/// `update` with the value [`SessionRecord::unchanged`] names, when it
+/// names one.
+fn with_version(
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    session: &SessionRecord,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    match session.version {
+        0 => update,
+        version => update.expression_attribute_values(":version", n(version)),
+    }
+}
+
+fn strings(values: impl IntoIterator<Item = String>) -> AttributeValue {
+    AttributeValue::L(values.into_iter().map(AttributeValue::S).collect())
 }
 
 /// The tokens of a new session, or of a session's next rotation: hashes
@@ -244,11 +359,11 @@ impl TokenStore {
     }
 
     /// Rotates `session`'s tokens to `next` (a refresh): the session's
-    /// hashes and expiry, the old access token deleted and the new one put,
-    /// the user's `last_seen`, in one transaction. Conditioned on the
-    /// session still holding the refresh token presented
-    /// ([`Constraint::SessionMoved`]: a concurrent refresh with the same
-    /// token won, or the session ended) and on the user's epoch
+    /// hashes and expiry, its memory of rotated tokens, its spares dropped,
+    /// its old access tokens deleted and the new one put, the user's
+    /// `last_seen`, in one transaction. Conditioned on the session being as
+    /// read ([`Constraint::SessionMoved`]: a concurrent refresh changed it,
+    /// or the session ended) and on the user's epoch
     /// ([`Constraint::SessionsRevoked`]).
     pub async fn rotate(
         &self,
@@ -265,19 +380,30 @@ impl TokenStore {
             now,
             next.access_expires_at,
         );
+        let replaced: Vec<String> = std::iter::once(&session.refresh_hash)
+            .chain(session.spares.iter().map(|s| &s.refresh_hash))
+            .map(|hash| remembered(hash))
+            .collect();
+        let mut rotated = session.rotated.clone();
+        rotated.extend(replaced.iter().cloned());
+        let rotated = rotated.split_off(rotated.len().saturating_sub(ROTATED_KEPT));
         let mut transaction = Transaction::new("RotateSession");
-        transaction
-            .guarded(
-                self.table
-                    .update(session_key(user_id, &session.session_id), |u| {
-                        u.update_expression(
+        transaction.guarded(
+            self.table
+                .update(session_key(user_id, &session.session_id), |u| {
+                    let u = u
+                        .update_expression(
                             "SET refresh_hash = :refresh, access_hash = :access, \
-                             refreshed_at = :now, expires_at_ms = :expires_ms, expires_at = :ttl",
+                             refreshed_at = :now, rotated_at_ms = :now_ms, \
+                             expires_at_ms = :expires_ms, expires_at = :ttl, \
+                             rotated = :rotated, replaced = :replaced, version = :next \
+                             REMOVE spares",
                         )
-                        .condition_expression("refresh_hash = :presented")
+                        .condition_expression(session.unchanged())
                         .expression_attribute_values(":refresh", s(&next.refresh_hash))
                         .expression_attribute_values(":access", s(&next.access_hash))
                         .expression_attribute_values(":now", s(timestamp(now)))
+                        .expression_attribute_values(":now_ms", n(millis(now)))
                         .expression_attribute_values(
                             ":expires_ms",
                             n(next.refresh_expires_at.timestamp_millis()),
@@ -286,11 +412,17 @@ impl TokenStore {
                             ":ttl",
                             n(ttl_seconds(next.refresh_expires_at)),
                         )
-                        .expression_attribute_values(":presented", s(&session.refresh_hash))
-                    }),
-                Constraint::SessionMoved,
-            )
-            .always(self.table.delete(token_key(&session.access_hash), |d| d))
+                        .expression_attribute_values(":rotated", strings(rotated))
+                        .expression_attribute_values(":replaced", strings(replaced))
+                        .expression_attribute_values(":next", n(session.version + 1));
+                    with_version(u, session)
+                }),
+            Constraint::SessionMoved,
+        );
+        for hash in session.access_hashes() {
+            transaction.always(self.table.delete(token_key(hash), |d| d));
+        }
+        transaction
             .guarded(
                 self.table.put(access, Some("attribute_not_exists(pk)")),
                 Constraint::TokenInUse,
@@ -301,9 +433,75 @@ impl TokenStore {
             );
         // The client never received the new access token: it must not
         // exist. If the rotation did not commit, the client's retry with
-        // its refresh token succeeds; if it did, that retry is a reuse and
-        // ends the session, as any replay does.
+        // its refresh token succeeds; if it did, that retry is a reuse
+        // within the interval (a spare) or, later, one that ends the
+        // session, as any replay does.
         self.run_issuing(transaction, user_id, vec![token_key(&next.access_hash)])
+            .await
+    }
+
+    /// Hands out `spare` as a spare pair of `session` (a refresh token the
+    /// last rotation replaced, presented within the reuse interval): the
+    /// session's spares, its access token put, the user's `last_seen`, in
+    /// one transaction, conditioned on no rotation since `session` was read
+    /// and fewer than [`MAX_SPARES`] spares ([`Constraint::SessionMoved`])
+    /// and on the user's epoch ([`Constraint::SessionsRevoked`]).
+    pub async fn add_spare(
+        &self,
+        session: &SessionRecord,
+        spare: &TokenPair,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let user_id = session.user_id;
+        let access = Self::access_item(
+            user_id,
+            &session.session_id,
+            session.session_epoch,
+            &spare.access_hash,
+            now,
+            spare.access_expires_at,
+        );
+        let entry = AttributeValue::M(
+            [
+                ("refresh_hash".to_string(), s(&spare.refresh_hash)),
+                ("access_hash".to_string(), s(&spare.access_hash)),
+            ]
+            .into(),
+        );
+        let mut transaction = Transaction::new("AddSpare");
+        transaction
+            .guarded(
+                self.table
+                    .update(session_key(user_id, &session.session_id), |u| {
+                        // Spares added at once commute: each is only
+                        // conditioned on no rotation since the read, and
+                        // raises the version so that a rotation racing it
+                        // reads it first.
+                        u.update_expression(
+                            "SET spares = list_append(if_not_exists(spares, :none), :spare) \
+                             ADD version :one",
+                        )
+                        .condition_expression(
+                            "rotated_at_ms = :rotated_at AND \
+                             (attribute_not_exists(spares) OR size(spares) < :max)",
+                        )
+                        .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                        .expression_attribute_values(":spare", AttributeValue::L(vec![entry]))
+                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":rotated_at", n(session.rotated_at_ms))
+                        .expression_attribute_values(":max", n(MAX_SPARES))
+                    }),
+                Constraint::SessionMoved,
+            )
+            .guarded(
+                self.table.put(access, Some("attribute_not_exists(pk)")),
+                Constraint::TokenInUse,
+            )
+            .guarded(
+                self.touch_profile(user_id, session.session_epoch, now),
+                Constraint::SessionsRevoked,
+            );
+        self.run_issuing(transaction, user_id, vec![token_key(&spare.access_hash)])
             .await
     }
 
@@ -362,8 +560,10 @@ impl TokenStore {
             .map_err(Into::into)
     }
 
-    /// Ends a session: deletes it and its current access token, in one
-    /// transaction.
+    /// Ends a session by the access token presented (a logout): deletes it
+    /// and the session, in one transaction, when the session has no spares
+    /// (almost always); otherwise reads the session and ends it whole
+    /// ([`TokenStore::end`]), so that no spare's access token outlives it.
     pub async fn end_session(
         &self,
         user_id: u64,
@@ -373,7 +573,42 @@ impl TokenStore {
         let mut transaction = Transaction::new("EndSession");
         transaction
             .always(self.table.delete(token_key(access_hash), |d| d))
-            .always(self.table.delete(session_key(user_id, session_id), |d| d));
+            .guarded(
+                self.table.delete(session_key(user_id, session_id), |d| {
+                    d.condition_expression("attribute_not_exists(spares)")
+                }),
+                Constraint::SessionMoved,
+            );
+        match self.table.transact(transaction).await {
+            // Read by BatchGetItem, the one read a logout is allowed: it
+            // authenticated with one.
+            Err(StoreError::Conflict(Constraint::SessionMoved)) => {
+                let found = self
+                    .table
+                    .batch_get(vec![session_key(user_id, session_id)], Read::Strong)
+                    .await?;
+                match found.first().map(session_of).transpose()? {
+                    Some(session) => self.end(&session, Some(access_hash)).await,
+                    None => Ok(()),
+                }
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Ends `session`: deletes it and every access token of it (and
+    /// `also`, the one presented, should it differ), in one transaction.
+    pub async fn end(&self, session: &SessionRecord, also: Option<&str>) -> Result<(), StoreError> {
+        let mut hashes: Vec<&str> = session.access_hashes().collect();
+        hashes.extend(also.filter(|hash| !hashes.contains(hash)));
+        let mut transaction = Transaction::new("EndSession");
+        for hash in hashes {
+            transaction.always(self.table.delete(token_key(hash), |d| d));
+        }
+        transaction.always(
+            self.table
+                .delete(session_key(session.user_id, &session.session_id), |d| d),
+        );
         self.table.transact(transaction).await
     }
 
@@ -466,10 +701,11 @@ impl TokenStore {
         let keys = sessions
             .iter()
             .flat_map(|session| {
-                [
-                    token_key(&session.access_hash),
-                    session_key(session.user_id, &session.session_id),
-                ]
+                session
+                    .access_hashes()
+                    .map(token_key)
+                    .chain([session_key(session.user_id, &session.session_id)])
+                    .collect::<Vec<_>>()
             })
             .collect();
         self.table.batch_write(Vec::new(), keys).await
@@ -484,7 +720,46 @@ fn session_of(item: &Item) -> Result<SessionRecord, ItemError> {
         refresh_hash: get_s(item, "refresh_hash")?.to_string(),
         access_hash: get_s(item, "access_hash")?.to_string(),
         expires_at_ms: get_u64(item, "expires_at_ms")?,
+        version: optional_u64(item, "version")?,
+        rotated_at_ms: optional_u64(item, "rotated_at_ms")?,
+        rotated: string_list(item, "rotated")?,
+        replaced: string_list(item, "replaced")?,
+        spares: match item.get("spares") {
+            None => Vec::new(),
+            Some(AttributeValue::L(entries)) => entries
+                .iter()
+                .map(|entry| match entry {
+                    AttributeValue::M(spare) => Ok(Spare {
+                        refresh_hash: get_s(spare, "refresh_hash")?.to_string(),
+                        access_hash: get_s(spare, "access_hash")?.to_string(),
+                    }),
+                    _ => Err(ItemError("spares holds a non-map".into())),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(ItemError("spares is not a list".into())),
+        },
     })
+}
+
+fn optional_u64(item: &Item, name: &str) -> Result<u64, ItemError> {
+    match item.get(name) {
+        None => Ok(0),
+        Some(_) => get_u64(item, name),
+    }
+}
+
+fn string_list(item: &Item, name: &str) -> Result<Vec<String>, ItemError> {
+    match item.get(name) {
+        None => Ok(Vec::new()),
+        Some(AttributeValue::L(values)) => values
+            .iter()
+            .map(|value| match value {
+                AttributeValue::S(text) => Ok(text.clone()),
+                _ => Err(ItemError(format!("{name} holds a non-string"))),
+            })
+            .collect(),
+        Some(_) => Err(ItemError(format!("{name} is not a list"))),
+    }
 }
 
 #[cfg(test)]

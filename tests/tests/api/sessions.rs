@@ -98,8 +98,35 @@ async fn a_rotated_refresh_token_presented_again_revokes_its_whole_session_and_o
 }
 
 #[tokio::test]
-async fn two_refreshes_racing_with_one_token_never_both_win_and_the_session_ends() {
+async fn eight_refreshes_racing_with_one_token_all_get_working_pairs_and_revoke_nothing() {
     let api = TestApi::start().await;
+    api.create_user("susan", PASSWORD).await;
+    let login = api.login("susan", PASSWORD).await;
+    let refresh = field(&login, "refresh_token");
+    // One app, eight requests finding the access token expired together.
+    let replies = futures_util::future::join_all((0..8).map(|_| api.refresh(&refresh))).await;
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    // Every pair works, the winner's too, and each refreshes in turn.
+    for reply in &replies {
+        let pair = reply.json();
+        assert_eq!(api.get("/api/me", &field(&pair, "token")).await.status, 200);
+    }
+    let kept = replies[3].json();
+    let next = api.refresh(&field(&kept, "refresh_token")).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert_eq!(
+        api.get("/api/me", &field(&next.json(), "token"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn with_no_reuse_interval_two_racing_refreshes_end_the_session() {
+    let api = TestApi::start_with(&[("REFRESH_REUSE_INTERVAL_SECONDS", "0")]).await;
     api.create_user("susan", PASSWORD).await;
     let login = api.login("susan", PASSWORD).await;
     let refresh = field(&login, "refresh_token");
@@ -114,6 +141,56 @@ async fn two_refreshes_racing_with_one_token_never_both_win_and_the_session_ends
     for reply in [a, b].iter().filter(|r| r.status == 200) {
         assert_dead(&api, &reply.json()).await;
     }
+}
+
+#[tokio::test]
+async fn a_replaced_refresh_token_presented_after_the_reuse_interval_ends_the_session() {
+    let api = TestApi::start_with(&[("REFRESH_REUSE_INTERVAL_SECONDS", "1")]).await;
+    api.create_user("susan", PASSWORD).await;
+    let login = api.login("susan", PASSWORD).await;
+    let refreshed = api.refresh(&field(&login, "refresh_token")).await.json();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    api.refresh(&field(&login, "refresh_token"))
+        .await
+        .assert_error(401, "already used");
+    assert_dead(&api, &refreshed).await;
+}
+
+#[tokio::test]
+async fn a_made_up_secret_for_a_real_session_is_a_plain_401_that_ends_nothing() {
+    let api = TestApi::start().await;
+    api.create_user("susan", PASSWORD).await;
+    let login = api.login("susan", PASSWORD).await;
+    let real = field(&login, "refresh_token");
+    let (user_and_session, _) = real.rsplit_once('.').unwrap();
+    // The session id alone (seen in a log, say) with any secret.
+    let forged = format!("{user_and_session}.{}", "A".repeat(43));
+    api.refresh(&forged).await.assert_error(401, "invalid");
+    // And after a rotation too: only secrets the session issued are reuse.
+    let rotated = api.refresh(&real).await.json();
+    api.refresh(&forged).await.assert_error(401, "invalid");
+    assert_eq!(
+        api.get("/api/me", &field(&rotated, "token")).await.status,
+        200
+    );
+    assert_eq!(
+        api.refresh(&field(&rotated, "refresh_token")).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn logging_out_with_a_spare_pair_ends_every_pair_of_the_session() {
+    let api = TestApi::start().await;
+    api.create_user("susan", PASSWORD).await;
+    let login = api.login("susan", PASSWORD).await;
+    let refresh = field(&login, "refresh_token");
+    let first = api.refresh(&refresh).await.json();
+    let spare = api.refresh(&refresh).await.json();
+    assert_ne!(first["token"], spare["token"]);
+    assert_eq!(api.revoke(&field(&spare, "token")).await.status, 204);
+    assert_dead(&api, &first).await;
+    assert_dead(&api, &spare).await;
 }
 
 #[tokio::test]
