@@ -23,7 +23,7 @@ async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, Api
     let (old, new) = json_body::<PasswordChange>(req)?.check()?;
     // The profile authentication read strongly: the hash is current.
     let stored = Some(caller.user.password_hash.clone());
-    if !verify_password(old.into_inner(), stored).await {
+    if !verify_password(old.into_inner(), stored).await.matched() {
         return Err(ApiError::Forbidden("the old password is wrong".into()));
     }
     let new_hash = hash_password(new).await?;

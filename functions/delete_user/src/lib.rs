@@ -22,7 +22,10 @@ async fn delete_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let password = json_body::<AccountDeletion>(req)?.password()?;
     // The profile authentication read strongly: the hash is current.
     let stored = Some(caller.user.password_hash.clone());
-    if !verify_password(password.into_inner(), stored).await {
+    if !verify_password(password.into_inner(), stored)
+        .await
+        .matched()
+    {
         return Err(ApiError::Forbidden("the password is wrong".into()));
     }
     match app.users.delete(&caller.user, chrono::Utc::now()).await {

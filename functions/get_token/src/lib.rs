@@ -8,7 +8,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::session::{new_session_id, Grant};
-use microblog_shared::auth::{basic_credentials, verify_password};
+use microblog_shared::auth::{basic_credentials, rehash_password, verify_password, Verified};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
 use microblog_shared::http::source_ip;
@@ -58,7 +58,8 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     let mut user = user?;
     for _ in 0..ATTEMPTS {
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        if !verify_password(password.clone(), stored).await {
+        let verified = verify_password(password.clone(), stored).await;
+        if !verified.matched() {
             // The reserved attempt stays counted: it was a failure.
             return Err(rejected());
         }
@@ -81,7 +82,12 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
             lambda_http::tracing::warn!(error = %e, "could not give back a successful login's attempt");
         }
         match opened {
-            Ok(()) => return grant.into_response(found.id),
+            Ok(()) => {
+                if verified == Verified::BeforeNormalising {
+                    normalise_hash(app, &found, &password).await;
+                }
+                return grant.into_response(found.id);
+            }
             // The profile moved since it was read: every session revoked, the
             // password changed, or the account deleted. Read it again,
             // strongly, and verify the password against what it holds now.
@@ -92,6 +98,23 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
         }
     }
     Err(StoreError::BUSY.into())
+}
+
+/// Hashes `user`'s password again in NFC, found right but hashed as typed
+/// before passwords were normalised, so that it logs in however it is
+/// typed from now on. Best effort: the login succeeded either way.
+async fn normalise_hash(app: &App, user: &microblog_shared::domain::User, password: &str) {
+    let replaced = match rehash_password(password.to_string()).await {
+        Ok(hash) => app
+            .users
+            .replace_hash(user, &hash)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = replaced {
+        lambda_http::tracing::warn!(user_id = user.id, error = %e, "could not hash a password again in NFC");
+    }
 }
 
 /// The 429 of a login refused by a limit (index 0: the pair's, 1: the

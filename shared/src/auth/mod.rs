@@ -12,7 +12,7 @@ use base64::Engine;
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
-pub use password::{hash_password, verify_password, DUMMY_HASH};
+pub use password::{hash_password, rehash_password, verify_password, Verified, DUMMY_HASH};
 pub use token::{new_access_token, new_token, plausible_token, token_hash, token_user};
 
 use crate::domain::{NoSuchPost, NoSuchUser, Post, User};

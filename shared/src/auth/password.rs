@@ -180,15 +180,65 @@ pub async fn hash_password(password: Password) -> Result<String, HashError> {
     }
 }
 
+/// What checking a password found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// It matches nothing, or there is no user.
+    No,
+    /// It matches in NFC, the form every password is hashed in.
+    Yes,
+    /// It matches as typed, not in NFC: a hash made before passwords were
+    /// normalised, which [`rehash_password`] makes again from the NFC form.
+    BeforeNormalising,
+}
+
+impl Verified {
+    /// Whether the password was right.
+    pub fn matched(self) -> bool {
+        self != Verified::No
+    }
+}
+
 /// Checks `password` against `stored`, or against [`DUMMY_HASH`] when there
-/// is no user, so both failures cost the same time. Never true without a user.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
+/// is no user, so both failures cost the same time; never a match without
+/// a user. It is checked in NFC first (NIST SP 800-63B 5.1.1.2: typed
+/// composed or decomposed, it is the same password) and, when that differs
+/// from what was typed and fails, as typed, which is how hashes made before
+/// normalising were made.
+pub async fn verify_password(password: String, stored: Option<String>) -> Verified {
     let known = stored.is_some();
     let hash = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
-    let verified = on_pool(move || matches(password.as_bytes(), &hash).unwrap_or(false))
-        .await
-        .unwrap_or(false);
-    known && verified
+    let verified = on_pool(move || {
+        let normalized = Password::normalize(&password);
+        if matches(normalized.as_bytes(), &hash).unwrap_or(false) {
+            Verified::Yes
+        } else if normalized != password && matches(password.as_bytes(), &hash).unwrap_or(false) {
+            Verified::BeforeNormalising
+        } else {
+            Verified::No
+        }
+    })
+    .await
+    .unwrap_or(Verified::No);
+    if known {
+        verified
+    } else {
+        Verified::No
+    }
+}
+
+/// A new hash of `password` in NFC, for one [`verify_password`] found
+/// [`Verified::BeforeNormalising`]: the password rules of today are not
+/// applied, it is the user's existing password.
+pub async fn rehash_password(password: String) -> Result<String, HashError> {
+    let normalized = Password::normalize(&password);
+    match on_pool(move || new_hash(normalized.as_bytes())).await {
+        Some(Ok(hash)) => Ok(hash),
+        _ => {
+            tracing::error!("password re-hashing failed");
+            Err(HashError)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -212,8 +262,41 @@ mod tests {
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await);
+        assert_eq!(
+            verify_password("correct horse".into(), Some(hash.clone())).await,
+            Verified::Yes
+        );
+        assert_eq!(
+            verify_password("wrong horse".into(), Some(hash)).await,
+            Verified::No
+        );
+    }
+
+    #[tokio::test]
+    async fn a_password_verifies_composed_or_decomposed_and_an_old_raw_hash_asks_for_a_rehash() {
+        let composed = "caf\u{e9}-au-lait";
+        let decomposed = "cafe\u{301}-au-lait";
+        let hash = hash_password(Password::parse(decomposed).unwrap())
+            .await
+            .unwrap();
+        for typed in [composed, decomposed] {
+            assert_eq!(
+                verify_password(typed.into(), Some(hash.clone())).await,
+                Verified::Yes,
+                "{typed:?}"
+            );
+        }
+        // A hash made of the decomposed form as typed, before normalising.
+        let old = new_hash(decomposed.as_bytes()).unwrap();
+        assert_eq!(
+            verify_password(decomposed.into(), Some(old)).await,
+            Verified::BeforeNormalising
+        );
+        let new = rehash_password(decomposed.into()).await.unwrap();
+        assert_eq!(
+            verify_password(composed.into(), Some(new)).await,
+            Verified::Yes
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -263,6 +346,6 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        assert!(!verify_password("anything".into(), None).await);
+        assert_eq!(verify_password("anything".into(), None).await, Verified::No);
     }
 }

@@ -7,6 +7,7 @@ mod errors;
 mod follow;
 mod post;
 mod session;
+pub(crate) mod text;
 mod time;
 mod user;
 mod values;
@@ -15,6 +16,7 @@ pub use errors::{NoSuchPost, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, PostForm, MAX_POST_CHARS};
 pub use session::{AccountDeletion, PasswordChange, RefreshRequest, Secret};
+pub use text::MAX_MARKS_IN_A_ROW;
 pub use time::timestamp;
 pub use user::{CompleteRegistration, NewUser, ProfileChanges, Registration, User};
 pub use values::{

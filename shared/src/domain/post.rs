@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::errors::ValidationError;
-use super::values::{check_text, Lines};
+use super::text::{check_text, has_visible, trimmed_at_end, trimmed_at_start, Lines};
 
 /// The most characters (Unicode scalar values) a post body may have.
 pub const MAX_POST_CHARS: usize = 280;
@@ -17,13 +17,16 @@ pub const MAX_POST_CHARS: usize = 280;
 pub struct PostBody(String);
 
 impl PostBody {
-    /// Validates `raw` (trimmed first) as a post body.
+    /// Validates `raw` (trimmed first, of white space and of what draws
+    /// nothing at its ends: `domain::text`, rule 5) as a post body.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let text = raw.trim();
-        if text.is_empty() {
+        let text = raw
+            .trim_start_matches(trimmed_at_start)
+            .trim_end_matches(trimmed_at_end);
+        if !has_visible(text) {
             return Err(ValidationError::invalid(
                 "body",
-                "must have at least one character besides spaces",
+                "must have at least one visible character, not only spaces or invisible ones",
             ));
         }
         if text.chars().count() > MAX_POST_CHARS {
@@ -150,6 +153,36 @@ mod tests {
     }
 
     #[test]
+    fn a_body_of_nothing_visible_is_refused_and_what_draws_nothing_at_its_ends_is_trimmed() {
+        for invisible in [
+            "\u{200b}\u{200b}",
+            "\u{200d}",
+            "\u{0301}\u{0301}",
+            "\u{3164}x\u{3164}",
+        ] {
+            let parsed = PostBody::parse(invisible);
+            if invisible.contains('x') {
+                assert_eq!(parsed.unwrap().as_str(), "x");
+            } else {
+                let err = parsed.unwrap_err().to_string();
+                assert!(
+                    err.contains("at least one visible character"),
+                    "{invisible:?}: {err}"
+                );
+            }
+        }
+        // A mark at the end marks the last letter, and a flag ends in a tag.
+        assert_eq!(
+            PostBody::parse("cafe\u{301} ").unwrap().as_str(),
+            "cafe\u{301}"
+        );
+        let flag = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0077}\u{E006C}\u{E0073}\u{E007F}";
+        assert_eq!(PostBody::parse(flag).unwrap().as_str(), flag);
+        let zalgo = format!("a{}", "\u{0301}".repeat(279));
+        assert!(PostBody::parse(&zalgo).is_err());
+    }
+
+    #[test]
     fn an_empty_body_or_one_with_control_characters_is_refused_naming_the_rule() {
         for blank in ["", "   ", "\n\t "] {
             let err = PostBody::parse(blank).unwrap_err().to_string();
@@ -163,6 +196,6 @@ mod tests {
         let err = PostBody::parse("see \u{202E}gpj.exe")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("bidirectional overrides"), "{err}");
+        assert!(err.contains("bidirectional formatting"), "{err}");
     }
 }

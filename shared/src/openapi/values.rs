@@ -1,9 +1,13 @@
-//! The schemas of the validated values, from the same limits their `parse`
-//! enforces. Each pattern accepts exactly what `parse` accepts (Schemathesis
-//! checks both ways: valid per schema is accepted, invalid is refused), with
-//! one documented exception: an email's local part is at most 64
-//! characters, which a JSON Schema pattern cannot count across its dots,
-//! and a password is not one of the 10,000 most common ones.
+//! The schemas of the validated values, from the same limits and the same
+//! character predicates their `parse` enforces. Each pattern accepts
+//! exactly what `parse` accepts (Schemathesis checks both ways: valid per
+//! schema is accepted, invalid is refused), with documented exceptions a
+//! JSON Schema pattern cannot state: an email's local part is at most 64
+//! characters (it cannot count across the dots); a password is not a common
+//! one nor one character repeated, and counts its characters in NFC; free
+//! text stacks at most 8 combining marks and holds tag characters only in a
+//! flag sequence; and characters beyond the Basic Multilingual Plane are
+//! classed only by `parse`.
 
 use std::borrow::Cow;
 
@@ -11,6 +15,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, SchemaType, T
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::domain::text;
 use crate::domain::{
     AboutMe, Email, Password, PostBody, Username, MAX_ABOUT_ME_CHARS, MAX_EMAIL_CHARS,
     MAX_POST_CHARS, PASSWORD_CHARS, USERNAME_CHARS,
@@ -19,15 +24,103 @@ use crate::domain::{
 /// Characters RFC 5322 allows unquoted in an email's local part (`atext`).
 const ATEXT: &str = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
 
-/// What Rust's `str::trim` removes: the Unicode `White_Space` characters.
-const WHITE_SPACE: &str =
-    "\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+/// The character classes the text patterns are made of, computed from
+/// the very predicates `parse` applies (`domain::text`), over the Basic
+/// Multilingual Plane: a pattern cannot name characters beyond it the same
+/// way in every regex dialect, so there the patterns are looser than
+/// `parse` (an astral combining mark or format character).
+struct Classes {
+    /// What free text may not hold.
+    free: Forbidden,
+    /// What a password may not hold.
+    password: Forbidden,
+    /// What a post body is trimmed of at its start.
+    trimmed_at_start: String,
+    /// What a post body is trimmed of at its end.
+    trimmed_at_end: String,
+}
 
-/// The Unicode control characters (`Cc`), which `char::is_control` matches.
-const CONTROL: &str = "\\u0000-\\u001f\\u007f-\\u009f";
+/// A field's forbidden characters, and those it may hold that are not
+/// visible.
+struct Forbidden {
+    chars: String,
+    or_invisible: String,
+}
 
-/// The bidi embeddings, overrides and isolates no text field may hold.
-const BIDI: &str = "\\u202a-\\u202e\\u2066-\\u2069";
+fn classes() -> &'static Classes {
+    static CLASSES: std::sync::LazyLock<Classes> = std::sync::LazyLock::new(|| {
+        let password = |c: char| text::is_forbidden_in_password(c);
+        Classes {
+            free: Forbidden {
+                chars: bmp_class(text::is_forbidden_in_free_text),
+                or_invisible: bmp_class(|c| {
+                    text::is_forbidden_in_free_text(c) || !text::is_visible(c)
+                }),
+            },
+            password: Forbidden {
+                chars: bmp_class(password),
+                or_invisible: bmp_class(|c| password(c) || !text::is_visible(c)),
+            },
+            trimmed_at_start: bmp_class(text::trimmed_at_start),
+            trimmed_at_end: bmp_class(text::trimmed_at_end),
+        }
+    });
+    &CLASSES
+}
+
+/// The body of a regex character class holding exactly the characters of
+/// the Basic Multilingual Plane (surrogates aside) `holds` is true of, as
+/// `\uXXXX` ranges, which ECMA-262, Python and Rust regexes read alike.
+fn bmp_class(holds: impl Fn(char) -> bool) -> String {
+    let mut class = String::new();
+    let mut start: Option<u32> = None;
+    let push = |class: &mut String, from: u32, to: u32| {
+        class.push_str(&format!("\\u{from:04x}"));
+        if to > from {
+            class.push_str(&format!("-\\u{to:04x}"));
+        }
+    };
+    for code in 0..=0x1_0000u32 {
+        let inside = char::from_u32(code).is_some_and(&holds) && code < 0x1_0000;
+        match (inside, start) {
+            (true, None) => start = Some(code),
+            (false, Some(from)) => {
+                push(&mut class, from, code - 1);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    class
+}
+
+/// Any characters of the field, one of them visible.
+fn with_one_visible(forbidden: &Forbidden) -> String {
+    let Forbidden {
+        chars,
+        or_invisible,
+    } = forbidden;
+    format!("^[^{chars}]*[^{or_invisible}][^{chars}]*$")
+}
+
+/// A post body: trimmed at its start of `trimmed_at_start`, at its end of
+/// `trimmed_at_end`; what remains is 1 to 280 characters of free text, the
+/// first visible, the last not one trimmed at the end.
+fn post_body_pattern() -> String {
+    let Classes {
+        free: Forbidden {
+            chars,
+            or_invisible,
+        },
+        trimmed_at_start,
+        trimmed_at_end,
+        ..
+    } = classes();
+    format!(
+        "^[{trimmed_at_start}]*[^{or_invisible}]([^{chars}]{{0,{}}}[^{chars}{trimmed_at_end}])?[{trimmed_at_end}]*$",
+        MAX_POST_CHARS - 2
+    )
+}
 
 fn text(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -75,36 +168,35 @@ named_schema! {
     )))
     .examples(["susan@example.com"]);
     Password => text(
-        "8 to 1024 characters, not only spaces, no control characters or bidi overrides, \
-         and not one of the 10,000 most common passwords (which no pattern states)",
+        "8 to 1024 characters, at least one visible, no control characters, line \
+         separators or bidi overrides; compared in Unicode NFC (a decomposed password \
+         counts its characters once composed); not one character repeated and not one \
+         of the common passwords of leaked lists (which no pattern states)",
     )
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
         .min_length(Some(PASSWORD_CHARS.0))
         .max_length(Some(PASSWORD_CHARS.1))
-        .pattern(Some(format!(
-            "^[^{CONTROL}{BIDI}]*[^{CONTROL}{BIDI}{WHITE_SPACE}][^{CONTROL}{BIDI}]*$"
-        )))
+        .pattern(Some(with_one_visible(&classes().password)))
         .examples(["dog-dog-dog"]);
     AboutMe => text(
-        "free text of at most 140 characters; it may span lines, but holds no other \
-         control character and no bidi override",
+        "free text of at most 140 characters, empty or with at least one visible \
+         character; it may span lines, but holds no other control character, no line \
+         separator, no bidi formatting and no invisible format character but the \
+         zero-width joiners; at most 8 combining marks in a row, and tag characters only \
+         in an emoji flag sequence (which no pattern states)",
     )
         .max_length(Some(MAX_ABOUT_ME_CHARS))
-        .pattern(Some(format!("^[^{CONTROL_BUT_NEWLINE}{BIDI}]*$")))
+        .pattern(Some(format!("^$|{}", with_one_visible(&classes().free))))
         .examples(["Hello, my name is Susan!"]);
     PostBody => text(
-        "1 to 280 characters once surrounding white space is trimmed (it is stored trimmed); \
-         no control characters but newline, no bidi overrides",
+        "1 to 280 characters once trimmed (it is stored trimmed) of white space and of \
+         what draws nothing at its ends (combining marks, zero-width joiners, Hangul \
+         fillers; marks only at its start), starting with a visible character; the \
+         characters of free text as in about_me",
     )
-    .pattern(Some(format!(
-        "^[{WHITE_SPACE}]*[^{WHITE_SPACE}{CONTROL}{BIDI}]([^{CONTROL_BUT_NEWLINE}{BIDI}]{{0,{}}}[^{WHITE_SPACE}{CONTROL}{BIDI}])?[{WHITE_SPACE}]*$",
-        MAX_POST_CHARS - 2
-    )))
+    .pattern(Some(post_body_pattern()))
     .examples(["Hello from the train"]);
 }
-
-/// The control characters but newline: what a post may not contain inside.
-const CONTROL_BUT_NEWLINE: &str = "\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f";
 
 #[cfg(test)]
 mod tests {
@@ -209,8 +301,19 @@ mod tests {
             |c: &str, ns: &[usize]| -> Vec<String> { ns.iter().map(|n| c.repeat(*n)).collect() };
         // Blank, control and bidi characters: when a rule about them comes,
         // its schema must come with it.
-        let mut passwords = lengths("é", &[0, 7, 8, 1024, 1025]);
-        passwords.extend(owned(&["        ", "pass\u{0}word", "\u{202e}password"]));
+        let mut passwords = lengths("é", &[0, 7]);
+        passwords.extend(lengths("éa", &[4, 512]));
+        passwords.push("éa".repeat(512) + "é");
+        passwords.extend(owned(&[
+            "        ",
+            "pass\u{0}word",
+            "\u{202e}password",
+            "pass\u{2028}word",
+            "\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}",
+            "\u{3164}\u{3164}\u{3164}\u{3164}\u{3164}\u{3164}\u{3164}\u{3164}",
+            "\u{200f}rtl-marked-pass",
+            "zero\u{200b}width-pass",
+        ]));
         agree::<Password>(|t| Password::parse(t).is_ok(), &passwords);
         let mut abouts = lengths("é", &[0, 1, 140, 141]);
         abouts.extend(owned(&[
@@ -219,6 +322,14 @@ mod tests {
             "\u{1b}[31mred",
             "\u{202e}evil",
             " ",
+            "\u{200f}rtl",
+            "\u{feff}bom",
+            "a\u{2028}b",
+            "\u{200b}",
+            "\u{0301}",
+            "e\u{0301}",
+            "\u{1f468}\u{200d}\u{1f469}",
+            "\u{3164}",
         ]));
         agree::<AboutMe>(|t| AboutMe::parse(t).is_ok(), &abouts);
     }
@@ -243,6 +354,15 @@ mod tests {
             "é",
             "a\u{7f}",
             "\u{1b}[31m",
+            "\u{200b}x",
+            "\u{0301}x",
+            "\u{0301}",
+            "\u{200d}",
+            "x\u{200d}",
+            "x\u{0301}",
+            "\u{200f}x",
+            "\u{3164}x\u{3164}",
+            " \u{200d}x\u{0301}\u{200d} ",
         ]);
         samples.extend([
             "x".repeat(280),

@@ -77,6 +77,21 @@ impl UserStore {
         }
     }
 
+    /// Replaces `user`'s password hash with `new_hash`, the same password
+    /// hashed again (in NFC): one UpdateItem, conditioned on the hash being
+    /// the one read ([`Constraint::PasswordChanged`] otherwise, and then
+    /// nothing changes).
+    pub async fn replace_hash(&self, user: &User, new_hash: &str) -> Result<(), StoreError> {
+        self.table
+            .update_guarded(user_key(user.id), Constraint::PasswordChanged, |u| {
+                u.update_expression("SET password_hash = :new")
+                    .condition_expression("password_hash = :old")
+                    .expression_attribute_values(":new", super::items::s(new_hash))
+                    .expression_attribute_values(":old", super::items::s(&user.password_hash))
+            })
+            .await
+    }
+
     /// A cheap early answer to "is this name or address taken?", so that an
     /// obvious duplicate costs no password hash and no id: a taken one is
     /// [`StoreError::Conflict`]. The transaction in [`UserStore::create`]

@@ -64,10 +64,31 @@ async fn a_body_breaking_a_rule_is_a_400_naming_the_rule() {
     let api = TestApi::start().await;
     let (_, token) = api.user_with_token("alice").await;
     for (body, part) in [
-        (json!({"body": ""}), "body must have at least one character"),
+        (
+            json!({"body": ""}),
+            "body must have at least one visible character",
+        ),
         (
             json!({"body": " \n\t "}),
-            "body must have at least one character",
+            "body must have at least one visible character",
+        ),
+        // Invisible posts (issue 18): nothing that draws, or hidden
+        // formatting, or a letter under hundreds of marks.
+        (
+            json!({"body": "\u{200b}\u{200b}"}),
+            "body must have at least one visible character",
+        ),
+        (
+            json!({"body": "\u{3164}\u{0301}"}),
+            "body must have at least one visible character",
+        ),
+        (
+            json!({"body": "hi\u{2060}there"}),
+            "invisible formatting characters",
+        ),
+        (
+            json!({"body": format!("a{}", "\u{0301}".repeat(279))}),
+            "combining marks",
         ),
         (
             json!({"body": "x".repeat(281)}),

@@ -199,3 +199,57 @@ async fn a_token_names_its_user_and_naming_another_breaks_it() {
         .await
         .assert_error(401, "invalid, expired or revoked");
 }
+
+#[tokio::test]
+async fn a_password_logs_in_typed_composed_or_decomposed() {
+    let api = TestApi::start().await;
+    let composed = "caf\u{e9}-au-lait";
+    let decomposed = "cafe\u{301}-au-lait";
+    api.create_user("susan", composed).await;
+    assert_eq!(api.token_reply("susan", decomposed).await.status, 200);
+    api.create_user("john", decomposed).await;
+    assert_eq!(api.token_reply("john", composed).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_hash_made_before_passwords_were_normalised_works_and_is_made_again_in_nfc() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let api = TestApi::start().await;
+    let decomposed = "cafe\u{301}-au-lait";
+    api.create_user("susan", "placeholder-password").await;
+    // The hash an account made before the change holds: of the bytes typed.
+    let old = argon2::Argon2::default()
+        .hash_password(decomposed.as_bytes(), &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+    let profile = microblog_shared::store::items::user_key(1);
+    api.client
+        .update_item()
+        .table_name(&api.table_name)
+        .set_key(Some(profile.clone()))
+        .update_expression("SET password_hash = :old")
+        .expression_attribute_values(":old", AttributeValue::S(old.clone()))
+        .send()
+        .await
+        .unwrap();
+    // Typed as before, it logs in, and the hash is made again from NFC ...
+    assert_eq!(api.token_reply("susan", decomposed).await.status, 200);
+    let stored = api
+        .client
+        .get_item()
+        .table_name(&api.table_name)
+        .set_key(Some(profile))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_ne!(stored["password_hash"].as_s().unwrap(), &old);
+    // ... so that it now logs in however it is typed.
+    assert_eq!(
+        api.token_reply("susan", "caf\u{e9}-au-lait").await.status,
+        200
+    );
+    assert_eq!(api.token_reply("susan", decomposed).await.status, 200);
+}
