@@ -123,6 +123,7 @@ pub async fn main(args: impl Iterator<Item = String>) {
             .env("TABLE_NAME", TABLE)
             // Every client calls from 127.0.0.1: no abuse limits.
             .env("RATE_LIMIT_LOGIN_FAILURES", "0")
+            .env("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "0")
             .env("RATE_LIMIT_SIGNUPS_PER_HOUR", "0")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())

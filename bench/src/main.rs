@@ -283,6 +283,7 @@ async fn measure(function: &str, binary: &Path, options: &Options) -> Result<Fig
         // the functions, not the abuse limits.
         env.push(("RATE_LIMIT_SIGNUPS_PER_HOUR".into(), "0".into()));
         env.push(("RATE_LIMIT_LOGIN_FAILURES".into(), "0".into()));
+        env.push(("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS".into(), "0".into()));
         env.extend(options.env.iter().cloned());
         env
     };
