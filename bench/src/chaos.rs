@@ -116,6 +116,8 @@ pub async fn main(args: impl Iterator<Item = String>) {
     let _server = Server(
         Command::new(&binary)
             .args(["--port", &port.to_string()])
+            // Every client calls from 127.0.0.1: one client's share is all.
+            .args(["--connections-per-client", "256"])
             .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "local")

@@ -30,7 +30,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use microblog_local::engine::{client_for_endpoint, Engine};
-use microblog_local::server::serve;
+use microblog_local::server::{serve_with, Limits};
 use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::auth::DUMMY_HASH;
@@ -368,9 +368,15 @@ async fn run(options: &Options) -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, app.clone(), async move {
-        let _ = stopped.await;
-    }));
+    // The bench is one client with many connections on purpose.
+    let server = tokio::spawn(serve_with(
+        listener,
+        app.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+        Limits::one_client(),
+    ));
     let length = Duration::from_secs(options.seconds);
     let bearer: Arc<str> = format!("Bearer {token}").into();
     let mut phases = Vec::new();

@@ -35,7 +35,7 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::Method;
 use microblog_local::engine::{client_for_endpoint, Engine};
-use microblog_local::server::serve;
+use microblog_local::server::{serve_with, Limits};
 use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::auth::hash_password;
 use microblog_shared::auth::session::{new_session_id, Grant};
@@ -270,9 +270,15 @@ async fn run(options: &Options) -> Result<bool, String> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = {
         let mut stopped = stopped.clone();
-        tokio::spawn(serve(listener, app.clone(), async move {
-            let _ = stopped.changed().await;
-        }))
+        // The bench is one client with many connections on purpose.
+        tokio::spawn(serve_with(
+            listener,
+            app.clone(),
+            async move {
+                let _ = stopped.changed().await;
+            },
+            Limits::one_client(),
+        ))
     };
     // The fan-out runs meanwhile, as on the local server.
     let fan_out = {

@@ -6,6 +6,8 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -57,6 +59,9 @@ pub struct JsonParseErrors<S> {
     inner: S,
     /// A replacement being written, and how much of it is.
     replacing: Option<(Vec<u8>, usize)>,
+    /// Whether bytes came since the last answer was written: a request is
+    /// on its way.
+    head_started: Arc<AtomicBool>,
 }
 
 impl<S> JsonParseErrors<S> {
@@ -65,7 +70,14 @@ impl<S> JsonParseErrors<S> {
         JsonParseErrors {
             inner,
             replacing: None,
+            head_started: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether the client sent anything since the last answer, readable
+    /// after hyper has given the connection up (a slow head: then 408).
+    pub fn head_started(&self) -> Arc<AtomicBool> {
+        self.head_started.clone()
     }
 }
 
@@ -75,7 +87,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.head_started.store(true, Ordering::Relaxed);
+        }
+        read
     }
 }
 
@@ -86,6 +104,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.head_started.store(false, Ordering::Relaxed);
         if this.replacing.is_none() {
             match replacement_for(buf) {
                 Some(replacement) => this.replacing = Some((replacement, 0)),

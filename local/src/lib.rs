@@ -3,6 +3,7 @@
 //! would shape it and handed to the same handler the Lambda binary runs, on an
 //! embedded dynoxide engine or on any DynamoDB endpoint.
 
+pub mod admission;
 pub mod apigw;
 pub mod dispatch;
 pub mod engine;

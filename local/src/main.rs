@@ -34,6 +34,10 @@ OPTIONS:
     --data PATH     SQLite file of the embedded engine (default .microblog/local.db)
     --memory        keep the embedded engine's data in memory only
     --seed          (serve) write the fixtures before serving
+    --connections-per-client N
+                    connections one client (an IPv4 address or an IPv6 /64)
+                    may hold open at once (default 32 of 256; a load test
+                    from one machine may need more)
     --engine-port PORT
                     also serve the embedded engine's DynamoDB protocol on
                     127.0.0.1:PORT, for tools such as the AWS CLI (off by
@@ -73,6 +77,7 @@ struct Options {
     port: u16,
     data: Option<PathBuf>,
     engine_port: Option<u16>,
+    limits: server::Limits,
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -83,6 +88,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         port: 3000,
         data: Some(PathBuf::from(".microblog/local.db")),
         engine_port: None,
+        limits: server::Limits::default(),
     };
     let mut args = args.peekable();
     match args.peek().map(String::as_str) {
@@ -110,6 +116,17 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                 options.engine_port = Some(raw.parse().map_err(|_| {
                     format!("--engine-port must be a number from 0 to 65535, got {raw:?}")
                 })?);
+            }
+            "--connections-per-client" => {
+                let raw = value("--connections-per-client")?;
+                let most = options.limits.max_connections;
+                options.limits.max_connections_per_client = raw
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=most).contains(n))
+                    .ok_or(format!(
+                        "--connections-per-client must be a number from 1 to {most}, got {raw:?}"
+                    ))?;
             }
             "--data" => options.data = Some(PathBuf::from(value("--data")?)),
             "--memory" => options.data = None,
@@ -295,7 +312,7 @@ async fn run(options: Options) -> Result<(), String> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        server::serve(listener, app, shutdown).await;
+        server::serve_with(listener, app, shutdown, options.limits).await;
         let _ = stop.send(true);
         for worker in workers {
             let _ = worker.await;
@@ -342,6 +359,18 @@ mod tests {
         assert!(parse(&["--engine-port", "x"])
             .unwrap_err()
             .contains("--engine-port"));
+    }
+
+    #[test]
+    fn a_client_s_share_of_connections_is_32_unless_set_within_the_total() {
+        assert_eq!(parse(&[]).unwrap().limits.max_connections_per_client, 32);
+        let set = parse(&["--connections-per-client", "256"]).unwrap();
+        assert_eq!(set.limits.max_connections_per_client, 256);
+        for bad in ["0", "257", "many"] {
+            assert!(parse(&["--connections-per-client", bad])
+                .unwrap_err()
+                .contains("--connections-per-client"));
+        }
     }
 
     #[test]

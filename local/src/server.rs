@@ -28,10 +28,11 @@ use lambda_http::Body;
 use microblog_shared::http::MAX_BODY_BYTES;
 use microblog_shared::routes::{resolve, Resolved, FALLBACK_FUNCTION};
 use microblog_shared::{ApiError, App};
+use std::os::fd::AsFd;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
+use crate::admission::{Admission, Refused};
 use crate::apigw;
 pub use crate::apigw::Call;
 use crate::dispatch::dispatch;
@@ -62,17 +63,36 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Connections served at once; one more is answered 503 and closed.
     pub max_connections: usize,
+    /// Connections served at once from one client (an IPv4 address or an
+    /// IPv6 /64); one more is answered 429 and closed, whatever the others
+    /// hold, so that one client cannot starve the rest.
+    pub max_connections_per_client: usize,
+}
+
+impl Limits {
+    /// The defaults, but every connection may come from one client: for a
+    /// load test, which is one client on purpose.
+    pub fn one_client() -> Limits {
+        let limits = Limits::default();
+        Limits {
+            max_connections_per_client: limits.max_connections,
+            ..limits
+        }
+    }
 }
 
 impl Default for Limits {
     /// 10 s for a head, 30 s for a body, 256 connections: far more than a
     /// developer's client needs, few enough that a stuck client or a flood
-    /// cannot exhaust the process's file descriptors (1,024 by default).
+    /// cannot exhaust the process's file descriptors (1,024 by default);
+    /// 32 of them per client, an eighth: a browser opens 6 per host, a load
+    /// test or a test suite a few dozen.
     fn default() -> Self {
         Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: 256,
+            max_connections_per_client: 32,
         }
     }
 }
@@ -91,7 +111,7 @@ pub async fn serve_with(
     limits: Limits,
 ) {
     let counter = Arc::new(AtomicU64::new(0));
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let admission = Admission::new(limits.max_connections, limits.max_connections_per_client);
     let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
     loop {
@@ -114,27 +134,44 @@ pub async fn serve_with(
                 }
             },
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream));
-            continue;
+        let ticket = match admission.admit(peer.ip()) {
+            Ok(ticket) => ticket,
+            Err(why) => {
+                tokio::spawn(refuse(stream, why, limits));
+                continue;
+            }
         };
         let app = app.clone();
         let counter = counter.clone();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _ticket = ticket;
+            // A second handle on the socket, to answer 408 after hyper,
+            // which owns the first, gave up waiting for a head.
+            let late = stream.as_fd().try_clone_to_owned().ok();
+            let connection = JsonParseErrors::new(stream);
+            let head_started = connection.head_started();
             let service = service_fn(move |req| {
                 let app = app.clone();
                 let id = counter.fetch_add(1, Ordering::Relaxed);
                 async move { Ok::<_, Infallible>(handle(&app, &limits, req, peer, id).await) }
             });
-            if let Err(e) = http1::Builder::new()
+            match http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
                 .max_buf_size(MAX_HEAD_BYTES)
-                .serve_connection(TokioIo::new(JsonParseErrors::new(stream)), service)
+                .serve_connection(TokioIo::new(connection), service)
                 .await
             {
-                tracing::debug!(error = %e, "connection closed with an error");
+                // Part of a head came, not all of it: say so. A connection
+                // idle between requests (nothing sent) is closed silently,
+                // as HTTP allows.
+                Err(e) if e.is_timeout() && head_started.load(Ordering::Relaxed) => {
+                    if let Some(fd) = late {
+                        answer_slow_head(fd, limits.header_timeout).await;
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "connection closed with an error"),
+                Ok(()) => {}
             }
         });
     }
@@ -170,12 +207,49 @@ impl Default for Backoff {
     }
 }
 
-/// Answers a connection over the cap with a JSON 503, and closes it.
-async fn refuse(mut stream: TcpStream) {
+/// Answers a connection over a cap with a JSON 503 (every slot taken) or
+/// 429 (its client's share taken), and closes it.
+async fn refuse(mut stream: TcpStream, why: Refused, limits: Limits) {
+    let response = match why {
+        Refused::Full => error_response(
+            503,
+            "the server has too many open connections; retry in a moment",
+            &[("retry-after", "1")],
+        ),
+        Refused::ClientFull => error_response(
+            429,
+            &format!(
+                "your address has {} connections open to the server already, its share; \
+                 close some or retry in a moment",
+                limits.max_connections_per_client
+            ),
+            &[("retry-after", "1")],
+        ),
+    };
+    let write = async {
+        stream.write_all(&response).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+}
+
+/// Writes the JSON 408 of a request head that did not arrive within
+/// `waited` on the socket `fd`, and closes it.
+async fn answer_slow_head(fd: std::os::fd::OwnedFd, waited: Duration) {
+    let std = std::net::TcpStream::from(fd);
+    if std.set_nonblocking(true).is_err() {
+        return;
+    }
+    let Ok(mut stream) = TcpStream::from_std(std) else {
+        return;
+    };
     let response = error_response(
-        503,
-        "the server has too many open connections; retry in a moment",
-        &[("retry-after", "1")],
+        408,
+        &format!(
+            "the request head (request line and headers) did not arrive within {} s",
+            waited.as_secs_f64()
+        ),
+        &[],
     );
     let write = async {
         stream.write_all(&response).await?;

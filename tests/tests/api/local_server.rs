@@ -11,6 +11,7 @@ fn short_limits() -> Limits {
         header_timeout: Duration::from_millis(300),
         body_timeout: Duration::from_millis(300),
         max_connections: 64,
+        max_connections_per_client: 64,
     }
 }
 
@@ -147,10 +148,16 @@ async fn a_body_that_stops_coming_gets_408_and_a_silent_client_is_disconnected()
     let (status, json) = parse_raw(&reply);
     assert_eq!(status, 408, "{reply}");
     assert_eq!(json["error"], "Request Timeout");
-    // Half a request head, then nothing: the server hangs up (within
-    // `raw`'s 10 s; the limit is 0.3 s).
-    assert_eq!(raw(&base, b"GET /api/users HTTP/1.1\r\nhost:").await, "");
-    // Nothing at all: likewise.
+    // Half a request head, then nothing: a JSON 408 (within `raw`'s 10 s;
+    // the limit is 0.3 s), not a silent close.
+    let reply = raw(&base, b"GET /api/users HTTP/1.1\r\nhost:").await;
+    let (status, json) = parse_raw(&reply);
+    assert_eq!(status, 408, "{reply}");
+    assert!(
+        json["message"].as_str().unwrap().contains("request head"),
+        "{json}"
+    );
+    // Nothing at all: the idle connection is closed without a word.
     assert_eq!(raw(&base, b"").await, "");
 }
 
@@ -206,4 +213,51 @@ async fn connections_beyond_the_cap_get_a_json_503_and_a_freed_slot_serves_again
     http(&base, "GET", "/api/users", &[], None)
         .await
         .assert_error(401, "");
+}
+
+/// Connects to `addr` from the loopback address `source` (any of
+/// 127.0.0.0/8 is this machine, and the server sees it as another client).
+async fn connect_from(source: &str, addr: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(addr.parse().unwrap()).await.unwrap()
+}
+
+/// One request on `stream`, and the status of its answer.
+async fn status_of(mut stream: tokio::net::TcpStream) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream
+        .write_all(b"GET /api/users HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await;
+    let mut reply = Vec::new();
+    let read = stream.read_to_end(&mut reply);
+    let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
+    parse_raw(&String::from_utf8_lossy(&reply)).0
+}
+
+#[tokio::test]
+async fn one_client_holding_idle_sockets_cannot_starve_another() {
+    let api = TestApi::start().await;
+    let limits = Limits {
+        header_timeout: Duration::from_secs(5),
+        max_connections: 64,
+        max_connections_per_client: 8,
+        ..short_limits()
+    };
+    let base = api.serve_http_with(limits).await;
+    let addr = base.strip_prefix("http://").unwrap().to_string();
+    // The hog opens more idle sockets than the server takes in all (before
+    // a client's share existed, that starved everyone else: 503s).
+    let mut hog = Vec::new();
+    for _ in 0..80 {
+        hog.push(connect_from("127.0.0.1", &addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Its further requests are refused with a JSON 429 ...
+    assert_eq!(status_of(connect_from("127.0.0.1", &addr).await).await, 429);
+    // ... while every request of another client is served.
+    for _ in 0..20 {
+        assert_eq!(status_of(connect_from("127.0.0.2", &addr).await).await, 401);
+    }
+    drop(hog);
 }
