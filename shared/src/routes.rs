@@ -256,8 +256,9 @@ pub const ROUTES: &[Route] = &[
         "GET",
         "/api/users",
         "get_users",
-        // Token and user count, the directory, the page's profiles.
-        &[table(GetItem), table(Query), table(BatchGetItem)],
+        // Token, the user count's shards (a Query), the directory, the
+        // page's profiles.
+        &[table(Query), table(BatchGetItem)],
     )
     .keys(&[keys::TOKEN, keys::USER_COUNT, keys::DIRECTORY, keys::USER]),
     Route::new(

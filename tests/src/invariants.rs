@@ -119,7 +119,8 @@ pub async fn check(
                 problems.push(format!("directory lists user {sk} twice"));
             }
         } else if pk == "STATS#users" {
-            user_count = n(item, "user_count").unwrap_or(0);
+            // The count's shards, and the one count of older tables.
+            user_count += n(item, "user_count").unwrap_or(0);
         } else if let Some(id) = owner {
             let other = n(item, "other_id").unwrap_or(-1);
             if sk.starts_with("FOLLOWING#") {

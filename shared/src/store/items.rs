@@ -33,8 +33,23 @@ pub const UNIQUE: &str = "UNIQUE";
 pub const DIRECTORY_PK: &str = "USERS";
 /// Key of the item holding the next user id.
 pub const COUNTER_PK: &str = "COUNTER#user_id";
-/// Key of the item holding the exact number of users.
+/// Partition of the items counting users: one per shard
+/// ([`user_count_key`]), and the single item of tables made before shards
+/// (sort key [`LEGACY_USER_COUNT_SK`]); the number of users is their sum.
 pub const STATS_PK: &str = "STATS#users";
+/// Sort key of the one user count of tables made before shards.
+pub const LEGACY_USER_COUNT_SK: &str = "COUNT";
+/// Shards of the user count. A sign-up's transaction updates the shard of
+/// its id, so concurrent sign-ups (consecutive ids) update different items
+/// instead of conflicting on one (issue 18); one Query of their partition
+/// sums them.
+pub const USER_COUNT_SHARDS: u64 = 32;
+
+/// The shard of the user count that counts user `id`: `STATS#users /
+/// SHARD#<id mod 32>`.
+pub fn user_count_key(id: u64) -> Item {
+    key(STATS_PK, format!("SHARD#{:02}", id % USER_COUNT_SHARDS))
+}
 /// Key of the item listing every popular author (`author_ids`, a number set).
 pub const POPULAR_PK: &str = "POPULAR";
 /// Key of the item holding the next post id.

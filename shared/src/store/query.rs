@@ -3,7 +3,7 @@
 
 use super::error::sdk_error;
 use super::items::{self, Item};
-use super::{StoreError, Table};
+use super::{Read, StoreError, Table};
 
 /// The direction a Query reads its sort keys in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,9 +79,19 @@ impl Table {
         window: &QueryWindow,
         limit: u32,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_first_read(window, limit, Read::Strong).await
+    }
+
+    /// [`Table::query_first`] read as `read` says.
+    pub async fn query_first_read(
+        &self,
+        window: &QueryWindow,
+        limit: u32,
+        read: Read,
+    ) -> Result<Vec<Item>, StoreError> {
         let out = self
             .window_query(window, None, limit as i32, Projection::All)
-            .consistent_read(true)
+            .consistent_read(read == Read::Strong)
             .send()
             .await
             .map_err(|e| sdk_error("Query", e))?;

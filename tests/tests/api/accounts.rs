@@ -312,3 +312,123 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
     assert_eq!(census.users, crowd + 1);
     assert_eq!(census.follows, 0);
 }
+
+/// The user count's items, `(sort key, user_count)`, in key order.
+async fn count_items(api: &TestApi) -> Vec<(String, u64)> {
+    let found = api
+        .client
+        .query()
+        .table_name(&api.table_name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("STATS#users".into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    found
+        .items()
+        .iter()
+        .map(|item| {
+            let n = item["user_count"].as_n().unwrap().parse().unwrap();
+            (item["sk"].as_s().unwrap().clone(), n)
+        })
+        .collect()
+}
+
+fn registration(name: &str) -> String {
+    json!({"username": name, "email": format!("{name}@example.com"), "password": "password-123"})
+        .to_string()
+}
+
+#[tokio::test]
+async fn sign_ups_at_once_update_no_common_count_item_and_all_succeed_with_an_exact_total() {
+    let api = TestApi::start().await;
+    let bodies: Vec<String> = (0..24)
+        .map(|n| registration(&format!("person{n}")))
+        .collect();
+    let replies = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| api.call("POST", "/api/users", &[], Some(body))),
+    )
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    // Each sign-up counted in the shard of its id: no item every sign-up's
+    // transaction updates (before, all 24 updated `STATS#users / COUNT`).
+    let items = count_items(&api).await;
+    assert_eq!(items.len(), 24, "{items:?}");
+    assert!(items
+        .iter()
+        .all(|(sk, n)| sk.starts_with("SHARD#") && *n == 1));
+    let token = api.token("person0", "password-123").await;
+    assert_eq!(total_users(&api, &token).await, 24);
+    let census = invariants::check(&api.client, &api.table_name, None)
+        .await
+        .unwrap_or_else(|problems| panic!("{problems:#?}"));
+    assert_eq!(census.users, 24);
+}
+
+#[tokio::test]
+async fn racing_sign_ups_for_one_username_make_exactly_one_account() {
+    // On an engine that isolates transactions (dynoxide, as DynamoDB); moto
+    // does not, and once let two through (docs/RELIABILITY.md).
+    let api = TestApi::start().await;
+    let bodies: Vec<String> = (0..16)
+        .map(|n| {
+            json!({"username": "taken", "email": format!("t{n}@example.com"), "password": "password-123"})
+                .to_string()
+        })
+        .collect();
+    let replies = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| api.call("POST", "/api/users", &[], Some(body))),
+    )
+    .await;
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        reply.assert_error(400, "please use a different username");
+    }
+    let token = api.token("taken", "password-123").await;
+    assert_eq!(total_users(&api, &token).await, 1);
+}
+
+#[tokio::test]
+async fn a_user_counted_before_shards_is_uncounted_from_the_old_count_on_deletion() {
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-123").await;
+    api.create_user("john", "password-123").await;
+    // A table made before shards: the two are counted in `COUNT`.
+    for (sk, _) in count_items(&api).await {
+        api.client
+            .delete_item()
+            .table_name(&api.table_name)
+            .set_key(Some(microblog_shared::store::items::key("STATS#users", sk)))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut legacy = microblog_shared::store::items::key("STATS#users", "COUNT");
+    legacy.insert(
+        "user_count".into(),
+        aws_sdk_dynamodb::types::AttributeValue::N("2".into()),
+    );
+    api.client
+        .put_item()
+        .table_name(&api.table_name)
+        .set_item(Some(legacy))
+        .send()
+        .await
+        .unwrap();
+    let token = api.token("susan", "password-123").await;
+    assert_eq!(total_users(&api, &token).await, 2);
+    assert_eq!(delete(&api, 1, &token, "password-123").await.status, 204);
+    let john = api.token("john", "password-123").await;
+    assert_eq!(total_users(&api, &john).await, 1);
+    assert_eq!(count_items(&api).await, [("COUNT".to_string(), 1)]);
+}
