@@ -18,6 +18,7 @@
 //! cargo run --release -p microblog-bench -- feed [--connections N] [--seconds T]
 //! cargo run --release -p microblog-bench -- load [--mix get_user|mixed] [--connections N] [--seconds T]
 //! cargo run --release -p microblog-bench -- cost
+//! cargo run --release -p microblog-bench -- signups [--clients N] [--seconds T] [--server PATH]
 //! ```
 //!
 //! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`);
@@ -25,13 +26,15 @@
 //! local server under load, in the same document (`serve.rs`); `cost` runs
 //! every sample event asking DynamoDB for its consumed capacity and prints
 //! the table of docs/ARCHITECTURE.md that a test holds it to
-//! (`microblog_tests::cost`).
+//! (`microblog_tests::cost`); `signups` the sustained sign-up rate of a
+//! `microblog-local` binary (`signups.rs`).
 
 mod chaos;
 mod feed;
 mod fresh;
 mod load;
 mod serve;
+mod signups;
 
 /// The local server's allocator (see local/src/main.rs), so that `load`
 /// measures what `microblog-local` runs.
@@ -419,6 +422,7 @@ async fn main() {
         Some("feed") => return feed::main(std::env::args().skip(2)).await,
         Some("load") => return serve::main(std::env::args().skip(2)).await,
         Some("cost") => return cost().await,
+        Some("signups") => return signups::main(std::env::args().skip(2)).await,
         _ => {}
     }
     let options = options();
