@@ -99,8 +99,8 @@ pub async fn main(args: impl Iterator<Item = String>) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let engine = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .unwrap_or_else(|_| "the embedded engine".into());
+    let engine =
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "the embedded engine".into());
     eprintln!(
         "signups: {} clients for {} s against {} on {engine}",
         options.clients,
