@@ -76,13 +76,15 @@ impl Admission {
         let client = client_of(&peer.to_string());
         let refused = {
             let mut clients = self.clients();
-            let count = clients.entry(client.clone()).or_insert(0);
-            if *count >= self.per_client {
+            let held = clients.get(&client).copied().unwrap_or(0);
+            if held >= self.per_client {
                 Err(Refused::ClientFull)
             } else {
+                // A client is entered only once it holds a slot, so refused
+                // clients leave nothing behind.
                 match self.slots.clone().try_acquire_owned() {
                     Ok(slot) => {
-                        *count += 1;
+                        clients.insert(client.clone(), held + 1);
                         Ok(slot)
                     }
                     Err(_) => Err(Refused::Full),
@@ -105,6 +107,21 @@ impl Admission {
             }
         }
     }
+
+    /// Logs the refusals counted since the last line, if any and if that
+    /// line is a second old: called every second, so a burst's counts are
+    /// logged after it, not at the next refusal, however late.
+    pub fn flush_log(&self) {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush(Instant::now());
+    }
+
+    /// Clients holding connections now (for tests).
+    pub fn clients_served(&self) -> usize {
+        self.clients().len()
+    }
 }
 
 /// Refusals since the last log line.
@@ -113,6 +130,7 @@ struct RefusalLog {
     logged_at: Option<Instant>,
     full: u64,
     client_full: u64,
+    latest_client: String,
 }
 
 impl RefusalLog {
@@ -126,16 +144,23 @@ impl RefusalLog {
             Refused::Full => self.full += 1,
             Refused::ClientFull => self.client_full += 1,
         }
-        if self
+        self.latest_client = client.to_string();
+        self.flush(now)
+    }
+
+    /// Logs what was counted, unless nothing was or the last line is less
+    /// than a second old. Returns whether it logged.
+    fn flush(&mut self, now: Instant) -> bool {
+        let recent = self
             .logged_at
-            .is_some_and(|at| now.duration_since(at) < Self::EVERY)
-        {
+            .is_some_and(|at| now.duration_since(at) < Self::EVERY);
+        if recent || self.full + self.client_full == 0 {
             return false;
         }
         tracing::warn!(
             over_the_total = self.full,
             over_a_client_s_share = self.client_full,
-            latest_client = client,
+            latest_client = %self.latest_client,
             "refused connections since the last such line"
         );
         *self = RefusalLog {
@@ -189,5 +214,24 @@ mod tests {
         assert_eq!(log.client_full, 99);
         assert!(log.note(Refused::Full, "192.0.2.1", start + Duration::from_secs(1)));
         assert_eq!((log.full, log.client_full), (0, 0));
+        // A burst, then silence: the tick logs it a second later.
+        assert!(!log.note(
+            Refused::Full,
+            "192.0.2.1",
+            start + Duration::from_millis(1500)
+        ));
+        assert!(!log.flush(start + Duration::from_millis(1900)));
+        assert!(log.flush(start + Duration::from_secs(2)));
+        assert!(!log.flush(start + Duration::from_secs(4)), "nothing to log");
+    }
+
+    #[test]
+    fn a_refused_client_leaves_nothing_behind() {
+        let admission = Admission::new(1, 1);
+        let _held = admission.admit(ip("192.0.2.1")).unwrap();
+        for n in 2..100 {
+            assert!(admission.admit(ip(&format!("192.0.2.{n}"))).is_err());
+        }
+        assert_eq!(admission.clients_served(), 1);
     }
 }

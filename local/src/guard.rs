@@ -90,7 +90,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        // Line breaks between requests are no request (RFC 9112 2.2).
+        if buf.filled()[before..]
+            .iter()
+            .any(|b| !matches!(b, b'\r' | b'\n'))
+        {
             this.head_started.store(true, Ordering::Relaxed);
         }
         read

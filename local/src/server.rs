@@ -84,7 +84,8 @@ impl Limits {
 impl Default for Limits {
     /// 10 s for a head, 30 s for a body, 256 connections: far more than a
     /// developer's client needs, few enough that a stuck client or a flood
-    /// cannot exhaust the process's file descriptors (1,024 by default);
+    /// cannot exhaust the process's file descriptors (1,024 by default; a
+    /// connection holds two, the second for a late 408);
     /// 32 of them per client, an eighth: a browser opens 6 per host, a load
     /// test or a test suite a few dozen.
     fn default() -> Self {
@@ -113,10 +114,15 @@ pub async fn serve_with(
     let counter = Arc::new(AtomicU64::new(0));
     let admission = Admission::new(limits.max_connections, limits.max_connections_per_client);
     let mut backoff = Backoff::default();
+    let mut log_tick = tokio::time::interval(Duration::from_secs(1));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => return,
+            _ = log_tick.tick() => {
+                admission.flush_log();
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(pair) => {
                     backoff.reset();

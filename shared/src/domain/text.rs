@@ -17,11 +17,15 @@
 //!    invisible operators...), but for the zero-width joiner and non-joiner
 //!    (U+200D, U+200C), which emoji sequences and Persian and Indic scripts
 //!    need, and tag characters (U+E0020–U+E007F) only as an emoji tag
-//!    sequence: after U+1F3F4 (a black flag) and closed by U+E007F, as the
-//!    flags of England, Scotland and Wales are written.
+//!    sequence: after U+1F3F4 (a black flag), 1 to 7 tag digits or
+//!    lower-case letters (a subdivision code) closed by U+E007F, as the
+//!    flags of England, Scotland and Wales are written: no room for a
+//!    hidden message of tag characters. No code point Unicode assigns no
+//!    character to (noncharacters included), which nothing can draw.
 //! 4. **At most [`MAX_MARKS_IN_A_ROW`] combining marks in a row** (free
-//!    text): enough for any script's stacked diacritics, not for a letter
-//!    under hundreds of marks that spills over the lines around it.
+//!    text; a zero-width joiner does not break the row): enough for any
+//!    script's stacked diacritics, not for a letter under hundreds of marks
+//!    that spills over the lines around it.
 //! 5. **At least one visible character** where text is required (a post
 //!    body, a non-empty `about_me`, a password): one that is not white
 //!    space, a format character, a combining mark, nor one of the letters
@@ -82,6 +86,12 @@ fn is_format(c: char) -> bool {
     c.general_category() == GeneralCategory::Format
 }
 
+/// Code points Unicode assigns no character to (noncharacters included):
+/// nothing can draw them, and some are default-ignorable, never shown.
+fn is_unassigned(c: char) -> bool {
+    c.general_category() == GeneralCategory::Unassigned
+}
+
 /// The zero-width joiner and non-joiner, the format characters text keeps.
 pub(crate) fn is_joiner(c: char) -> bool {
     matches!(c, '\u{200C}' | '\u{200D}')
@@ -95,6 +105,7 @@ pub(crate) fn is_forbidden_in_free_text(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}')
         || is_bidi_format(c)
         || (is_format(c) && !is_joiner(c) && !is_tag(c))
+        || is_unassigned(c)
 }
 
 /// What a post body is trimmed of at its start: white space and what
@@ -112,7 +123,12 @@ pub(crate) fn trimmed_at_end(c: char) -> bool {
 
 /// Whether `c` shows as something on screen (rule 5).
 pub(crate) fn is_visible(c: char) -> bool {
-    !(c.is_whitespace() || c.is_control() || is_format(c) || is_mark(c) || draws_nothing(c))
+    !(c.is_whitespace()
+        || c.is_control()
+        || is_format(c)
+        || is_mark(c)
+        || draws_nothing(c)
+        || is_unassigned(c))
 }
 
 /// Whether `text` has at least one visible character (rule 5).
@@ -178,31 +194,47 @@ fn check_controls(field: &'static str, raw: &str, lines: Lines) -> Result<(), Va
 
 fn check_format_and_marks(field: &'static str, raw: &str) -> Result<(), ValidationError> {
     let mut marks = 0;
-    // Inside an emoji tag sequence: after U+1F3F4, until U+E007F.
-    let mut in_tag_sequence = false;
+    // Tag characters read since U+1F3F4 opened a flag sequence.
+    let mut tags: Option<usize> = None;
     let mut previous = None;
     for c in raw.chars() {
         if is_tag(c) {
             let opens = previous == Some('\u{1F3F4}');
-            if !(opens || in_tag_sequence) || (c == '\u{E007F}' && opens) {
-                return Err(ValidationError::invalid(
-                    field,
-                    "may not contain Unicode tag characters outside an emoji flag sequence",
-                ));
-            }
-            in_tag_sequence = c != '\u{E007F}';
-        } else if in_tag_sequence {
+            let spec = matches!(c, '\u{E0030}'..='\u{E0039}' | '\u{E0061}'..='\u{E007A}');
+            tags = match (tags, c) {
+                (Some(n), '\u{E007F}') if n >= 1 => None,
+                (Some(n), _) if spec && n < MAX_TAG_SPEC => Some(n + 1),
+                (None, _) if spec && opens => Some(1),
+                _ => {
+                    return Err(ValidationError::invalid(
+                        field,
+                        "may not contain Unicode tag characters outside an emoji flag sequence",
+                    ))
+                }
+            };
+        } else if tags.is_some() {
             return Err(ValidationError::invalid(
                 field,
                 "has an emoji flag sequence that is not closed by U+E007F",
             ));
-        } else if is_format(c) && !matches!(c, '\u{200C}' | '\u{200D}') {
+        } else if is_format(c) && !is_joiner(c) {
             return Err(ValidationError::invalid(
                 field,
                 "may not contain invisible formatting characters (such as U+200B, U+2060 or U+FEFF)",
             ));
+        } else if is_unassigned(c) {
+            return Err(ValidationError::invalid(
+                field,
+                "may not contain code points Unicode assigns no character to",
+            ));
         }
-        marks = if is_mark(c) { marks + 1 } else { 0 };
+        // A joiner does not end a run of marks: it glues what follows to
+        // the same character.
+        if is_mark(c) {
+            marks += 1;
+        } else if !is_joiner(c) {
+            marks = 0;
+        }
         if marks > MAX_MARKS_IN_A_ROW {
             return Err(ValidationError::invalid(
                 field,
@@ -211,7 +243,7 @@ fn check_format_and_marks(field: &'static str, raw: &str) -> Result<(), Validati
         }
         previous = Some(c);
     }
-    if in_tag_sequence {
+    if tags.is_some() {
         return Err(ValidationError::invalid(
             field,
             "has an emoji flag sequence that is not closed by U+E007F",
@@ -219,6 +251,10 @@ fn check_format_and_marks(field: &'static str, raw: &str) -> Result<(), Validati
     }
     Ok(())
 }
+
+/// Tag letters and digits a flag sequence holds at most: a region and a
+/// subdivision code (`gbsct` for Scotland), no room for a hidden message.
+const MAX_TAG_SPEC: usize = 7;
 
 #[cfg(test)]
 mod tests {
@@ -293,6 +329,9 @@ mod tests {
             "\u{1F3F4}\u{E0067}\u{E0062}".to_string(),
             "\u{1F3F4}\u{E007F}".to_string(),
             format!("{scotland}\u{E0067}"),
+            // A hidden message: upper-case tags, or too many of them.
+            "\u{1F3F4}\u{E0048}\u{E0049}\u{E007F}".to_string(),
+            format!("\u{1F3F4}{}\u{E007F}", "\u{E0061}".repeat(8)),
         ] {
             assert!(free(&bad).is_err(), "{bad:?}");
         }
@@ -305,6 +344,11 @@ mod tests {
         assert!(free(&format!("a{}", "\u{0301}".repeat(8))).is_ok());
         let zalgo = format!("a{}", "\u{0301}".repeat(279));
         assert!(free(&zalgo).unwrap_err().contains("combining marks"));
+        let joined = format!(
+            "a{}",
+            format!("{}\u{200D}", "\u{0301}".repeat(8)).repeat(31)
+        );
+        assert!(free(&joined).unwrap_err().contains("combining marks"));
     }
 
     #[test]
@@ -318,6 +362,8 @@ mod tests {
             "\u{3164}\u{3164}",
             "\u{2800}",
             "\u{3000}\n\u{00A0}",
+            "\u{2065}",
+            "\u{FFFF}",
         ] {
             assert!(!has_visible(invisible), "{invisible:?}");
         }

@@ -20,10 +20,10 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
-    edge_prefix, edge_sk, feed_pk, get_s, get_u64, key, n, post_key, purge_key, s, session_key,
-    timeline_key, token_key, user_key, user_pk, Item, ItemError, POPULAR_PK, POST_PREFIX,
-    SESSION_PREFIX, SK,
+    edge_prefix, edge_sk, feed_pk, get_s, get_u64, key, n, post_key, purge_key, s, timeline_key,
+    token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK, POST_PREFIX, SESSION_PREFIX, SK,
 };
+use super::tokens::access_hashes_of;
 use super::{Constraint, Order, QueryWindow, StoreError, Table, Transaction};
 use crate::domain::EdgeKind;
 
@@ -225,8 +225,8 @@ impl PurgeStore {
         let sessions = self.first_page(user_pk(user), SESSION_PREFIX).await?;
         let mut keys = Vec::with_capacity(sessions.len() * 2);
         for session in &sessions {
-            keys.push(token_key(get_s(session, "access_hash")?));
-            keys.push(session_key(user, get_s(session, "session_id")?));
+            keys.extend(access_hashes_of(session).iter().map(|hash| token_key(hash)));
+            keys.push(key(get_s(session, PK)?, get_s(session, SK)?));
         }
         self.table.batch_write(Vec::new(), keys).await?;
         Ok(sessions.len())

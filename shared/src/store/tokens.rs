@@ -112,6 +112,9 @@ pub struct Spare {
 /// Rotated-out refresh tokens a session remembers: ten rotations back
 /// (ten hours of hourly refreshes), and at most a few hundred bytes.
 pub const ROTATED_KEPT: usize = 10;
+/// Times ending a session reads it again when a refresh changed it between
+/// the read and the delete.
+const END_ATTEMPTS: u32 = 4;
 /// Spare pairs a session hands out between two rotations at most.
 pub const MAX_SPARES: usize = 16;
 /// Hex digits of a refresh token's SHA-256 a session remembers once it is
@@ -171,8 +174,9 @@ impl SessionRecord {
 
     /// The condition that the session is as read: its version unchanged.
     fn unchanged(&self) -> &'static str {
+        // A missing session matches neither: an update must not make one.
         if self.version == 0 {
-            "attribute_not_exists(version)"
+            "attribute_exists(pk) AND attribute_not_exists(version)"
         } else {
             "version = :version"
         }
@@ -561,9 +565,12 @@ impl TokenStore {
     }
 
     /// Ends a session by the access token presented (a logout): deletes it
-    /// and the session, in one transaction, when the session has no spares
-    /// (almost always); otherwise reads the session and ends it whole
-    /// ([`TokenStore::end`]), so that no spare's access token outlives it.
+    /// and the session, in one transaction, when the session holds that
+    /// token as its current one and has no spares (almost always);
+    /// otherwise reads the session and ends it whole ([`TokenStore::end`]),
+    /// so that no access token of it outlives it. The read is a
+    /// BatchGetItem, the one read a logout is allowed: it authenticated
+    /// with one.
     pub async fn end_session(
         &self,
         user_id: u64,
@@ -575,41 +582,86 @@ impl TokenStore {
             .always(self.table.delete(token_key(access_hash), |d| d))
             .guarded(
                 self.table.delete(session_key(user_id, session_id), |d| {
-                    d.condition_expression("attribute_not_exists(spares)")
+                    d.condition_expression(
+                        "access_hash = :presented AND attribute_not_exists(spares)",
+                    )
+                    .expression_attribute_values(":presented", s(access_hash))
                 }),
                 Constraint::SessionMoved,
             );
         match self.table.transact(transaction).await {
-            // Read by BatchGetItem, the one read a logout is allowed: it
-            // authenticated with one.
             Err(StoreError::Conflict(Constraint::SessionMoved)) => {
-                let found = self
-                    .table
-                    .batch_get(vec![session_key(user_id, session_id)], Read::Strong)
-                    .await?;
-                match found.first().map(session_of).transpose()? {
-                    Some(session) => self.end(&session, Some(access_hash)).await,
-                    None => Ok(()),
+                let read = || async {
+                    let found = self
+                        .table
+                        .batch_get(vec![session_key(user_id, session_id)], Read::Strong)
+                        .await?;
+                    Ok(found.first().map(session_of).transpose()?)
+                };
+                match read().await? {
+                    Some(session) => self.end_reading(session, Some(access_hash), read).await,
+                    None => self.revoke(access_hash).await,
                 }
             }
             outcome => outcome,
         }
     }
 
-    /// Ends `session`: deletes it and every access token of it (and
-    /// `also`, the one presented, should it differ), in one transaction.
+    /// Ends `session` (read strongly with GetItem): deletes it and every
+    /// access token of it, in one transaction conditioned on the session
+    /// being as read; when a refresh changed it meanwhile, reads it again
+    /// and ends what it holds then, so no new access token outlives it.
     pub async fn end(&self, session: &SessionRecord, also: Option<&str>) -> Result<(), StoreError> {
-        let mut hashes: Vec<&str> = session.access_hashes().collect();
-        hashes.extend(also.filter(|hash| !hashes.contains(hash)));
-        let mut transaction = Transaction::new("EndSession");
-        for hash in hashes {
-            transaction.always(self.table.delete(token_key(hash), |d| d));
+        let (user_id, session_id) = (session.user_id, session.session_id.clone());
+        let read = || self.session(user_id, &session_id);
+        self.end_reading(session.clone(), also, read).await
+    }
+
+    /// [`TokenStore::end`], reading the session again with `read`.
+    async fn end_reading<F, R>(
+        &self,
+        mut session: SessionRecord,
+        also: Option<&str>,
+        read: F,
+    ) -> Result<(), StoreError>
+    where
+        F: Fn() -> R,
+        R: std::future::Future<Output = Result<Option<SessionRecord>, StoreError>>,
+    {
+        for _ in 0..END_ATTEMPTS {
+            let mut hashes: Vec<&str> = session.access_hashes().collect();
+            hashes.extend(also.filter(|hash| !hashes.contains(hash)));
+            let mut transaction = Transaction::new("EndSession");
+            for hash in hashes {
+                transaction.always(self.table.delete(token_key(hash), |d| d));
+            }
+            transaction.guarded(
+                self.table
+                    .delete(session_key(session.user_id, &session.session_id), |d| {
+                        let d = d.condition_expression(session.unchanged());
+                        match session.version {
+                            0 => d,
+                            version => d.expression_attribute_values(":version", n(version)),
+                        }
+                    }),
+                Constraint::SessionMoved,
+            );
+            match self.table.transact(transaction).await {
+                Err(StoreError::Conflict(Constraint::SessionMoved)) => match read().await? {
+                    Some(moved) => session = moved,
+                    // Ended meanwhile, by another; the token presented, if
+                    // any, goes too.
+                    None => {
+                        return match also {
+                            Some(hash) => self.revoke(hash).await,
+                            None => Ok(()),
+                        }
+                    }
+                },
+                outcome => return outcome,
+            }
         }
-        transaction.always(
-            self.table
-                .delete(session_key(session.user_id, &session.session_id), |d| d),
-        );
-        self.table.transact(transaction).await
+        Err(StoreError::BUSY)
     }
 
     /// Deletes the access token with this hash (a token without a session).
@@ -739,6 +791,25 @@ fn session_of(item: &Item) -> Result<SessionRecord, ItemError> {
             Some(_) => return Err(ItemError("spares is not a list".into())),
         },
     })
+}
+
+/// The hashes of every access token a session item names (its current
+/// one and its spares'), read leniently: for deleting them, whatever else
+/// the item holds.
+pub(crate) fn access_hashes_of(item: &Item) -> Vec<String> {
+    let mut hashes: Vec<String> = get_s(item, "access_hash")
+        .ok()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    if let Some(AttributeValue::L(spares)) = item.get("spares") {
+        for spare in spares {
+            if let AttributeValue::M(spare) = spare {
+                hashes.extend(get_s(spare, "access_hash").ok().map(str::to_string));
+            }
+        }
+    }
+    hashes
 }
 
 fn optional_u64(item: &Item, name: &str) -> Result<u64, ItemError> {

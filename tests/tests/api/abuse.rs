@@ -172,10 +172,20 @@ async fn two_hundred_guesses_at_once_check_no_more_passwords_than_the_limit() {
             .map(|guess| login_from(&api, "203.0.113.9", "susan", guess)),
     )
     .await;
-    assert_eq!(statuses(&replies), [(401, 10), (429, 190)]);
-    replies[199].assert_error(429, "too many failed logins for this username");
+    // Exactly the limit's number of passwords checked, whichever of the
+    // burst reserved first; the right one, if among them, gave its back.
+    let checked = replies
+        .iter()
+        .filter(|r| matches!(r.status, 200 | 401))
+        .count();
+    let found = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(checked, 10, "{:?}", statuses(&replies));
+    assert_eq!(replies.len() - checked, 190);
+    for refused in replies.iter().filter(|r| r.status == 429) {
+        refused.assert_error(429, "too many failed logins for this username");
+    }
     let pair = format!("LIMIT#login#{}", sha256_hex("susan\n203.0.113.9"));
-    assert_eq!(attempts(&api, &pair).await, 10);
+    assert_eq!(attempts(&api, &pair).await, 10 - found as u64);
 }
 
 #[tokio::test]

@@ -453,3 +453,42 @@ async fn tokens_issued_before_sessions_existed_keep_working_until_revoked() {
     );
     api.get("/api/me", &old).await.assert_error(401, "revoked");
 }
+
+#[tokio::test]
+async fn a_refresh_that_lost_the_race_to_a_logout_makes_no_session_again() {
+    use microblog_shared::auth::session::{Grant, RefreshToken};
+    use microblog_shared::store::{Constraint, StoreError};
+    let api = TestApi::start().await;
+    api.create_user("susan", PASSWORD).await;
+    let login = api.login("susan", PASSWORD).await;
+    let refresh = field(&login, "refresh_token");
+    let token = RefreshToken::parse(&refresh).unwrap();
+    // The refresh read the session (never refreshed: no version) ...
+    let read = api
+        .app
+        .tokens
+        .session(token.user_id, token.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    // ... then the logout ended it ...
+    assert_eq!(api.revoke(&field(&login, "token")).await.status, 204);
+    // ... then the rotation comes: it must not write the session back.
+    let now = chrono::Utc::now();
+    let grant = Grant::new(&api.app.config, token.user_id, token.session_id, now);
+    assert_eq!(
+        api.app.tokens.rotate(&read, &grant.pair, now).await,
+        Err(StoreError::Conflict(Constraint::SessionMoved))
+    );
+    assert_eq!(
+        api.app
+            .tokens
+            .session(token.user_id, token.session_id)
+            .await
+            .unwrap(),
+        None
+    );
+    api.get("/api/me", &grant.access_token)
+        .await
+        .assert_error(401, "");
+}
