@@ -124,10 +124,7 @@ pub async fn serve_with(
                 continue;
             }
             accepted = listener.accept() => match accepted {
-                Ok(pair) => {
-                    backoff.reset();
-                    pair
-                }
+                Ok(pair) => pair,
                 Err(e) => {
                     // Out of file descriptors (or another resource): the
                     // next accept would fail at once too, so wait first.
@@ -141,7 +138,13 @@ pub async fn serve_with(
             },
         };
         let ticket = match admission.admit(peer.ip()) {
-            Ok(ticket) => ticket,
+            // Only a connection served ends the backoff: one refused at
+            // once frees its descriptor for the next accept, which would
+            // fail again at once, out of descriptors, without waiting.
+            Ok(ticket) => {
+                backoff.reset();
+                ticket
+            }
             Err(why) => {
                 tokio::spawn(refuse(stream, why, limits));
                 continue;
