@@ -164,6 +164,26 @@ impl TestApi {
         }
     }
 
+    /// Every item of the partition `pk`, in sort key order, read strongly
+    /// past any client the handlers use (one Query; the partitions tests
+    /// look into are small).
+    pub async fn partition(&self, pk: &str) -> Vec<microblog_shared::store::items::Item> {
+        self.client
+            .query()
+            .table_name(&self.table_name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(pk.to_string()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("querying a partition")
+            .items
+            .unwrap_or_default()
+    }
+
     /// Sends a request in-process. `headers` are `(name, value)` pairs.
     /// Panics if the function serving it calls DynamoDB in a way its route
     /// does not declare.

@@ -37,21 +37,8 @@ async fn sign_up_from(api: &TestApi, ip: &str, username: &str) -> Reply {
 
 /// The attempts counted in the current window of the counter `pk`.
 async fn attempts(api: &TestApi, pk: &str) -> u64 {
-    let items = api
-        .client
-        .query()
-        .table_name(&api.table_name)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(
-            ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(pk.to_string()),
-        )
-        .send()
+    api.partition(pk)
         .await
-        .unwrap()
-        .items
-        .unwrap_or_default();
-    items
         .iter()
         .map(|item| item["attempts"].as_n().unwrap().parse::<u64>().unwrap())
         .sum()
@@ -306,22 +293,8 @@ async fn a_window_s_count_expires_with_the_window_and_the_next_window_starts_fro
     );
     // The counter carries a TTL at its window's end, so DynamoDB deletes it.
     let items = api
-        .client
-        .query()
-        .table_name(&api.table_name)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(
-            ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!(
-                "LIMIT#login#{}",
-                sha256_hex("susan\n203.0.113.9")
-            )),
-        )
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap_or_default();
+        .partition(&format!("LIMIT#login#{}", sha256_hex("susan\n203.0.113.9")))
+        .await;
     assert_eq!(items.len(), 2, "this window's and the next's");
     let ttl: i64 = items[0]["expires_at"].as_n().unwrap().parse().unwrap();
     let left = ttl - now.timestamp();

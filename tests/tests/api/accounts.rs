@@ -315,21 +315,8 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
 
 /// The user count's items, `(sort key, user_count)`, in key order.
 async fn count_items(api: &TestApi) -> Vec<(String, u64)> {
-    let found = api
-        .client
-        .query()
-        .table_name(&api.table_name)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(
-            ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S("STATS#users".into()),
-        )
-        .consistent_read(true)
-        .send()
+    api.partition("STATS#users")
         .await
-        .unwrap();
-    found
-        .items()
         .iter()
         .map(|item| {
             let n = item["user_count"].as_n().unwrap().parse().unwrap();
