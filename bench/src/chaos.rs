@@ -11,7 +11,7 @@
 //! target/release/microblog-bench chaos [--clients N] [--seconds T] [--restarts K] [--down S]
 //! ```
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use microblog_local::engine::Engine;
 use microblog_tests::api::http;
 use microblog_tests::invariants;
 
-use crate::load::{by_status, Answer};
+use crate::load::{by_status, Answer, Server};
 
 const TABLE: &str = "microblog-chaos";
 
@@ -75,15 +75,6 @@ impl Dice {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0 % n
-    }
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -1,9 +1,10 @@
-//! What the load runs (`chaos`, `feed`, `load`) share: a keep-alive
-//! connection, one answer as a client saw it, answers counted by status, and
-//! percentiles of latencies.
+//! What the load runs (`chaos`, `feed`, `load`, `signups`) share: a
+//! keep-alive connection, a server process, one answer as a client saw it,
+//! answers counted by status, and percentiles of latencies.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::process::Child;
 use std::time::Duration;
 
 use hyper::body::Body;
@@ -56,4 +57,14 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
     }
     let rank = (q * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// A server process, killed when dropped.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -12,13 +12,13 @@
 //! ```
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use microblog_tests::api::http;
 
-use crate::load::{by_status, percentile, Answer};
+use crate::load::{by_status, percentile, Answer, Server};
 
 struct Options {
     clients: usize,
@@ -50,15 +50,6 @@ fn options(mut args: impl Iterator<Item = String>) -> Options {
         }
     }
     options
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Runs the measurement; exits non-zero if the count came out wrong.

@@ -244,6 +244,18 @@ impl TokenStore {
         TokenStore { table }
     }
 
+    /// The access token item of `pair`, issued at `now` in `session`.
+    fn session_access_item(session: &SessionRecord, pair: &TokenPair, now: DateTime<Utc>) -> Item {
+        Self::access_item(
+            session.user_id,
+            &session.session_id,
+            session.session_epoch,
+            &pair.access_hash,
+            now,
+            pair.access_expires_at,
+        )
+    }
+
     fn access_item(
         user_id: u64,
         session_id: &str,
@@ -376,14 +388,7 @@ impl TokenStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let user_id = session.user_id;
-        let access = Self::access_item(
-            user_id,
-            &session.session_id,
-            session.session_epoch,
-            &next.access_hash,
-            now,
-            next.access_expires_at,
-        );
+        let access = Self::session_access_item(session, next, now);
         let replaced: Vec<String> = std::iter::once(&session.refresh_hash)
             .chain(session.spares.iter().map(|s| &s.refresh_hash))
             .map(|hash| remembered(hash))
@@ -457,14 +462,7 @@ impl TokenStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let user_id = session.user_id;
-        let access = Self::access_item(
-            user_id,
-            &session.session_id,
-            session.session_epoch,
-            &spare.access_hash,
-            now,
-            spare.access_expires_at,
-        );
+        let access = Self::session_access_item(session, spare, now);
         let entry = AttributeValue::M(
             [
                 ("refresh_hash".to_string(), s(&spare.refresh_hash)),

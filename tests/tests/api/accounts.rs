@@ -330,18 +330,23 @@ fn registration(name: &str) -> String {
         .to_string()
 }
 
+/// Sends every registration of `bodies` at once.
+async fn sign_up_at_once(api: &TestApi, bodies: &[String]) -> Vec<Reply> {
+    futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| api.call("POST", "/api/users", &[], Some(body))),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn sign_ups_at_once_update_no_common_count_item_and_all_succeed_with_an_exact_total() {
     let api = TestApi::start().await;
     let bodies: Vec<String> = (0..24)
         .map(|n| registration(&format!("person{n}")))
         .collect();
-    let replies = futures_util::future::join_all(
-        bodies
-            .iter()
-            .map(|body| api.call("POST", "/api/users", &[], Some(body))),
-    )
-    .await;
+    let replies = sign_up_at_once(&api, &bodies).await;
     for reply in &replies {
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
@@ -371,12 +376,7 @@ async fn racing_sign_ups_for_one_username_make_exactly_one_account() {
                 .to_string()
         })
         .collect();
-    let replies = futures_util::future::join_all(
-        bodies
-            .iter()
-            .map(|body| api.call("POST", "/api/users", &[], Some(body))),
-    )
-    .await;
+    let replies = sign_up_at_once(&api, &bodies).await;
     assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
     for reply in replies.iter().filter(|r| r.status != 201) {
         reply.assert_error(400, "please use a different username");
