@@ -27,6 +27,7 @@ USAGE:
     microblog-local [serve] [OPTIONS]   serve the API (default)
     microblog-local seed [OPTIONS]      write the fixture users and tokens, then exit
     microblog-local openapi             print the OpenAPI document (docs/openapi.json)
+    microblog-local template            print the SAM template (template.yaml)
 
 OPTIONS:
     --host HOST     address to listen on (default 127.0.0.1)
@@ -141,6 +142,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("openapi") {
         print!("{}", microblog_shared::openapi::json());
+        return ExitCode::SUCCESS;
+    }
+    if std::env::args().nth(1).as_deref() == Some("template") {
+        print!("{}", microblog_shared::routes::template::render());
         return ExitCode::SUCCESS;
     }
     // The embedded engine logs every 4xx it answers (a taken username, a

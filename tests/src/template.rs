@@ -57,18 +57,7 @@ pub fn reference(name: &str) -> Value {
     json!({ "Ref": name })
 }
 
-/// `GetUserFunction` for `get_user`.
-pub fn logical_id(function: &str) -> String {
-    let mut id = String::new();
-    for word in function.split('_') {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            id.push(first.to_ascii_uppercase());
-            id.extend(chars);
-        }
-    }
-    id + "Function"
-}
+pub use microblog_shared::routes::template::logical_id;
 
 /// The route key template.yaml must give each function's HttpApi event: its
 /// route's, and API Gateway's `$default` for the fallback.

@@ -290,7 +290,7 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
                 .any(|(f, action, _)| *f == function && *action == access.action);
             if !seen.contains(access) && !elsewhere {
                 failures.push(format!(
-                    "{function} declares {access}, but none of its events uses it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
+                    "{function} declares {access}, but none of its events uses it: drop it from shared/src/routes/mod.rs and template.yaml, or add an event that needs it"
                 ));
             }
         }
@@ -302,7 +302,7 @@ async fn every_event_gets_its_expected_answer_in_process_using_only_what_its_fun
                 .any(|(f, key, _)| *f == function && key == pattern);
             if !elsewhere && !keys.iter().any(|pk| key_patterns::matches(pattern, pk)) {
                 failures.push(format!(
-                    "{function} declares the leading key {pattern:?}, but none of its events touches it: drop it from shared/src/routes.rs and template.yaml, or add an event that needs it"
+                    "{function} declares the leading key {pattern:?}, but none of its events touches it: drop it from shared/src/routes/mod.rs and template.yaml, or add an event that needs it"
                 ));
             }
         }

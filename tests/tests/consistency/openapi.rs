@@ -60,7 +60,7 @@ fn the_document_has_exactly_the_routes_of_the_route_table_named_after_their_func
     );
     assert!(
         unrouted.is_empty(),
-        "operations no route of shared/src/routes.rs serves: {unrouted:?}"
+        "operations no route of shared/src/routes/mod.rs serves: {unrouted:?}"
     );
 }
 

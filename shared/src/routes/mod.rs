@@ -1,122 +1,21 @@
 //! The route table: which function serves which method and path, and what
 //! each function may do to DynamoDB.
 //!
-//! This table is the one place a route is declared. template.yaml declares the
-//! same routes for API Gateway, and grants each function exactly the
-//! DynamoDB actions declared here; the local server dispatches by this table.
-//! Tests keep template.yaml, the `functions/` crates and `events/` in step
-//! with it, and check that the calls each function really makes while
-//! answering requests are declared. Requests matching no route go to the
+//! This table is the one place a route is declared. template.yaml's
+//! functions are generated from it ([`template`]): each routed as declared
+//! and granted exactly the DynamoDB actions declared here; the local server
+//! dispatches by this table. Tests check that the calls each function
+//! really makes while answering requests are declared. Requests matching no route go to the
 //! `fallback` function, which answers 404, or 405 with `Allow`.
 
-use std::fmt;
+mod access;
+mod resolve;
+pub mod template;
 
-use crate::error::ApiError;
+pub use access::{keys, Access, Action, Resource};
+pub use resolve::{match_path, resolve, shown, unrouted, Resolved, SHOWN_CHARACTERS};
 
-/// A DynamoDB action as IAM names it (without the `dynamodb:` prefix). A
-/// TransactWriteItems needs the action of each of its items, not an action
-/// of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Action {
-    /// GetItem.
-    GetItem,
-    /// BatchGetItem.
-    BatchGetItem,
-    /// Query.
-    Query,
-    /// PutItem, alone or in a transaction.
-    PutItem,
-    /// UpdateItem, alone or in a transaction.
-    UpdateItem,
-    /// DeleteItem, alone or in a transaction.
-    DeleteItem,
-    /// ConditionCheck in a transaction.
-    ConditionCheckItem,
-    /// BatchWriteItem (its puts and deletes need no action of their own).
-    BatchWriteItem,
-}
-
-impl Action {
-    /// Every action, for parsing.
-    pub const ALL: [Action; 8] = [
-        Action::GetItem,
-        Action::BatchGetItem,
-        Action::Query,
-        Action::PutItem,
-        Action::UpdateItem,
-        Action::DeleteItem,
-        Action::ConditionCheckItem,
-        Action::BatchWriteItem,
-    ];
-
-    /// The IAM action name without its service prefix.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::GetItem => "GetItem",
-            Action::BatchGetItem => "BatchGetItem",
-            Action::Query => "Query",
-            Action::PutItem => "PutItem",
-            Action::UpdateItem => "UpdateItem",
-            Action::DeleteItem => "DeleteItem",
-            Action::ConditionCheckItem => "ConditionCheckItem",
-            Action::BatchWriteItem => "BatchWriteItem",
-        }
-    }
-
-    /// The action named `name` (`GetItem`, without `dynamodb:`).
-    pub fn from_name(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// Whether the action changes data.
-    pub fn writes(self) -> bool {
-        matches!(
-            self,
-            Action::PutItem | Action::UpdateItem | Action::DeleteItem | Action::BatchWriteItem
-        )
-    }
-}
-
-/// What an action applies to: the table, or one of its indexes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Resource {
-    /// The table itself (`Table.Arn` in template.yaml).
-    Table,
-    /// An index of the table (`${Table.Arn}/index/<name>`).
-    Index(&'static str),
-}
-
-/// One DynamoDB permission: an action on a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Access {
-    /// The action.
-    pub action: Action,
-    /// Where it applies.
-    pub resource: Resource,
-}
-
-impl fmt::Display for Access {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.resource {
-            Resource::Table => write!(f, "{} on the table", self.action.name()),
-            Resource::Index(index) => write!(f, "{} on index {index}", self.action.name()),
-        }
-    }
-}
-
-const fn table(action: Action) -> Access {
-    Access {
-        action,
-        resource: Resource::Table,
-    }
-}
-
-const fn index(action: Action, name: &'static str) -> Access {
-    Access {
-        action,
-        resource: Resource::Index(name),
-    }
-}
+use access::{index, table};
 
 /// How a route's caller proves who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,53 +97,6 @@ impl Route {
 }
 
 use Action::{BatchGetItem, BatchWriteItem, DeleteItem, GetItem, PutItem, Query, UpdateItem};
-
-/// Partition keys, as patterns of IAM's `dynamodb:LeadingKeys` condition
-/// (`*` stands for any rest; anything else is exact). The exact ones are
-/// the very constants the stores use.
-pub mod keys {
-    use crate::store::items;
-
-    /// Profiles, follow edges and timelines: `USER#<id>`.
-    pub const USER: &str = "USER#*";
-    /// Tokens, by hash: `TOKEN#<sha256>`.
-    pub const TOKEN: &str = "TOKEN#*";
-    /// Username markers.
-    pub const USERNAME: &str = "USERNAME#*";
-    /// Email markers.
-    pub const EMAIL: &str = "EMAIL#*";
-    /// The next user id.
-    pub const USER_COUNTER: &str = items::COUNTER_PK;
-    /// The number of users.
-    pub const USER_COUNT: &str = items::STATS_PK;
-    /// The directory of every user.
-    pub const DIRECTORY: &str = items::DIRECTORY_PK;
-    /// Posts: `POST#<id>`.
-    pub const POST: &str = "POST#*";
-    /// The next post id.
-    pub const POST_COUNTER: &str = items::POST_COUNTER_PK;
-    /// Home feeds: `FEED#<id>`.
-    pub const FEED: &str = "FEED#*";
-    /// Idempotency-Key records.
-    pub const IDEMPOTENCY: &str = "IDEMPOTENCY#*";
-    /// The set of popular authors.
-    pub const POPULAR: &str = items::POPULAR_PK;
-    /// Failed-login counters.
-    pub const LOGIN_LIMIT: &str = "LIMIT#login#*";
-    /// Sign-up counters.
-    pub const SIGNUP_LIMIT: &str = "LIMIT#signup#*";
-    /// Clean-up jobs of deleted accounts: `PURGE#<id>`.
-    pub const PURGE: &str = "PURGE#*";
-
-    /// Whether `pk` matches `pattern` as IAM's StringLike does (for the
-    /// patterns above: a trailing `*`, or exact).
-    pub fn matches(pattern: &str, pk: &str) -> bool {
-        match pattern.strip_suffix('*') {
-            Some(prefix) => pk.starts_with(prefix),
-            None => pk == pattern,
-        }
-    }
-}
 
 use crate::store::items::BY_TIME_INDEX as BY_TIME;
 
@@ -532,6 +384,13 @@ pub struct Worker {
     pub dynamodb: &'static [Access],
     /// The partition keys it may touch, like [`Route::leading_keys`].
     pub leading_keys: &'static [&'static str],
+    /// What it does, as the Lambda console shows it.
+    pub description: &'static str,
+    /// How long one batch may take.
+    pub timeout_seconds: u32,
+    /// The start of the partition keys of the only records it is given
+    /// (Lambda's filter drops the rest before invoking it); `None`: all.
+    pub only_partitions_starting: Option<&'static str>,
 }
 
 /// Every function that serves no route.
@@ -550,6 +409,13 @@ pub const WORKERS: &[Worker] = &[
             table(UpdateItem),
         ],
         leading_keys: &[keys::POPULAR, keys::USER, keys::FEED],
+        description: "table stream -> home feeds (fan-out on write)",
+        // No API Gateway in front: a batch may fan a post out to up to
+        // 10,000 followers (400 BatchWriteItem calls) per record. A batch
+        // that times out is retried and bisected like one that fails; every
+        // write is idempotent, so work done before the timeout is redone.
+        timeout_seconds: 300,
+        only_partitions_starting: None,
     },
     Worker {
         function: "purge_user",
@@ -573,6 +439,14 @@ pub const WORKERS: &[Worker] = &[
             keys::TOKEN,
             keys::POPULAR,
         ],
+        description: "table stream -> clean-up of deleted accounts, in bounded steps",
+        // One step is at most 100 edge transactions (10 at a time) or four
+        // BatchWriteItems: well under a second, so a batch of 100 records
+        // fits easily. A batch that times out is retried and bisected; every
+        // step is idempotent and advances its job only once.
+        timeout_seconds: 120,
+        // Only clean-up jobs matter to it.
+        only_partitions_starting: Some(crate::store::items::PURGE_PREFIX),
     },
 ];
 
@@ -618,134 +492,9 @@ pub fn dynamodb_of(function: &str) -> Option<&'static [Access]> {
     }
 }
 
-/// The path parameters of `path` if it matches `template`.
-pub fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
-    let mut params = Vec::new();
-    let mut template_parts = template.split('/');
-    let mut path_parts = path.split('/');
-    loop {
-        match (template_parts.next(), path_parts.next()) {
-            (None, None) => return Some(params),
-            (Some(t), Some(p)) => {
-                if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                    if p.is_empty() {
-                        return None;
-                    }
-                    params.push((name, p.to_string()));
-                } else if t != p {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// What a method and path resolve to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolved {
-    /// A route matches; with its path parameters.
-    Route(Route, Vec<(&'static str, String)>),
-    /// The path exists with other methods.
-    MethodNotAllowed(Vec<&'static str>),
-    /// No route has this path.
-    NotFound,
-}
-
-/// Resolves `method` and `path` against [`ROUTES`].
-pub fn resolve(method: &str, path: &str) -> Resolved {
-    let mut allow = Vec::new();
-    for route in ROUTES {
-        if let Some(params) = match_path(route.path, path) {
-            if route.method == method {
-                return Resolved::Route(*route, params);
-            }
-            allow.push(route.method);
-        }
-    }
-    if allow.is_empty() {
-        Resolved::NotFound
-    } else {
-        Resolved::MethodNotAllowed(allow)
-    }
-}
-
-/// The error for a request no route serves: 405 with `Allow` when the path
-/// exists, else 404.
-pub fn unrouted(method: &str, path: &str) -> ApiError {
-    match resolve(method, path) {
-        Resolved::MethodNotAllowed(allow) => ApiError::MethodNotAllowed { allow },
-        _ => ApiError::not_found(format!(
-            "there is no route {} {}",
-            shown(method),
-            shown(path)
-        )),
-    }
-}
-
-/// The most characters of a client's path (or method) an answer or a log
-/// line repeats: a 20 KB path echoed whole made every such line 20 KB.
-pub const SHOWN_CHARACTERS: usize = 200;
-
-/// `text` cut to [`SHOWN_CHARACTERS`], marked with `…` where it was cut.
-pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.char_indices().nth(SHOWN_CHARACTERS) {
-        None => text.into(),
-        Some((end, _)) => format!("{}…", &text[..end]).into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_unrouted_path_is_named_in_the_404_cut_to_200_characters() {
-        let long = format!("/{}", "é".repeat(20_000));
-        let message = unrouted("GET", &long).message();
-        assert!(message.chars().count() < 250, "{}", message.len());
-        assert!(message.ends_with('…'), "{message}");
-        assert_eq!(
-            unrouted("GET", "/nowhere").message(),
-            "there is no route GET /nowhere"
-        );
-    }
-
-    #[test]
-    fn a_path_resolves_to_its_route_with_parameters() {
-        match resolve("GET", "/api/users/12/followed/7") {
-            Resolved::Route(r, params) => {
-                assert_eq!(r.function, "is_following");
-                assert_eq!(
-                    params,
-                    vec![("id", "12".to_string()), ("target_id", "7".to_string())]
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_known_path_with_another_method_is_a_405_listing_the_methods() {
-        assert_eq!(
-            resolve("PATCH", "/api/users/1"),
-            Resolved::MethodNotAllowed(vec!["GET", "PUT", "DELETE"])
-        );
-        assert_eq!(unrouted("GET", "/api/tokens").status(), 405);
-    }
-
-    #[test]
-    fn an_unknown_path_is_a_404() {
-        for path in [
-            "/",
-            "/api",
-            "/api/users/",
-            "/api/users/1/x",
-            "/api/users//followers",
-        ] {
-            assert_eq!(resolve("GET", path), Resolved::NotFound, "{path}");
-        }
-    }
 
     #[test]
     fn a_route_that_only_reads_declares_no_write_and_no_action_twice() {
