@@ -273,7 +273,7 @@ async fn run(options: Options) -> Result<(), String> {
         tracing::info!(table = app.table_name(), "created the table");
     }
     let mut pollers = Vec::new();
-    for worker in StreamWorker::ALL {
+    for worker in StreamWorker::all() {
         pollers.push(
             StreamPoller::for_worker(&client, streams.clone(), app.table_name(), worker).await?,
         );

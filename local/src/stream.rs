@@ -18,6 +18,8 @@ use aws_sdk_dynamodbstreams::Client;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use microblog_functions::StreamHandler;
+use microblog_shared::routes::{Trigger, WORKERS};
 use microblog_shared::App;
 use serde_json::{json, Map, Value};
 
@@ -29,25 +31,44 @@ const MAX_ATTEMPTS: u32 = 5;
 /// The pause between rounds that found nothing new.
 const IDLE: Duration = Duration::from_millis(50);
 
-/// The functions the table's stream invokes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamWorker {
-    /// `fan_out`: home feeds.
-    FanOut,
-    /// `purge_user`: clean-ups of deleted accounts.
-    PurgeUser,
+/// A function the table's stream invokes: a worker of
+/// `microblog_shared::routes::WORKERS` and its handler.
+#[derive(Clone, Copy)]
+pub struct StreamWorker {
+    name: &'static str,
+    handler: StreamHandler,
 }
 
 impl StreamWorker {
-    /// Every stream worker.
-    pub const ALL: [StreamWorker; 2] = [StreamWorker::FanOut, StreamWorker::PurgeUser];
+    /// Every worker the table's stream triggers.
+    pub fn all() -> impl Iterator<Item = StreamWorker> {
+        WORKERS
+            .iter()
+            .filter(|w| w.trigger == Trigger::TableStream)
+            .map(|w| StreamWorker::named(w.function))
+    }
+
+    /// The stream worker called `name`.
+    ///
+    /// # Panics
+    /// If no stream worker has that name: callers name a worker of the
+    /// route table, and a test checks each has its handler.
+    pub fn named(name: &str) -> StreamWorker {
+        let worker = WORKERS
+            .iter()
+            .find(|w| w.function == name && w.trigger == Trigger::TableStream)
+            .unwrap_or_else(|| panic!("no stream worker is called {name}"));
+        let handler = microblog_functions::stream(worker.function)
+            .unwrap_or_else(|| panic!("{name} has no stream handler in functions/src/bin/"));
+        StreamWorker {
+            name: worker.function,
+            handler,
+        }
+    }
 
     /// The function's name.
     pub fn name(self) -> &'static str {
-        match self {
-            StreamWorker::FanOut => "fan_out",
-            StreamWorker::PurgeUser => "purge_user",
-        }
+        self.name
     }
 
     async fn handle(
@@ -55,12 +76,23 @@ impl StreamWorker {
         app: &App,
         event: lambda_runtime::LambdaEvent<Event>,
     ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-        // Boxed: the handlers' futures are large, and a poller may run on
-        // a small stack (a test thread's).
-        match self {
-            StreamWorker::FanOut => Box::pin(fan_out::handler(app, event)).await,
-            StreamWorker::PurgeUser => Box::pin(purge_user::handler(app, event)).await,
-        }
+        // The handler's future comes boxed: it is large, and a poller may
+        // run on a small stack (a test thread's).
+        (self.handler)(app, event).await
+    }
+}
+
+impl PartialEq for StreamWorker {
+    fn eq(&self, other: &StreamWorker) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for StreamWorker {}
+
+impl std::fmt::Debug for StreamWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StreamWorker").field(&self.name).finish()
     }
 }
 
@@ -108,7 +140,7 @@ impl StreamPoller {
         client: Client,
         table: &str,
     ) -> Result<StreamPoller, String> {
-        Self::for_worker(dynamodb, client, table, StreamWorker::FanOut).await
+        Self::for_worker(dynamodb, client, table, StreamWorker::named("fan_out")).await
     }
 
     /// A poller of the stream of `table` (which must have one) feeding

@@ -142,7 +142,7 @@ impl TestApi {
             .expect("table is created"));
         let client = engine.client();
         let mut pollers = Vec::new();
-        for worker in StreamWorker::ALL {
+        for worker in StreamWorker::all() {
             pollers.push(
                 StreamPoller::for_worker(
                     &client,
@@ -289,7 +289,7 @@ impl TestApi {
                 break;
             }
         }
-        for worker in StreamWorker::ALL {
+        for worker in StreamWorker::all() {
             let name = worker.name();
             let problems = undeclared(name, &self.recorder.take_for(name));
             assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
@@ -312,7 +312,7 @@ impl TestApi {
     /// A new reader of the table's stream, from its oldest record: it hands
     /// `fan_out` every record again, as a redelivery would.
     pub async fn new_poller(&self) -> StreamPoller {
-        self.new_poller_for(StreamWorker::FanOut).await
+        self.new_poller_for(StreamWorker::named("fan_out")).await
     }
 
     /// A new reader of the table's stream for `worker`, from its oldest
@@ -331,7 +331,7 @@ impl TestApi {
     /// Runs `fan_out` from the stream in the background, as the local server
     /// does, until the test's runtime ends.
     pub async fn spawn_fan_out(&self) {
-        self.spawn_worker(StreamWorker::FanOut).await;
+        self.spawn_worker(StreamWorker::named("fan_out")).await;
     }
 
     /// Runs `worker` from the stream in the background, as the local server

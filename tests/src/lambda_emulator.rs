@@ -492,15 +492,12 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The function crates: the directory names under `functions/`, sorted.
+/// Every function binary's name (the files of `functions/src/bin/`), sorted.
 pub fn function_names() -> std::io::Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(workspace_root().join("functions"))? {
-        let entry = entry?;
-        if entry.path().join("Cargo.toml").is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
+    let mut names: Vec<String> = microblog_functions::FUNCTIONS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
     names.sort();
     Ok(names)
 }

@@ -389,21 +389,16 @@ pub async fn invoke_worker(
     worker: &Worker,
     sample: &SampleEvent,
 ) -> Result<Value, String> {
-    let response = match (worker.function, worker.trigger) {
-        ("fan_out", Trigger::TableStream) => {
+    let response = match worker.trigger {
+        Trigger::TableStream => {
+            let handler = microblog_functions::stream(worker.function).ok_or_else(|| {
+                format!(
+                    "{} has no stream handler: add functions/src/bin/{}.rs calling stream_function!",
+                    worker.function, worker.function
+                )
+            })?;
             let event = LambdaEvent::new(sample.stream_event()?, Context::default());
-            fan_out::handler(app, event).await.map(serde_json::to_value)
-        }
-        ("purge_user", Trigger::TableStream) => {
-            let event = LambdaEvent::new(sample.stream_event()?, Context::default());
-            purge_user::handler(app, event)
-                .await
-                .map(serde_json::to_value)
-        }
-        (other, _) => {
-            return Err(format!(
-                "the harness cannot run the worker {other}: add its handler to microblog_tests::recorder::invoke_worker and its crate to tests/Cargo.toml"
-            ))
+            handler(app, event).await.map(serde_json::to_value)
         }
     };
     response

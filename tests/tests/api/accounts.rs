@@ -139,8 +139,8 @@ async fn a_deleted_account_is_gone_at_once_and_the_stream_cleans_up_everything_e
 #[tokio::test]
 async fn with_the_workers_running_as_on_the_local_server_the_clean_up_is_done_within_2_seconds() {
     let api = TestApi::start().await;
-    api.spawn_worker(StreamWorker::FanOut).await;
-    api.spawn_worker(StreamWorker::PurgeUser).await;
+    api.spawn_worker(StreamWorker::named("fan_out")).await;
+    api.spawn_worker(StreamWorker::named("purge_user")).await;
     let (susan, susan_token) = api.user_with_token("susan").await;
     let (john, john_token) = api.user_with_token("john").await;
     assert_eq!(follow(&api, &john_token, john, susan).await, 204);
@@ -303,7 +303,7 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
 
     // Every record of the stream handed to purge_user again, as a
     // redelivery would: nothing comes back and no count moves.
-    let mut again = api.new_poller_for(StreamWorker::PurgeUser).await;
+    let mut again = api.new_poller_for(StreamWorker::named("purge_user")).await;
     again.settle(&api.app).await.unwrap();
     assert_gone(&api, star).await;
     let census = invariants::check(&api.client, &api.table_name, None)

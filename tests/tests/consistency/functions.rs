@@ -1,13 +1,10 @@
-//! How each function is built, sized and logged, and what its crate
-//! depends on.
+//! How each function is built, sized and logged.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::Duration;
 
 use microblog_shared::routes::route_of;
 use microblog_tests::declared::worker_of;
-use microblog_tests::lambda_emulator::{function_names, workspace_root};
 use microblog_tests::template::{reference, Template};
 use serde_json::json;
 
@@ -121,54 +118,4 @@ fn functions_that_hash_passwords_get_more_memory_and_so_more_cpu_than_the_rest()
         "create_user and get_token hash passwords"
     );
     assert_eq!(more_memory, hashing);
-}
-
-/// The crates `[dependencies]` of a manifest names, as Rust spells them.
-fn dependencies(manifest: &str) -> Vec<String> {
-    let mut in_dependencies = false;
-    let mut names = Vec::new();
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_dependencies = line == "[dependencies]";
-            continue;
-        }
-        if !in_dependencies || line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let key = line.split(['=', '.']).next().unwrap_or("").trim();
-        names.push(key.replace('-', "_"));
-    }
-    names
-}
-
-/// Every `.rs` file's text under `dir`.
-fn sources(dir: &Path) -> String {
-    let mut text = String::new();
-    for entry in std::fs::read_dir(dir).expect("a readable src/") {
-        let path = entry.expect("a readable entry").path();
-        if path.is_dir() {
-            text.push_str(&sources(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            text.push_str(&std::fs::read_to_string(&path).expect("readable source"));
-        }
-    }
-    text
-}
-
-#[test]
-fn function_crates_depend_only_on_crates_their_code_uses() {
-    let mut unused = Vec::new();
-    for name in function_names().expect("functions/ lists") {
-        let dir = workspace_root().join("functions").join(&name);
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("a manifest");
-        let code = sources(&dir.join("src"));
-        for dependency in dependencies(&manifest) {
-            let used = code.contains(&format!("{dependency}::"))
-                || code.contains(&format!("use {dependency}"));
-            if !used {
-                unused.push(format!("functions/{name} depends on {dependency} unused"));
-            }
-        }
-    }
-    assert!(unused.is_empty(), "{}", unused.join("\n"));
 }

@@ -1,0 +1,49 @@
+//! `PUT /api/users/{id}/password`: `{"old_password", "new_password"}`.
+//! A wrong old password is a 403; a new one breaking the password rules a
+//! 400. On success (204) every other session of the user is revoked at
+//! once, and the token used keeps working with its session.
+
+use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::{
+    authenticate_as_path_caller, hash_password, token_rejected, verify_password,
+};
+use microblog_shared::domain::PasswordChange;
+use microblog_shared::http::{json_body, no_content};
+use microblog_shared::store::{Constraint, StoreError};
+use microblog_shared::{respond, ApiError, App};
+
+microblog_functions::http_function!(handler);
+
+/// The Lambda handler.
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    respond(change_password(app, &req).await)
+}
+
+async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller =
+        authenticate_as_path_caller(app, req, "you can only change your own password").await?;
+    let (old, new) = json_body::<PasswordChange>(req)?.check()?;
+    // The profile authentication read strongly: the hash is current.
+    let stored = Some(caller.user.password_hash.clone());
+    if !verify_password(old.into_inner(), stored).await.matched() {
+        return Err(ApiError::Forbidden("the old password is wrong".into()));
+    }
+    let new_hash = hash_password(new).await?;
+    match app
+        .tokens
+        .change_password(
+            &caller.user,
+            &new_hash,
+            &caller.token_hash,
+            caller.session_id.as_deref(),
+        )
+        .await
+    {
+        Ok(()) => Ok(no_content()),
+        Err(StoreError::Conflict(Constraint::PasswordChanged)) => Err(ApiError::Conflict(
+            "the password or the sessions changed at the same time; retry".into(),
+        )),
+        Err(StoreError::Conflict(Constraint::SessionMoved)) => Err(token_rejected()),
+        Err(other) => Err(other.into()),
+    }
+}

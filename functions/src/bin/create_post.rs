@@ -1,0 +1,101 @@
+//! `POST /api/posts`: publishes a post by the caller. With an
+//! `Idempotency-Key` header, a retry within 24 hours publishes nothing new:
+//! it answers 201 with the post the key first published, or 422 if its body
+//! differs. Two concurrent requests with one key cannot both publish: the
+//! key's record is written in the same transaction as the post, and the
+//! loser answers as a retry would.
+
+use chrono::Utc;
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::{authenticate, token_rejected};
+use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody, PostForm};
+use microblog_shared::http::{json, json_body};
+use microblog_shared::representation::PostRepr;
+use microblog_shared::store::{Constraint, Read, StoreError};
+use microblog_shared::{respond, ApiError, App};
+
+/// How long a key keeps answering for its first request.
+const KEY_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+
+microblog_functions::http_function!(handler);
+
+/// The Lambda handler.
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    respond(create_post(app, &req).await)
+}
+
+fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("\u{0}");
+    Ok(Some(IdempotencyKey::parse(text)?))
+}
+
+async fn create_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, req).await?;
+    let body = json_body::<PostForm>(req)?.into_body()?;
+    let key = idempotency_key(req)?;
+    let now = Utc::now();
+    if let Some(key) = &key {
+        if let Some(used) = app.posts.key_use(caller.user_id, key, now).await? {
+            return answer_retry(app, caller.user_id, used, &body).await;
+        }
+    }
+    let published = app
+        .posts
+        .create(
+            caller.user_id,
+            body.clone(),
+            now,
+            key.as_ref().map(|k| (k, now + KEY_LIFETIME)),
+        )
+        .await;
+    match (published, &key) {
+        (Err(StoreError::Conflict(Constraint::KeyUsed)), Some(key)) => {
+            let used = app.posts.key_use(caller.user_id, key, now).await?;
+            let used = used.ok_or(ApiError::Conflict(
+                "a request with this Idempotency-Key is in progress; retry".into(),
+            ))?;
+            answer_retry(app, caller.user_id, used, &body).await
+        }
+        // The author's account was deleted after the token was checked.
+        (Err(StoreError::Conflict(Constraint::UserMissing)), _) => Err(token_rejected()),
+        (published, _) => created(app, &published?).await,
+    }
+}
+
+/// The answer to a request whose key was already used.
+async fn answer_retry(
+    app: &App,
+    author_id: u64,
+    used: KeyUse,
+    body: &PostBody,
+) -> Result<Response<Body>, ApiError> {
+    if used.body != body.as_str() {
+        return Err(ApiError::Unprocessable(
+            "this Idempotency-Key was used for a post with another body; use a new key".into(),
+        ));
+    }
+    let post = app.posts.get(used.post_id, Read::Eventual).await?;
+    let post = post.filter(|p| p.author_id == author_id).ok_or_else(|| {
+        ApiError::Conflict(
+            "the post published with this Idempotency-Key has been deleted since".into(),
+        )
+    })?;
+    created(app, &post).await
+}
+
+async fn created(app: &App, post: &Post) -> Result<Response<Body>, ApiError> {
+    let author = app
+        .users
+        .get(post.author_id, Read::Eventual)
+        .await?
+        .ok_or(NoSuchUser::id(post.author_id))?;
+    let mut response = json(StatusCode::CREATED, &PostRepr::new(post, &author))?;
+    let location = HeaderValue::try_from(format!("/api/posts/{}", post.id))
+        .expect("a path of digits is a valid header value");
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}

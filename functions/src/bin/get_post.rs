@@ -1,0 +1,29 @@
+//! `GET /api/posts/{id}`: one post, with its author's current name. The
+//! token and the post are read concurrently, then the author.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::authenticate_and_load_post;
+use microblog_shared::domain::NoSuchPost;
+use microblog_shared::http::json_with_etag;
+use microblog_shared::representation::PostRepr;
+use microblog_shared::store::Read;
+use microblog_shared::{respond, ApiError, App};
+
+microblog_functions::http_function!(handler);
+
+/// The Lambda handler.
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    respond(get_post(app, &req).await)
+}
+
+async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (_, post) = authenticate_and_load_post(app, req).await?;
+    // A post outlives no author: one without is as good as deleted.
+    let author = app
+        .users
+        .get(post.author_id, Read::Eventual)
+        .await?
+        .ok_or(NoSuchPost::id(post.id))?;
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&post, &author))
+}

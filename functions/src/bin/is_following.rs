@@ -1,0 +1,40 @@
+//! `GET /api/users/{id}/followed/{target_id}`: 204 if {id} follows
+//! {target_id}, 404 if not. The token and the edge are read concurrently; a
+//! miss is confirmed by a consistent read and two user reads say whether a
+//! user is unknown.
+
+use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::{authenticate, authenticate_alongside};
+use microblog_shared::domain::NoSuchUser;
+use microblog_shared::http::{no_content, path_id};
+use microblog_shared::{respond, ApiError, App};
+
+microblog_functions::http_function!(handler);
+
+/// The Lambda handler.
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    respond(is_following(app, &req).await)
+}
+
+async fn is_following(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (id, target) = match (path_id(req, "id"), path_id(req, "target_id")) {
+        (Ok(id), Ok(target)) => (id, target),
+        (Err(not_found), _) | (_, Err(not_found)) => {
+            authenticate(app, req).await?;
+            return Err(not_found);
+        }
+    };
+    // Token and edge in one round trip.
+    let (_, follows) =
+        authenticate_alongside(app, req, app.follows.is_following(id, target)).await?;
+    if follows? {
+        return Ok(no_content());
+    }
+    if app.follows.both_exist(id, target).await? {
+        Err(ApiError::not_found(format!(
+            "user {id} does not follow user {target}"
+        )))
+    } else {
+        Err(NoSuchUser::either(id, target).into())
+    }
+}

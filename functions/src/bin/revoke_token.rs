@@ -1,0 +1,28 @@
+//! `DELETE /api/tokens`: logs out the session of the bearer token presented:
+//! its access token and its refresh token stop working at once. The user's
+//! other sessions are untouched.
+
+use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::authenticate;
+use microblog_shared::http::no_content;
+use microblog_shared::{respond, ApiError, App};
+
+microblog_functions::http_function!(handler);
+
+/// The Lambda handler.
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    respond(revoke_token(app, &req).await)
+}
+
+async fn revoke_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, req).await?;
+    match &caller.session_id {
+        Some(session) => {
+            app.tokens
+                .end_session(caller.user_id, session, &caller.token_hash)
+                .await?
+        }
+        None => app.tokens.revoke(&caller.token_hash).await?,
+    }
+    Ok(no_content())
+}

@@ -1,0 +1,65 @@
+//! `PUT /api/posts/{id}`: the author replaces a post's body. The edit shows
+//! in every feed at once: feeds point at the post. With `If-Match`, the edit
+//! applies only to the representation the client read: 412 when the post
+//! has changed since (the check and the write are one conditional update).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::authenticate_and_load_post;
+use microblog_shared::domain::{NoSuchPost, PostForm};
+use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
+use microblog_shared::representation::PostRepr;
+use microblog_shared::store::{Constraint, Read, StoreError};
+use microblog_shared::{respond, ApiError, App};
+
+microblog_functions::http_function!(handler);
+
+/// The Lambda handler.
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    respond(update_post(app, &req).await)
+}
+
+async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (caller, post) = authenticate_and_load_post(app, req).await?;
+    if post.author_id != caller.user_id {
+        return Err(ApiError::Forbidden(
+            "you can only edit your own posts".into(),
+        ));
+    }
+    let body = json_body::<PostForm>(req)?.into_body()?;
+    let precondition = IfMatch::from_request(req)?;
+    let conditional = precondition.is_conditional();
+    // The author is the caller, whose profile authentication read strongly.
+    let author = &caller.user;
+    let post = if conditional {
+        // A strong read: the edit is conditioned on what is compared.
+        let id = post.id;
+        let post = app
+            .posts
+            .get(id, Read::Strong)
+            .await?
+            .ok_or(NoSuchPost::id(id))?;
+        precondition.check(&etag_of_value(&PostRepr::new(&post, author))?, "post")?;
+        post
+    } else {
+        post
+    };
+    let edited = app
+        .posts
+        .edit(&post, body, chrono::Utc::now(), conditional)
+        .await;
+    let edited = match edited {
+        Err(StoreError::Conflict(Constraint::PostMissing)) => {
+            // Gone, or (with If-Match) changed since it was compared.
+            return match app.posts.get(post.id, Read::Strong).await? {
+                Some(_) if conditional => Err(ApiError::PreconditionFailed(
+                    "the post has changed since you read it; GET it again and reapply your change"
+                        .into(),
+                )),
+                _ => Err(NoSuchPost::id(post.id).into()),
+            };
+        }
+        edited => edited?,
+    };
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&edited, author))
+}
