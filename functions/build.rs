@@ -1,6 +1,7 @@
 //! Makes the library compile every file of src/bin/ as a module of its
-//! own name and list them in `FUNCTIONS`: a function is added by adding its
-//! file, and nothing names it twice.
+//! own name, list them in `FUNCTIONS`, and gather the handlers that carry
+//! an OpenAPI operation (`#[utoipa::path`) into `Operations`: a function is
+//! added by adding its file, and nothing names it twice.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -32,6 +33,22 @@ fn main() {
         writeln!(code, "    ({name:?}, {name}::FUNCTION),").expect("writing to a String");
     }
     code.push_str("];\n");
+    // The files whose handler carries its OpenAPI operation.
+    let documented: Vec<&String> = names
+        .iter()
+        .filter(|name| {
+            std::fs::read_to_string(dir.join(format!("{name}.rs")))
+                .expect("a readable source file")
+                .contains("#[utoipa::path(")
+        })
+        .collect();
+    code.push_str("\n/// Every operation of the document: the handlers' `#[utoipa::path]`s.\n#[derive(utoipa::OpenApi)]\n#[openapi(paths(");
+    let paths: Vec<String> = documented
+        .iter()
+        .map(|name| format!("{name}::handler"))
+        .collect();
+    code.push_str(&paths.join(", "));
+    code.push_str("))]\npub struct Operations;\n");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out).join("functions.rs"), code).expect("OUT_DIR is writable");
 }

@@ -13,6 +13,8 @@
 // The files of src/bin/ name this crate as their binaries see it.
 extern crate self as microblog_functions;
 
+pub mod openapi;
+
 use std::future::Future;
 use std::pin::Pin;
 

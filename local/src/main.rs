@@ -141,7 +141,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("openapi") {
-        print!("{}", microblog_shared::openapi::json());
+        print!("{}", microblog_functions::openapi::json());
         return ExitCode::SUCCESS;
     }
     if std::env::args().nth(1).as_deref() == Some("template") {

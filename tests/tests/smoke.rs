@@ -51,7 +51,9 @@ fn binary(function: &str) -> Result<&'static Path, String> {
     binaries()
         .get(function)
         .map(PathBuf::as_path)
-        .ok_or_else(|| format!("there is no function {function:?} (no functions/src/bin/{function}.rs)"))
+        .ok_or_else(|| {
+            format!("there is no function {function:?} (no functions/src/bin/{function}.rs)")
+        })
 }
 
 /// An engine with the table created and the fixtures written.

@@ -4,17 +4,36 @@
 //! once, and the token used keeps working with its session.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::{
     authenticate_as_path_caller, hash_password, token_rejected, verify_password,
 };
 use microblog_shared::domain::PasswordChange;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{json_body, no_content};
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Changes the caller's password; every other session is revoked.
+#[utoipa::path(
+    put, path = "/api/users/{id}/password", operation_id = "change_password", tag = "users",
+    security(("bearer" = [])),
+    params(openapi::UserPath),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; the token used keeps working, every other session is revoked."),
+        (status = 400, description = "A field is missing, the new password breaks its rule, or the body is not a JSON object.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The id is not the caller's, or the old password is wrong.", body = ErrorBody),
+        (status = 409, description = "The password or the sessions changed at the same time; retry.", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(change_password(app, &req).await)
 }

@@ -8,8 +8,10 @@
 use chrono::Utc;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate, token_rejected};
 use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody, PostForm};
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{json, json_body};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -20,7 +22,29 @@ const KEY_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Publishes a post by the caller.
+#[utoipa::path(
+    post, path = "/api/posts", operation_id = "create_post", tag = "posts",
+    security(("bearer" = [])),
+    params(openapi::IdempotencyKeyHeader),
+    request_body = PostForm,
+    responses(
+        (status = 201, description = "The post (also for a retry with the same `Idempotency-Key`).", body = PostRepr,
+            headers(("Location" = String, description = "`/api/posts/{id}`")),
+            links(
+                ("GetPost" = (operation_id = "get_post", parameters(("path.id" = "$response.body#/id")))),
+                ("UpdatePost" = (operation_id = "update_post", parameters(("path.id" = "$response.body#/id")))),
+                ("DeletePost" = (operation_id = "delete_post", parameters(("path.id" = "$response.body#/id")))),
+            )),
+        (status = 400, description = "`body` is missing or breaks its rule, the body is not a JSON object, or the `Idempotency-Key` is malformed.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 409, description = "The post this `Idempotency-Key` published has been deleted since.", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 422, description = "This `Idempotency-Key` was used for a post with another body.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(create_post(app, &req).await)
 }

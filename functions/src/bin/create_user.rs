@@ -6,6 +6,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::hash_password;
 use microblog_shared::domain::{CompleteRegistration, NewUser, Registration};
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{json, json_body, source_ip};
 use microblog_shared::representation::UserRepr;
 use microblog_shared::store::limits::Limited;
@@ -13,7 +14,29 @@ use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Registers a user. No authentication.
+#[utoipa::path(
+    post, path = "/api/users", operation_id = "create_user", tag = "users",
+    request_body = Registration,
+    responses(
+        (status = 201, description = "The new user, with its email address.", body = UserRepr,
+            headers(("Location" = String, description = "`/api/users/{id}`")),
+            links(
+                ("GetUser" = (operation_id = "get_user", parameters(("path.id" = "$response.body#/id")))),
+                ("UpdateUser" = (operation_id = "update_user", parameters(("path.id" = "$response.body#/id")))),
+                ("GetFollowers" = (operation_id = "get_followers", parameters(("path.id" = "$response.body#/id")))),
+                ("GetFollowed" = (operation_id = "get_followed", parameters(("path.id" = "$response.body#/id")))),
+                ("GetUserPosts" = (operation_id = "get_user_posts", parameters(("path.id" = "$response.body#/id")))),
+                ("FollowUser" = (operation_id = "follow_user", parameters(("path.target_id" = "$response.body#/id")))),
+                ("IsFollowing" = (operation_id = "is_following", parameters(("path.target_id" = "$response.body#/id")))),
+            )),
+        (status = 400, description = "A field is missing or breaks its rule, the body is not a JSON object, or the username or email is taken.", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(create_user(app, &req).await)
 }

@@ -3,15 +3,29 @@
 //! (and is left out of any feed page from the moment it is gone).
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::authenticate_and_load_post;
 use microblog_shared::domain::NoSuchPost;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Deletes one of the caller's posts.
+#[utoipa::path(
+    delete, path = "/api/posts/{id}", operation_id = "delete_post", tag = "posts",
+    security(("bearer" = [])),
+    params(openapi::PostPath),
+    responses(
+        (status = 204, description = "The post is deleted."),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The post is not the caller's.", body = ErrorBody),
+        (status = 404, description = "No post has this id.", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(delete_post(app, &req).await)
 }

@@ -5,15 +5,34 @@
 //! sessions, in bounded steps. Ids are never reused.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate_as_path_caller, verify_password};
 use microblog_shared::domain::AccountDeletion;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{json_body, no_content};
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Deletes the caller's account, after checking its password.
+#[utoipa::path(
+    delete, path = "/api/users/{id}", operation_id = "delete_user", tag = "users",
+    security(("bearer" = [])),
+    params(openapi::UserPath),
+    request_body = AccountDeletion,
+    responses(
+        (status = 204, description = "The account is deleted: a 404 from now on, its tokens dead, its name and email free."),
+        (status = 400, description = "`password` is missing, or the body is not a JSON object.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The id is not the caller's, or the password is wrong.", body = ErrorBody),
+        (status = 409, description = "The password or the sessions changed at the same time; retry.", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(delete_user(app, &req).await)
 }

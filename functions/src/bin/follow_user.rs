@@ -2,15 +2,30 @@
 //! One TransactWriteItems; already following is also 204.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::authenticate_as_path_user;
 use microblog_shared::domain::NoSuchUser;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// The caller follows `target_id`; already following is no error.
+#[utoipa::path(
+    put, path = "/api/users/{id}/followed/{target_id}", operation_id = "follow_user", tag = "follows",
+    security(("bearer" = [])),
+    params(openapi::EdgePath),
+    responses(
+        (status = 204, description = "`id` follows `target_id`."),
+        (status = 400, description = "`target_id` is the caller.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "`id` is not the caller.", body = ErrorBody),
+        (status = 404, description = "No user has the id `target_id`.", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(follow_user(app, &req).await)
 }

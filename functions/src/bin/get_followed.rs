@@ -2,13 +2,30 @@
 //! `microblog_shared::collections::list_edges` for the reads it makes.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::collections::list_edges;
 use microblog_shared::domain::EdgeKind;
+use microblog_shared::error::ErrorBody;
+use microblog_shared::pagination::Collection;
+use microblog_shared::representation::UserRepr;
 use microblog_shared::{respond, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// The users the user follows, newest follow first.
+#[utoipa::path(
+    get, path = "/api/users/{id}/followed", operation_id = "get_followed", tag = "follows",
+    security(("bearer" = [])),
+    params(openapi::UserPath, openapi::PageQuery, openapi::IfNoneMatchHeader),
+    responses(
+        (status = 200, description = "A page of users.", body = Collection<UserRepr>, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
+        (status = 400, description = "A malformed `page`, `per_page` or `cursor`, or a bare page too deep.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 404, description = "No user has this id.", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(list_edges(app, &req, EdgeKind::Following).await)
 }

@@ -1,5 +1,5 @@
 //! `GET /api/openapi.json`: the API's OpenAPI 3.1 document, built once per
-//! cold start from the code's types (`microblog_shared::openapi`). No
+//! cold start from the code (`microblog_functions::openapi`). No
 //! authentication and no table: client generators and contract testers
 //! fetch it before they have credentials.
 
@@ -14,10 +14,16 @@ const CACHE_CONTROL: &str = "public, max-age=300";
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// This document. No authentication.
+#[utoipa::path(
+    get, path = "/api/openapi.json", operation_id = "get_openapi", tag = "meta",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of the API.", body = Object),
+    )
+)]
 pub async fn handler(_app: &App, _req: Request) -> Result<Response<Body>, Error> {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let document = DOCUMENT.get_or_init(microblog_shared::openapi::json);
+    let document = DOCUMENT.get_or_init(microblog_functions::openapi::json);
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json")

@@ -3,8 +3,10 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::authenticate_and_load_post;
 use microblog_shared::domain::NoSuchPost;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::Read;
@@ -12,7 +14,19 @@ use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// One post, with its author's current name.
+#[utoipa::path(
+    get, path = "/api/posts/{id}", operation_id = "get_post", tag = "posts",
+    security(("bearer" = [])),
+    params(openapi::PostPath, openapi::IfNoneMatchHeader),
+    responses(
+        (status = 200, description = "The post.", body = PostRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 404, description = "No post has this id.", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(get_post(app, &req).await)
 }

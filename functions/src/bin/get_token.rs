@@ -11,7 +11,9 @@ use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::auth::{basic_credentials, rehash_password, verify_password, Verified};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::source_ip;
+use microblog_shared::representation::TokenGrant;
 use microblog_shared::store::limits::{Limited, Refusal};
 use microblog_shared::store::{Constraint, Read, StoreError};
 use microblog_shared::{respond, ApiError, App};
@@ -23,7 +25,20 @@ const ATTEMPTS: u32 = 3;
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// A new session for the user of the Basic credentials: an access token
+/// and a refresh token; each call opens another (one per device).
+#[utoipa::path(
+    post, path = "/api/tokens", operation_id = "get_token", tag = "tokens",
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The session's tokens.", body = TokenGrant,
+            headers(("Cache-Control" = String, description = "`no-store`")),
+            links(("RevokeToken" = (operation_id = "revoke_token", description = "Send the token as `Authorization: Bearer <token>`.")))),
+        (status = 401, description = "Missing, malformed or wrong credentials.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Basic realm=\"Authentication Required\"`"))),
+        (status = 429, description = "Too many failed logins for this username from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(get_token(app, &req).await)
 }

@@ -4,14 +4,27 @@
 //! user is unknown.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate, authenticate_alongside};
 use microblog_shared::domain::NoSuchUser;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{no_content, path_id};
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Whether user `id` follows user `target_id`.
+#[utoipa::path(
+    get, path = "/api/users/{id}/followed/{target_id}", operation_id = "is_following", tag = "follows",
+    security(("bearer" = [])),
+    params(openapi::EdgePath),
+    responses(
+        (status = 204, description = "`id` follows `target_id`."),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 404, description = "`id` does not follow `target_id`, or either user does not exist.", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(is_following(app, &req).await)
 }

@@ -12,14 +12,29 @@ use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::session::{Grant, RefreshToken};
 use microblog_shared::domain::RefreshRequest;
 use microblog_shared::error::Challenge;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_body;
+use microblog_shared::representation::TokenGrant;
 use microblog_shared::store::tokens::{Presented, SessionRecord, MAX_SPARES};
 use microblog_shared::store::{Constraint, Read, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// A new token pair for a refresh token; the one presented stops working.
+#[utoipa::path(
+    put, path = "/api/tokens", operation_id = "refresh_token", tag = "tokens",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access token and refresh token.", body = TokenGrant,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`refresh_token` is missing, or the body is not a JSON object.", body = ErrorBody),
+        (status = 401, description = "The refresh token is invalid, expired, revoked or was used already (which revokes its session).", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(refresh(app, &req).await)
 }

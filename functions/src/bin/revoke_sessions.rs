@@ -5,14 +5,28 @@
 //! with the account.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate_as_path_user, token_rejected};
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Logs the caller out everywhere: every token and refresh token stops working.
+#[utoipa::path(
+    delete, path = "/api/users/{id}/tokens", operation_id = "revoke_sessions", tag = "tokens",
+    security(("bearer" = [])),
+    params(openapi::UserPath),
+    responses(
+        (status = 204, description = "Every session of the user is revoked."),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The id is not the caller's.", body = ErrorBody),
+        (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(revoke_sessions(app, &req).await)
 }

@@ -4,12 +4,23 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::authenticate;
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Logs out the session of the bearer token presented: its access token and
+/// its refresh token stop working; other sessions are untouched.
+#[utoipa::path(
+    delete, path = "/api/tokens", operation_id = "revoke_token", tag = "tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token is revoked."),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(revoke_token(app, &req).await)
 }

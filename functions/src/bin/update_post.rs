@@ -5,8 +5,10 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::authenticate_and_load_post;
 use microblog_shared::domain::{NoSuchPost, PostForm};
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -14,7 +16,24 @@ use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Replaces the body of one of the caller's posts.
+#[utoipa::path(
+    put, path = "/api/posts/{id}", operation_id = "update_post", tag = "posts",
+    security(("bearer" = [])),
+    params(openapi::PostPath, openapi::IfMatchHeader),
+    request_body = PostForm,
+    responses(
+        (status = 200, description = "The edited post.", body = PostRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 400, description = "`body` is missing or breaks its rule, or the body is not a JSON object.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The post is not the caller's.", body = ErrorBody),
+        (status = 404, description = "No post has this id.", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(update_post(app, &req).await)
 }

@@ -5,8 +5,10 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::authenticate_as_path_user;
 use microblog_shared::domain::{NoSuchUser, ProfileChanges};
+use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
 use microblog_shared::representation::UserRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -18,7 +20,26 @@ const ATTEMPTS: usize = 3;
 
 microblog_functions::http_function!(handler);
 
-/// The Lambda handler.
+/// Changes the caller's own username, email or about_me; other fields are
+/// ignored.
+#[utoipa::path(
+    put, path = "/api/users/{id}", operation_id = "update_user", tag = "users",
+    security(("bearer" = [])),
+    params(openapi::UserPath, openapi::IfMatchHeader),
+    request_body = ProfileChanges,
+    responses(
+        (status = 200, description = "The updated user, with its email address.", body = UserRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
+        (status = 400, description = "A field breaks its rule, the body is not a JSON object, or the username or email is taken.", body = ErrorBody),
+        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The id is not the caller's.", body = ErrorBody),
+        (status = 404, description = "No user has this id.", body = ErrorBody),
+        (status = 409, description = "Concurrent updates of the profile kept winning; retry.", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
+        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    )
+)]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     respond(update_user(app, &req).await)
 }

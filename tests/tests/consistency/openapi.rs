@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use microblog_shared::openapi;
+use microblog_functions::openapi;
 use microblog_shared::routes::{Auth, ROUTES};
 use microblog_tests::lambda_emulator::workspace_root;
 use serde_json::Value;
@@ -55,8 +55,8 @@ fn the_document_has_exactly_the_routes_of_the_route_table_named_after_their_func
     let unrouted: Vec<_> = documented.difference(&declared).collect();
     assert!(
         undocumented.is_empty(),
-        "routes without an operation in the OpenAPI document: {undocumented:?}; declare one with \
-         #[utoipa::path] in shared/src/openapi/, operation_id = the function, and list it in ApiDoc"
+        "routes without an operation in the OpenAPI document: {undocumented:?}; describe it with \
+         #[utoipa::path] on the handler in functions/src/bin/<function>.rs, operation_id = the function"
     );
     assert!(
         unrouted.is_empty(),

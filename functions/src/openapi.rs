@@ -1,16 +1,13 @@
-//! The OpenAPI 3.1 document of the API, generated from the code's own
-//! types: the representations and request bodies derive their schemas, the
-//! validated values describe their rules ([`values`]), and each route's
-//! operation (parameters, responses, links to follow from a created
-//! resource) is declared in [`users`] and [`posts`] under the route's
-//! function name as its operation id. `GET /api/openapi.json` serves it;
-//! docs/openapi.json is a copy that a test keeps equal, and another test
-//! keeps its paths and methods equal to the route table.
-
-mod posts;
-mod sessions;
-mod users;
-mod values;
+//! The OpenAPI 3.1 document of the API, generated from the code: each
+//! handler in src/bin/ carries its operation (`#[utoipa::path]`: parameters,
+//! responses, links to follow from a created resource; the handler's doc
+//! comment is its description) under its function's name as operation id;
+//! the representations and request bodies derive their schemas, and the
+//! validated values describe their rules (`microblog_shared::openapi`).
+//! Here: what the whole document says, and the parameters several
+//! operations share. `GET /api/openapi.json` serves it; docs/openapi.json
+//! is a copy that a test keeps equal, and another test keeps its paths and
+//! methods equal to the route table.
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -25,16 +22,6 @@ use utoipa::{IntoParams, Modify, OpenApi};
             get a token, Bearer to use it) and JSON errors `{\"error\", \"message\"}` on \
             every route, unknown routes (404) and wrong methods (405 with `Allow`) included.",
         license(name = "MIT", identifier = "MIT"),
-    ),
-    paths(
-        users::get_users, users::create_user, users::get_user, users::update_user,
-        users::get_followers, users::get_followed, users::is_following,
-        users::follow_user, users::unfollow_user,
-        posts::create_post, posts::get_post, posts::update_post, posts::delete_post,
-        posts::get_user_posts, posts::get_feed,
-        posts::get_token, posts::revoke_token, posts::get_openapi,
-        sessions::get_me, sessions::delete_user, sessions::change_password,
-        sessions::revoke_sessions, sessions::refresh_token,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -68,7 +55,7 @@ impl Modify for SecuritySchemes {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
-struct UserPath {
+pub struct UserPath {
     /// The user's id.
     #[param(minimum = 1)]
     id: u64,
@@ -78,7 +65,7 @@ struct UserPath {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
-struct PostPath {
+pub struct PostPath {
     /// The post's id.
     #[param(minimum = 1)]
     id: u64,
@@ -88,7 +75,7 @@ struct PostPath {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
-struct EdgePath {
+pub struct EdgePath {
     /// The follower: for a change, the caller.
     #[param(minimum = 1)]
     id: u64,
@@ -101,7 +88,7 @@ struct EdgePath {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-struct PageQuery {
+pub struct PageQuery {
     /// The page, from 1 (default 1), an unsigned 64-bit integer. A bare
     /// page number reaches at most 10,000 items deep; follow `next` links
     /// to go further.
@@ -119,7 +106,7 @@ struct PageQuery {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
-struct IdempotencyKeyHeader {
+pub struct IdempotencyKeyHeader {
     /// 1 to 255 visible ASCII characters naming this publishing attempt: a
     /// retry with the same key within 24 hours publishes nothing new.
     #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
@@ -130,7 +117,7 @@ struct IdempotencyKeyHeader {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
-struct IfNoneMatchHeader {
+pub struct IfNoneMatchHeader {
     /// ETags of representations the client holds (or `*`): when the
     /// current one is among them, the answer is 304 with no body.
     #[param(rename = "If-None-Match")]
@@ -141,7 +128,7 @@ struct IfNoneMatchHeader {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
-struct IfMatchHeader {
+pub struct IfMatchHeader {
     /// The ETag of the representation the change is based on (or `*`):
     /// when it is no longer the current one, the answer is 412 and nothing
     /// changes, so that two clients cannot silently overwrite each other.
@@ -149,9 +136,12 @@ struct IfMatchHeader {
     if_match: Option<String>,
 }
 
-/// The document.
+/// The document: the API's description, and the operation of every
+/// handler ([`crate::Operations`], every `#[utoipa::path]` of src/bin/).
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut document = ApiDoc::openapi();
+    document.merge(crate::Operations::openapi());
+    document
 }
 
 /// The document as served and committed: pretty JSON, with a final newline.
