@@ -384,13 +384,7 @@ impl TestApi {
 
     /// GET with a bearer token.
     pub async fn get(&self, target: &str, token: &str) -> Reply {
-        self.call(
-            "GET",
-            target,
-            &[("authorization", &format!("Bearer {token}"))],
-            None,
-        )
-        .await
+        self.authorized("GET", target, token).await
     }
 
     /// `DELETE /api/tokens` with a bearer token.
@@ -483,13 +477,52 @@ impl TestApi {
         body: Option<Value>,
     ) -> Reply {
         let body = body.map(|b| b.to_string());
-        self.call(
-            method,
-            target,
-            &[("authorization", &format!("Bearer {token}"))],
-            body.as_deref(),
-        )
-        .await
+        self.send_text(method, target, token, body.as_deref()).await
+    }
+
+    /// [`TestApi::send`] with the body as text (which need not be JSON).
+    pub async fn send_text(
+        &self,
+        method: &str,
+        target: &str,
+        token: &str,
+        body: Option<&str>,
+    ) -> Reply {
+        self.call(method, target, &[("authorization", &bearer(token))], body)
+            .await
+    }
+
+    /// `method` on `target` with a bearer token and no body.
+    pub async fn authorized(&self, method: &str, target: &str, token: &str) -> Reply {
+        self.send_text(method, target, token, None).await
+    }
+
+    /// `follower` (holding `token`) asks to follow `followed`.
+    pub async fn follow_reply(&self, follower: u64, followed: u64, token: &str) -> Reply {
+        let path = format!("/api/users/{follower}/followed/{followed}");
+        self.authorized("PUT", &path, token).await
+    }
+
+    /// `follower` (holding `token`) follows `followed`; asserts the 204.
+    pub async fn follow(&self, follower: u64, followed: u64, token: &str) {
+        let reply = self.follow_reply(follower, followed, token).await;
+        assert_eq!(
+            reply.status, 204,
+            "{follower} follows {followed}: {}",
+            reply.body
+        );
+    }
+
+    /// `follower` (holding `token`) stops following `followed`; asserts the
+    /// 204.
+    pub async fn unfollow(&self, follower: u64, followed: u64, token: &str) {
+        let path = format!("/api/users/{follower}/followed/{followed}");
+        let reply = self.authorized("DELETE", &path, token).await;
+        assert_eq!(
+            reply.status, 204,
+            "{follower} unfollows {followed}: {}",
+            reply.body
+        );
     }
 
     /// Creates a user and returns (id, token).
@@ -518,6 +551,11 @@ impl TestApi {
         ));
         base
     }
+}
+
+/// The `Authorization` value for a bearer `token`.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 /// The ids of the items of one page of a collection.

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod declared;
 pub mod events;
 pub mod fixtures;
+pub mod generated;
 pub mod invariants;
 pub mod lambda_emulator;
 pub mod proxy;

@@ -225,6 +225,14 @@ pub const ROUTES: &[Route] = &[
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
+        "GET",
+        "/api/users/{id}/relationship",
+        "get_relationship",
+        // The user read alongside authentication, then both edges.
+        &[table(GetItem), table(BatchGetItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
         "PUT",
         "/api/users/{id}/followed/{target_id}",
         "follow_user",

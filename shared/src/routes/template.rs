@@ -7,8 +7,8 @@
 //! What no declaration implies is written by hand in template.in.yaml (the
 //! parameters, `Globals`, the table, the API, the on-failure queues and
 //! their alarms, the outputs); [`render`] appends the functions to its
-//! `Resources`, which comes last. `microblog-local template > template.yaml`
-//! writes the result, and a test fails when the committed file is not it.
+//! `Resources`, which comes last. [`REGENERATE`] writes the result
+//! to template.yaml, and a test fails when the committed file is not it.
 
 use std::fmt::Write as _;
 
@@ -17,8 +17,8 @@ use super::{Access, Resource, Route, Trigger, Worker, FALLBACK_FUNCTION, ROUTES,
 /// The hand-written part of the template.
 pub const BASE: &str = include_str!("../../../template.in.yaml");
 
-/// The command that writes template.yaml.
-pub const REGENERATE: &str = "cargo run -p microblog-local -- template > template.yaml";
+/// The command that writes template.yaml (and every other derived file).
+pub const REGENERATE: &str = "cargo run -p microblog-tests --bin regenerate";
 
 /// Memory of a function that hashes passwords (template.in.yaml's note above
 /// `Globals` says why); the others get `Globals.Function.MemorySize`.

@@ -28,17 +28,6 @@ async fn delete(api: &TestApi, id: u64, token: &str, password: &str) -> Reply {
     .await
 }
 
-async fn follow(api: &TestApi, token: &str, follower: u64, followed: u64) -> u16 {
-    api.send(
-        "PUT",
-        &format!("/api/users/{follower}/followed/{followed}"),
-        token,
-        None,
-    )
-    .await
-    .status
-}
-
 async fn total_users(api: &TestApi, token: &str) -> u64 {
     api.get("/api/users", token).await.json()["_meta"]["total_items"]
         .as_u64()
@@ -61,9 +50,9 @@ async fn a_deleted_account_is_gone_at_once_and_the_stream_cleans_up_everything_e
     let susan_login = api.login("susan", PASSWORD).await;
     let (john, john_token) = api.user_with_token("john").await;
     let (amy, amy_token) = api.user_with_token("amy").await;
-    assert_eq!(follow(&api, &susan_token, susan, john).await, 204);
-    assert_eq!(follow(&api, &john_token, john, susan).await, 204);
-    assert_eq!(follow(&api, &amy_token, amy, susan).await, 204);
+    api.follow(susan, john, &susan_token).await;
+    api.follow(john, susan, &john_token).await;
+    api.follow(amy, susan, &amy_token).await;
     let hers = api.post(&susan_token, "from susan").await["id"]
         .as_u64()
         .unwrap();
@@ -143,8 +132,8 @@ async fn with_the_workers_running_as_on_the_local_server_the_clean_up_is_done_wi
     api.spawn_worker(StreamWorker::named("purge_user")).await;
     let (susan, susan_token) = api.user_with_token("susan").await;
     let (john, john_token) = api.user_with_token("john").await;
-    assert_eq!(follow(&api, &john_token, john, susan).await, 204);
-    assert_eq!(follow(&api, &susan_token, susan, john).await, 204);
+    api.follow(john, susan, &john_token).await;
+    api.follow(susan, john, &susan_token).await;
     for n in 0..3 {
         api.post(&susan_token, &format!("post {n}")).await;
     }
@@ -191,14 +180,14 @@ async fn deleting_an_account_during_its_own_follows_posts_and_logins_leaves_noth
     }
     // A head start: some edges and posts exist before the race.
     for (id, token) in &others[..3] {
-        assert_eq!(follow(&api, token, *id, victim).await, 204);
-        assert_eq!(follow(&api, &victim_token, victim, *id).await, 204);
+        api.follow(*id, victim, token).await;
+        api.follow(victim, *id, &victim_token).await;
     }
     api.post(&victim_token, "before").await;
 
     let follows_in = async {
         for (id, token) in &others {
-            let status = follow(&api, token, *id, victim).await;
+            let status = api.follow_reply(*id, victim, token).await.status;
             assert!([204, 404].contains(&status), "{status}");
         }
     };
@@ -206,7 +195,7 @@ async fn deleting_an_account_during_its_own_follows_posts_and_logins_leaves_noth
         for (id, _) in &others[3..] {
             // 404 when the token was checked just before the deletion and
             // the follow's transaction ran just after it.
-            let status = follow(&api, &victim_token, victim, *id).await;
+            let status = api.follow_reply(victim, *id, &victim_token).await.status;
             assert!([204, 401, 404].contains(&status), "{status}");
         }
     };
@@ -287,7 +276,7 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
             .await
             .unwrap();
     }
-    assert_eq!(follow(&api, &fan_token, fan, star).await, 204);
+    api.follow(fan, star, &fan_token).await;
     api.settle_feeds().await;
     let star_user = api.get("/api/me", &star_token).await.json();
     assert_eq!(star_user["follower_count"], crowd as u64 + 1);

@@ -12,23 +12,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use microblog_shared::{App, Config};
-use microblog_tests::api::{Reply, TestApi};
-
-async fn send(api: &TestApi, method: &str, path: &str, token: &str) -> Reply {
-    let auth = format!("Bearer {token}");
-    api.call(method, path, &[("authorization", &auth)], None)
-        .await
-}
-
-async fn follow(api: &TestApi, follower: u64, followed: u64, token: &str) {
-    let path = format!("/api/users/{follower}/followed/{followed}");
-    assert_eq!(send(api, "PUT", &path, token).await.status, 204);
-}
-
-async fn unfollow(api: &TestApi, follower: u64, followed: u64, token: &str) {
-    let path = format!("/api/users/{follower}/followed/{followed}");
-    assert_eq!(send(api, "DELETE", &path, token).await.status, 204);
-}
+use microblog_tests::api::TestApi;
 
 fn id(post: &serde_json::Value) -> u64 {
     post["id"].as_u64().unwrap()
@@ -39,7 +23,7 @@ async fn a_post_is_in_its_author_s_feed_at_once_and_in_followers_feeds_after_the
     let api = TestApi::start().await;
     let (alice, alice_token) = api.user_with_token("alice").await;
     let (bob, bob_token) = api.user_with_token("bob").await;
-    follow(&api, bob, alice, &bob_token).await;
+    api.follow(bob, alice, &bob_token).await;
     api.settle_feeds().await;
     let post = id(&api.post(&alice_token, "hello").await);
     assert_eq!(api.feed_ids(&alice_token).await, vec![post], "at once");
@@ -58,7 +42,7 @@ async fn with_the_fan_out_running_as_on_the_local_server_a_post_reaches_a_follow
     api.spawn_fan_out().await;
     let (alice, alice_token) = api.user_with_token("alice").await;
     let (bob, bob_token) = api.user_with_token("bob").await;
-    follow(&api, bob, alice, &bob_token).await;
+    api.follow(bob, alice, &bob_token).await;
     let post = id(&api.post(&alice_token, "live").await);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     while !api.feed_ids(&bob_token).await.contains(&post) {
@@ -82,7 +66,7 @@ async fn following_brings_the_newest_posts_in_and_unfollowing_takes_them_out() {
     let own = id(&api.post(&bob_token, "bob's own").await);
     // Fanned out while bob did not follow yet.
     api.settle_feeds().await;
-    follow(&api, bob, alice, &bob_token).await;
+    api.follow(bob, alice, &bob_token).await;
     api.settle_feeds().await;
     let feed = api.feed_ids(&bob_token).await;
     let newest_50: Vec<u64> = alices.iter().rev().take(50).copied().collect();
@@ -91,7 +75,7 @@ async fn following_brings_the_newest_posts_in_and_unfollowing_takes_them_out() {
     expected.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(feed, expected, "the newest 50 of alice's, in time order");
 
-    unfollow(&api, bob, alice, &bob_token).await;
+    api.unfollow(bob, alice, &bob_token).await;
     api.settle_feeds().await;
     assert_eq!(api.feed_ids(&bob_token).await, vec![own]);
 }
@@ -101,14 +85,17 @@ async fn a_deleted_post_leaves_every_feed_and_edits_and_renames_show_everywhere(
     let api = TestApi::start().await;
     let (alice, alice_token) = api.user_with_token("alice").await;
     let (bob, bob_token) = api.user_with_token("bob").await;
-    follow(&api, bob, alice, &bob_token).await;
+    api.follow(bob, alice, &bob_token).await;
     let kept = id(&api.post(&alice_token, "kept").await);
     let doomed = id(&api.post(&alice_token, "doomed").await);
     api.settle_feeds().await;
     assert_eq!(api.feed_ids(&bob_token).await, vec![doomed, kept]);
 
     let path = format!("/api/posts/{doomed}");
-    assert_eq!(send(&api, "DELETE", &path, &alice_token).await.status, 204);
+    assert_eq!(
+        api.authorized("DELETE", &path, &alice_token).await.status,
+        204
+    );
     // Left out of pages at once, and its entries removed by the fan-out.
     assert_eq!(api.feed_ids(&bob_token).await, vec![kept]);
     api.settle_feeds().await;
@@ -175,18 +162,18 @@ async fn after_concurrent_posts_follows_and_unfollows_every_feed_is_the_exact_me
             let mut mine = Vec::new();
             for (j, (other, _)) in users.iter().enumerate() {
                 if *other != me {
-                    follow(&api, me, *other, &token).await;
+                    api.follow(me, *other, &token).await;
                 }
                 let post = id(&api.post(&token, &format!("{i}/{j}")).await);
                 if j % 3 == 2 {
                     let path = format!("/api/posts/{post}");
-                    assert_eq!(send(&api, "DELETE", &path, &token).await.status, 204);
+                    assert_eq!(api.authorized("DELETE", &path, &token).await.status, 204);
                 } else {
                     mine.push((me, post));
                 }
             }
             let next = users[(i + 1) % users.len()].0;
-            unfollow(&api, me, next, &token).await;
+            api.unfollow(me, next, &token).await;
             (me, next, mine)
         });
     }
@@ -219,13 +206,13 @@ async fn a_redelivered_stream_changes_no_feed() {
     let api = TestApi::start().await;
     let (alice, alice_token) = api.user_with_token("alice").await;
     let (bob, bob_token) = api.user_with_token("bob").await;
-    follow(&api, bob, alice, &bob_token).await;
+    api.follow(bob, alice, &bob_token).await;
     for i in 0..5 {
         api.post(&alice_token, &format!("post {i}")).await;
     }
     let gone = id(&api.post(&alice_token, "gone").await);
     assert_eq!(
-        send(&api, "DELETE", &format!("/api/posts/{gone}"), &alice_token)
+        api.authorized("DELETE", &format!("/api/posts/{gone}"), &alice_token)
             .await
             .status,
         204
@@ -286,8 +273,8 @@ async fn a_fan_out_failing_in_the_middle_of_a_batch_is_retried_and_feeds_end_exa
     let (alice, alice_token) = api.user_with_token("alice").await;
     let (bob, bob_token) = api.user_with_token("bob").await;
     let (cat, cat_token) = api.user_with_token("cat").await;
-    follow(&api, bob, alice, &bob_token).await;
-    follow(&api, cat, alice, &cat_token).await;
+    api.follow(bob, alice, &bob_token).await;
+    api.follow(cat, alice, &cat_token).await;
     let mut posts = Vec::new();
     for i in 0..6 {
         posts.push(id(&api.post(&alice_token, &format!("post {i}")).await));
@@ -318,14 +305,14 @@ async fn a_popular_author_s_posts_reach_followers_through_the_read_time_merge_no
     let (ben, ben_token) = api.user_with_token("ben").await;
     let (_, cat_token) = api.user_with_token("cat").await;
     let early = id(&api.post(&star_token, "before fame").await);
-    follow(&api, ann, star, &ann_token).await;
+    api.follow(ann, star, &ann_token).await;
     api.settle_feeds().await;
     assert_eq!(
         api.feed_ids(&ann_token).await,
         vec![early],
         "backfilled: not popular yet"
     );
-    follow(&api, ben, star, &ben_token).await;
+    api.follow(ben, star, &ben_token).await;
     // Two followers now: the star is popular from here on.
     let mut famous = Vec::new();
     for i in 0..7 {
@@ -380,7 +367,7 @@ async fn a_popular_author_s_posts_reach_followers_through_the_read_time_merge_no
     assert!(api.feed_ids(&cat_token).await.is_empty(), "not a follower");
 
     // Unfollowing a popular author takes their posts out at once.
-    unfollow(&api, ann, star, &ann_token).await;
+    api.unfollow(ann, star, &ann_token).await;
     api.settle_feeds().await;
     assert!(api.feed_ids(&ann_token).await.is_empty());
 }

@@ -2,29 +2,7 @@
 
 use std::sync::Arc;
 
-use microblog_tests::api::{ids, Reply, TestApi};
-
-async fn send(api: &TestApi, method: &str, path: &str, token: &str) -> Reply {
-    api.call(
-        method,
-        path,
-        &[("authorization", &format!("Bearer {token}"))],
-        None,
-    )
-    .await
-}
-
-/// `follower` (holding `token`) follows `followed`; asserts the 204.
-async fn follow(api: &TestApi, follower: u64, followed: u64, token: &str) {
-    let reply = send(
-        api,
-        "PUT",
-        &format!("/api/users/{follower}/followed/{followed}"),
-        token,
-    )
-    .await;
-    assert_eq!(reply.status, 204, "{}", reply.body);
-}
+use microblog_tests::api::{bearer, ids, TestApi};
 
 async fn counts(api: &TestApi, id: u64, token: &str) -> (u64, u64) {
     let user = api.get(&format!("/api/users/{id}"), token).await.json();
@@ -39,33 +17,19 @@ async fn following_shows_in_both_lists_and_both_counts() {
     let api = TestApi::start().await;
     let (susan, st) = api.user_with_token("susan").await;
     let (john, jt) = api.user_with_token("john").await;
-    let reply = send(
-        &api,
-        "PUT",
-        &format!("/api/users/{john}/followed/{susan}"),
-        &jt,
-    )
-    .await;
+    let reply = api
+        .authorized("PUT", &format!("/api/users/{john}/followed/{susan}"), &jt)
+        .await;
     assert_eq!((reply.status, reply.body.as_str()), (204, ""));
     assert_eq!(
-        send(
-            &api,
-            "GET",
-            &format!("/api/users/{john}/followed/{susan}"),
-            &st
-        )
-        .await
-        .status,
+        api.authorized("GET", &format!("/api/users/{john}/followed/{susan}"), &st)
+            .await
+            .status,
         204
     );
-    send(
-        &api,
-        "GET",
-        &format!("/api/users/{susan}/followed/{john}"),
-        &st,
-    )
-    .await
-    .assert_error(404, "does not follow");
+    api.authorized("GET", &format!("/api/users/{susan}/followed/{john}"), &st)
+        .await
+        .assert_error(404, "does not follow");
     assert_eq!(counts(&api, susan, &st).await, (1, 0));
     assert_eq!(counts(&api, john, &st).await, (0, 1));
     let followers = api
@@ -93,15 +57,15 @@ async fn following_twice_and_unfollowing_twice_change_the_counts_once() {
     let (john, jt) = api.user_with_token("john").await;
     let path = format!("/api/users/{john}/followed/{susan}");
     for _ in 0..2 {
-        assert_eq!(send(&api, "PUT", &path, &jt).await.status, 204);
+        assert_eq!(api.authorized("PUT", &path, &jt).await.status, 204);
     }
     assert_eq!(counts(&api, susan, &st).await, (1, 0));
     for _ in 0..2 {
-        assert_eq!(send(&api, "DELETE", &path, &jt).await.status, 204);
+        assert_eq!(api.authorized("DELETE", &path, &jt).await.status, 204);
     }
     assert_eq!(counts(&api, susan, &st).await, (0, 0));
     assert_eq!(counts(&api, john, &st).await, (0, 0));
-    send(&api, "GET", &path, &st)
+    api.authorized("GET", &path, &st)
         .await
         .assert_error(404, "does not follow");
     assert_eq!(
@@ -118,14 +82,9 @@ async fn only_the_user_themself_may_follow_or_unfollow() {
     let (susan, st) = api.user_with_token("susan").await;
     let (john, _) = api.user_with_token("john").await;
     for method in ["PUT", "DELETE"] {
-        send(
-            &api,
-            method,
-            &format!("/api/users/{john}/followed/{susan}"),
-            &st,
-        )
-        .await
-        .assert_error(403, "yourself");
+        api.authorized(method, &format!("/api/users/{john}/followed/{susan}"), &st)
+            .await
+            .assert_error(403, "yourself");
     }
 }
 
@@ -133,16 +92,10 @@ async fn only_the_user_themself_may_follow_or_unfollow() {
 async fn following_yourself_is_a_400() {
     let api = TestApi::start().await;
     let (susan, st) = api.user_with_token("susan").await;
-    send(
-        &api,
-        "PUT",
-        &format!("/api/users/{susan}/followed/{susan}"),
-        &st,
-    )
-    .await
-    .assert_error(400, "you cannot follow yourself");
-    send(
-        &api,
+    api.authorized("PUT", &format!("/api/users/{susan}/followed/{susan}"), &st)
+        .await
+        .assert_error(400, "you cannot follow yourself");
+    api.authorized(
         "DELETE",
         &format!("/api/users/{susan}/followed/{susan}"),
         &st,
@@ -157,30 +110,20 @@ async fn an_unknown_user_in_a_follow_path_is_a_404() {
     let api = TestApi::start().await;
     let (susan, st) = api.user_with_token("susan").await;
     for method in ["PUT", "DELETE", "GET"] {
-        send(
-            &api,
-            method,
-            &format!("/api/users/{susan}/followed/999"),
-            &st,
-        )
-        .await
-        .assert_error(404, "999");
-        send(
-            &api,
-            method,
-            &format!("/api/users/{susan}/followed/abc"),
-            &st,
-        )
-        .await
-        .assert_error(404, "");
+        api.authorized(method, &format!("/api/users/{susan}/followed/999"), &st)
+            .await
+            .assert_error(404, "999");
+        api.authorized(method, &format!("/api/users/{susan}/followed/abc"), &st)
+            .await
+            .assert_error(404, "");
     }
-    send(&api, "GET", "/api/users/999/followed/1", &st)
+    api.authorized("GET", "/api/users/999/followed/1", &st)
         .await
         .assert_error(404, "999");
-    send(&api, "GET", "/api/users/999/followers", &st)
+    api.authorized("GET", "/api/users/999/followers", &st)
         .await
         .assert_error(404, "999");
-    send(&api, "GET", "/api/users/999/followed", &st)
+    api.authorized("GET", "/api/users/999/followed", &st)
         .await
         .assert_error(404, "999");
     assert_eq!(counts(&api, susan, &st).await, (0, 0));
@@ -213,7 +156,7 @@ async fn followers_are_listed_newest_first_and_a_walk_visits_each_once() {
     let mut fans = Vec::new();
     for i in 0..13 {
         let (fan, ft) = api.user_with_token(&format!("fan{i:02}")).await;
-        follow(&api, fan, star, &ft).await;
+        api.follow(fan, star, &ft).await;
         fans.push(fan);
     }
     let pages = api
@@ -266,8 +209,7 @@ async fn concurrent_and_repeated_follows_and_unfollows_keep_counts_equal_to_edge
             for (fan, token) in jobs {
                 let api = api.clone();
                 set.spawn(async move {
-                    send(
-                        &api,
+                    api.authorized(
                         method,
                         &format!("/api/users/{fan}/followed/{target}"),
                         &token,
@@ -316,7 +258,7 @@ async fn the_followed_list_walks_newest_first_and_rejects_bad_page_parameters() 
         let star = api.create_user(&format!("star{i}"), "password-1").await["id"]
             .as_u64()
             .unwrap();
-        follow(&api, fan, star, &ft).await;
+        api.follow(fan, star, &ft).await;
         stars.push(star);
     }
     let pages = api
@@ -342,13 +284,8 @@ async fn a_walk_visits_every_remaining_follower_even_when_others_unfollow_meanwh
     let mut fans = Vec::new();
     for i in 0..9 {
         let (fan, ft) = api.user_with_token(&format!("fan{i}")).await;
-        send(
-            &api,
-            "PUT",
-            &format!("/api/users/{fan}/followed/{star}"),
-            &ft,
-        )
-        .await;
+        api.authorized("PUT", &format!("/api/users/{fan}/followed/{star}"), &ft)
+            .await;
         fans.push((fan, ft));
     }
     let first = api
@@ -359,14 +296,9 @@ async fn a_walk_visits_every_remaining_follower_even_when_others_unfollow_meanwh
     // Four of the first page's and earlier followers leave: the count drops to 5.
     for (fan, ft) in [&fans[8], &fans[7], &fans[6], &fans[5]] {
         assert_eq!(
-            send(
-                &api,
-                "DELETE",
-                &format!("/api/users/{fan}/followed/{star}"),
-                ft
-            )
-            .await
-            .status,
+            api.authorized("DELETE", &format!("/api/users/{fan}/followed/{star}"), ft)
+                .await
+                .status,
             204
         );
     }
@@ -398,8 +330,7 @@ async fn interleaved_follows_and_unfollows_of_one_pair_leave_counts_equal_to_the
                 "DELETE"
             };
             set.spawn(async move {
-                send(
-                    &api,
+                api.authorized(
                     method,
                     &format!("/api/users/{fan}/followed/{target}"),
                     &token,
@@ -415,14 +346,10 @@ async fn interleaved_follows_and_unfollows_of_one_pair_leave_counts_equal_to_the
     // Whatever order the requests landed in, the counts equal the edges.
     let mut edges = 0;
     for (fan, _) in &fans {
-        let follows = send(
-            &api,
-            "GET",
-            &format!("/api/users/{fan}/followed/{target}"),
-            &tt,
-        )
-        .await
-        .status
+        let follows = api
+            .authorized("GET", &format!("/api/users/{fan}/followed/{target}"), &tt)
+            .await
+            .status
             == 204;
         assert_eq!(counts(&api, *fan, &tt).await, (0, follows as u64));
         edges += follows as u64;
@@ -457,4 +384,78 @@ async fn the_existence_checks_behind_a_404_and_a_sign_up_read_strongly() {
     let email = Email::parse("alice@example.com").unwrap();
     app.users.precheck(&name, &email).await.unwrap();
     assert_eq!(log.strong_get_items(), vec![true; 6]);
+}
+
+#[tokio::test]
+async fn a_relationship_says_whether_each_follows_the_other_and_follows_every_change() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let (john, jt) = api.user_with_token("john").await;
+    let between = |viewer: u64, token: String, other: u64| {
+        let api = &api;
+        async move {
+            let reply = api
+                .get(&format!("/api/users/{other}/relationship"), &token)
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            let json = reply.json();
+            assert_eq!(json["id"], other);
+            assert_eq!(json["_links"]["user"], format!("/api/users/{other}"));
+            assert_eq!(
+                json["_links"]["follow"],
+                format!("/api/users/{viewer}/followed/{other}")
+            );
+            (json["following"] == true, json["followed_by"] == true)
+        }
+    };
+    assert_eq!(between(susan, st.clone(), john).await, (false, false));
+    api.follow(john, susan, &jt).await;
+    assert_eq!(between(susan, st.clone(), john).await, (false, true));
+    assert_eq!(between(john, jt.clone(), susan).await, (true, false));
+    api.follow(susan, john, &st).await;
+    assert_eq!(between(susan, st.clone(), john).await, (true, true));
+    api.unfollow(john, susan, &jt).await;
+    assert_eq!(between(susan, st.clone(), john).await, (true, false));
+    assert_eq!(between(john, jt.clone(), susan).await, (false, true));
+}
+
+#[tokio::test]
+async fn one_s_own_relationship_is_neither_and_unknown_or_unauthenticated_ones_are_errors() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let own = api
+        .get(&format!("/api/users/{susan}/relationship"), &st)
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let json = own.json();
+    assert_eq!(
+        (&json["following"], &json["followed_by"]),
+        (&false.into(), &false.into())
+    );
+    assert!(json["_links"].get("follow").is_none(), "{json}");
+    for path in ["/api/users/999/relationship", "/api/users/01/relationship"] {
+        api.get(path, &st).await.assert_error(404, "");
+    }
+    let reply = api
+        .call("GET", "/api/users/1/relationship", &[], None)
+        .await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_relationship_unchanged_since_its_etag_is_a_304() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let (john, jt) = api.user_with_token("john").await;
+    let path = format!("/api/users/{john}/relationship");
+    let first = api.get(&path, &st).await;
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let auth = bearer(&st);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("if-none-match", etag.as_str()),
+    ];
+    assert_eq!(api.call("GET", &path, &headers, None).await.status, 304);
+    api.follow(john, susan, &jt).await;
+    assert_eq!(api.call("GET", &path, &headers, None).await.status, 200);
 }

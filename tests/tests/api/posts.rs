@@ -3,17 +3,8 @@
 
 use std::sync::Arc;
 
-use microblog_tests::api::{Reply, TestApi};
+use microblog_tests::api::{bearer, TestApi};
 use serde_json::json;
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-async fn send(api: &TestApi, method: &str, path: &str, token: &str, body: Option<&str>) -> Reply {
-    api.call(method, path, &[("authorization", &bearer(token))], body)
-        .await
-}
 
 async fn post_count(api: &TestApi, id: u64, token: &str) -> u64 {
     let reply = api.get(&format!("/api/users/{id}"), token).await;
@@ -24,14 +15,14 @@ async fn post_count(api: &TestApi, id: u64, token: &str) -> u64 {
 async fn a_post_is_published_with_its_author_its_links_and_a_location_and_counted() {
     let api = TestApi::start().await;
     let (alice, token) = api.user_with_token("alice").await;
-    let reply = send(
-        &api,
-        "POST",
-        "/api/posts",
-        &token,
-        Some(r#"{"body": "  Hello from the train \n"}"#),
-    )
-    .await;
+    let reply = api
+        .send_text(
+            "POST",
+            "/api/posts",
+            &token,
+            Some(r#"{"body": "  Hello from the train \n"}"#),
+        )
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let post = reply.json();
     let id = post["id"].as_u64().unwrap();
@@ -99,13 +90,13 @@ async fn a_body_breaking_a_rule_is_a_400_naming_the_rule() {
         (json!({}), "must include body field"),
         (json!({"body": null}), "must include body field"),
     ] {
-        send(&api, "POST", "/api/posts", &token, Some(&body.to_string()))
+        api.send_text("POST", "/api/posts", &token, Some(&body.to_string()))
             .await
             .assert_error(400, part);
     }
     let ok = json!({"body": "é".repeat(280)}).to_string();
     assert_eq!(
-        send(&api, "POST", "/api/posts", &token, Some(&ok))
+        api.send_text("POST", "/api/posts", &token, Some(&ok))
             .await
             .status,
         201
@@ -123,14 +114,14 @@ async fn only_the_author_edits_or_deletes_a_post_and_a_deleted_post_is_gone() {
     let path = format!("/api/posts/{id}");
     let edit = r#"{"body": "second draft"}"#;
 
-    send(&api, "PUT", &path, &bob_token, Some(edit))
+    api.send_text("PUT", &path, &bob_token, Some(edit))
         .await
         .assert_error(403, "your own posts");
-    send(&api, "DELETE", &path, &bob_token, None)
+    api.send_text("DELETE", &path, &bob_token, None)
         .await
         .assert_error(403, "your own posts");
 
-    let edited = send(&api, "PUT", &path, &alice_token, Some(edit)).await;
+    let edited = api.send_text("PUT", &path, &alice_token, Some(edit)).await;
     assert_eq!(edited.status, 200, "{}", edited.body);
     assert_eq!(edited.json()["body"], "second draft");
     assert!(edited.json()["edited"].as_str().unwrap().ends_with('Z'));
@@ -138,21 +129,23 @@ async fn only_the_author_edits_or_deletes_a_post_and_a_deleted_post_is_gone() {
         api.get(&path, &bob_token).await.json()["body"],
         "second draft"
     );
-    send(&api, "PUT", &path, &alice_token, Some(r#"{"body": ""}"#))
+    api.send_text("PUT", &path, &alice_token, Some(r#"{"body": ""}"#))
         .await
         .assert_error(400, "body");
 
     assert_eq!(
-        send(&api, "DELETE", &path, &alice_token, None).await.status,
+        api.send_text("DELETE", &path, &alice_token, None)
+            .await
+            .status,
         204
     );
     api.get(&path, &bob_token)
         .await
         .assert_error(404, &format!("no post has the id {id}"));
-    send(&api, "DELETE", &path, &alice_token, None)
+    api.send_text("DELETE", &path, &alice_token, None)
         .await
         .assert_error(404, "no post has the id");
-    send(&api, "PUT", &path, &alice_token, Some(edit))
+    api.send_text("PUT", &path, &alice_token, Some(edit))
         .await
         .assert_error(404, "no post has the id");
     assert_eq!(post_count(&api, alice, &bob_token).await, 0);
@@ -232,8 +225,8 @@ async fn concurrent_posts_and_deletes_keep_post_count_exact() {
             // Each deleted twice at once: one 204, one 404, one decrement.
             let path = format!("/api/posts/{id}");
             let (a, b) = tokio::join!(
-                send(&api, "DELETE", &path, &token, None),
-                send(&api, "DELETE", &path, &token, None)
+                api.send_text("DELETE", &path, &token, None),
+                api.send_text("DELETE", &path, &token, None)
             );
             let mut statuses = [a.status, b.status];
             statuses.sort();

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use microblog_tests::cost::{measure, EventCost};
 use microblog_tests::events::sample_events;
+use microblog_tests::generated::REGENERATE;
 use microblog_tests::lambda_emulator::workspace_root;
 
 const DOC: &str = "docs/ARCHITECTURE.md";
@@ -66,7 +67,7 @@ async fn every_sample_event_costs_what_the_architecture_doc_says() {
     }
     assert!(
         problems.is_empty(),
-        "{}\n\n(`cargo run -p microblog-bench -- cost` prints the whole measured table)",
+        "{}\n\n(`{REGENERATE}` writes the measured table)",
         problems.join("\n")
     );
 }

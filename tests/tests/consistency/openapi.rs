@@ -8,8 +8,7 @@ use microblog_shared::routes::{Auth, ROUTES};
 use microblog_tests::lambda_emulator::workspace_root;
 use serde_json::Value;
 
-const REGENERATE: &str =
-    "regenerate it with `cargo run -p microblog-local -- openapi > docs/openapi.json`";
+use microblog_tests::generated::REGENERATE;
 
 fn document() -> Value {
     serde_json::from_str(&openapi::json()).expect("the document is JSON")
@@ -31,10 +30,10 @@ fn operations(document: &Value) -> BTreeSet<(String, String, String)> {
 fn the_committed_document_is_the_generated_one() {
     let path = workspace_root().join("docs/openapi.json");
     let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{} is missing ({e}): {REGENERATE}", path.display()));
+        .unwrap_or_else(|e| panic!("{} is missing ({e}): run `{REGENERATE}`", path.display()));
     assert!(
         committed == openapi::json(),
-        "docs/openapi.json differs from the document the code generates: {REGENERATE}"
+        "docs/openapi.json differs from the document the code generates: run `{REGENERATE}`"
     );
 }
 

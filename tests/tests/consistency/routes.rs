@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use microblog_shared::routes::template::{self, REGENERATE};
+use microblog_shared::routes::template;
 use microblog_tests::declared::{functions, worker_of};
 use microblog_tests::events::sample_events;
+use microblog_tests::generated::{route_table, table_in, REGENERATE, ROUTE_TABLE_HEADER};
 use microblog_tests::lambda_emulator::workspace_root;
 use microblog_tests::template::{route_keys, Template};
 
@@ -45,6 +46,17 @@ fn the_committed_template_is_the_generated_one() {
     assert!(
         committed == template::render(),
         "template.yaml differs from the one template.in.yaml and shared/src/routes/ generate: run `{REGENERATE}`"
+    );
+}
+
+#[test]
+fn readme_s_route_table_is_the_generated_one() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README.md");
+    let committed = table_in(&readme, ROUTE_TABLE_HEADER)
+        .unwrap_or_else(|| panic!("README.md has no table headed {ROUTE_TABLE_HEADER:?}"));
+    assert!(
+        committed == route_table(),
+        "README.md's route table differs from the route table's: run `{REGENERATE}`"
     );
 }
 
