@@ -7,9 +7,9 @@
 
 use microblog_local::dispatch::dispatch;
 use microblog_local::seed::FIXTURE_PASSWORD;
-use microblog_shared::auth::hash_password;
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::{Email, NewUser, Password, Username};
+use microblog_shared::hashing::hash_password;
 use microblog_shared::App;
 use microblog_tests::events::{success_case, Answer, SampleEvent};
 use serde_json::Value;

@@ -37,9 +37,9 @@ use hyper::Method;
 use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::{serve_with, Limits};
 use microblog_local::stream::{self, StreamPoller};
-use microblog_shared::auth::hash_password;
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::{Email, NewUser, Password, PostBody, Username};
+use microblog_shared::hashing::hash_password;
 use microblog_shared::{App, Config};
 use tokio::net::TcpListener;
 

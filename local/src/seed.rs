@@ -3,8 +3,9 @@
 //! answers.
 
 use microblog_shared::auth::session::RefreshToken;
-use microblog_shared::auth::{hash_password, token_hash, token_user};
+use microblog_shared::auth::{token_hash, token_user};
 use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, Username};
+use microblog_shared::hashing::hash_password;
 use microblog_shared::store::tokens::TokenPair;
 use microblog_shared::App;
 

@@ -13,8 +13,8 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::password::HashError;
 use crate::domain::{NoSuchPost, NoSuchUser, ValidationError};
+use crate::hashing::HashError;
 use crate::store::{Constraint, StoreError};
 
 /// Which credentials a 401 asks for, shown in `WWW-Authenticate`.

@@ -11,6 +11,7 @@ pub mod collections;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod hashing;
 pub mod http;
 pub mod lambda;
 pub mod openapi;

@@ -49,8 +49,8 @@ pub async fn reseed(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use microblog_shared::auth::hash_password;
     use microblog_shared::domain::{Email, NewUser, Password, Username};
+    use microblog_shared::hashing::hash_password;
 
     #[tokio::test]
     async fn reseeding_forgets_what_events_wrote_and_numbers_the_fixtures_from_1_again() {

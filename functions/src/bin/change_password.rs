@@ -5,11 +5,10 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{
-    authenticate_as_path_caller, hash_password, token_rejected, verify_password,
-};
-use microblog_shared::domain::PasswordChange;
+use microblog_shared::auth::{authenticate_as_path_caller, token_rejected};
 use microblog_shared::error::ErrorBody;
+use microblog_shared::hashing::{hash_password, verify_password};
+use microblog_shared::http::bodies::PasswordChange;
 use microblog_shared::http::{json_body, no_content};
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};

@@ -4,9 +4,10 @@
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::hash_password;
-use microblog_shared::domain::{CompleteRegistration, NewUser, Registration};
+use microblog_shared::domain::{CompleteRegistration, NewUser};
 use microblog_shared::error::ErrorBody;
+use microblog_shared::hashing::hash_password;
+use microblog_shared::http::bodies::Registration;
 use microblog_shared::http::{json, json_body, source_ip};
 use microblog_shared::representation::UserRepr;
 use microblog_shared::store::limits::Limited;

@@ -6,9 +6,10 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate_as_path_caller, verify_password};
-use microblog_shared::domain::AccountDeletion;
+use microblog_shared::auth::authenticate_as_path_caller;
 use microblog_shared::error::ErrorBody;
+use microblog_shared::hashing::verify_password;
+use microblog_shared::http::bodies::AccountDeletion;
 use microblog_shared::http::{json_body, no_content};
 use microblog_shared::store::{Constraint, StoreError};
 use microblog_shared::{respond, ApiError, App};

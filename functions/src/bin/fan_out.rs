@@ -21,6 +21,7 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{Error, LambdaEvent};
 use microblog_shared::domain::FeedEntry;
+use microblog_shared::store::items::{key_of, KeyOf};
 use microblog_shared::store::StoreError;
 use microblog_shared::App;
 use serde::Deserialize;
@@ -55,11 +56,6 @@ struct PostImage {
     author_id: u64,
 }
 
-/// The id after `prefix` in `text`.
-fn id_after(text: &str, prefix: &str) -> Option<u64> {
-    text.strip_prefix(prefix)?.parse().ok()
-}
-
 /// What `record` means; `Err` for a record that cannot be read, which is a
 /// bug of ours (or not our table).
 pub fn change_of(record: &EventRecord) -> Result<Change, String> {
@@ -67,38 +63,30 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
         .map_err(|e| format!("unreadable keys: {e}"))?;
     let inserted = record.event_name == "INSERT";
     let removed = record.event_name == "REMOVE";
-    if keys.pk.starts_with("POST#") && keys.sk == "POST" && (inserted || removed) {
-        let image = if inserted {
-            &record.change.new_image
-        } else {
-            &record.change.old_image
-        };
-        let post: PostImage = serde_dynamo::from_item(image.clone())
-            .map_err(|e| format!("unreadable post image: {e}"))?;
-        return Ok(if inserted {
-            Change::Published {
-                post: post.id,
-                author: post.author_id,
-            }
-        } else {
-            Change::Deleted {
-                post: post.id,
-                author: post.author_id,
-            }
-        });
-    }
-    if let (Some(follower), Some(followed)) = (
-        id_after(&keys.pk, "USER#"),
-        id_after(&keys.sk, "FOLLOWING#"),
-    ) {
-        if inserted {
-            return Ok(Change::Followed { follower, followed });
+    match key_of(&keys.pk, &keys.sk) {
+        KeyOf::Post(_) if inserted || removed => {
+            let image = if inserted {
+                &record.change.new_image
+            } else {
+                &record.change.old_image
+            };
+            let post: PostImage = serde_dynamo::from_item(image.clone())
+                .map_err(|e| format!("unreadable post image: {e}"))?;
+            let (post, author) = (post.id, post.author_id);
+            Ok(if inserted {
+                Change::Published { post, author }
+            } else {
+                Change::Deleted { post, author }
+            })
         }
-        if removed {
-            return Ok(Change::Unfollowed { follower, followed });
+        KeyOf::Following { follower, followed } if inserted => {
+            Ok(Change::Followed { follower, followed })
         }
+        KeyOf::Following { follower, followed } if removed => {
+            Ok(Change::Unfollowed { follower, followed })
+        }
+        _ => Ok(Change::Nothing),
     }
-    Ok(Change::Nothing)
 }
 
 /// Whether `author` is popular: marked so already, or with at least

@@ -7,11 +7,12 @@
 //! 429, past `RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS` the address does.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_shared::auth::basic_credentials;
 use microblog_shared::auth::session::{new_session_id, Grant};
-use microblog_shared::auth::{basic_credentials, rehash_password, verify_password, Verified};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
 use microblog_shared::error::ErrorBody;
+use microblog_shared::hashing::{rehash_password, verify_password, Verified};
 use microblog_shared::http::source_ip;
 use microblog_shared::representation::TokenGrant;
 use microblog_shared::store::limits::{Limited, Refusal};

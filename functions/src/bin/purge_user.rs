@@ -14,6 +14,7 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{Error, LambdaEvent};
+use microblog_shared::store::items::{key_of, KeyOf};
 use microblog_shared::store::purge::{PurgeJob, PurgePhase};
 use microblog_shared::App;
 use serde::Deserialize;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 struct Keys {
     pk: String,
+    sk: String,
 }
 
 #[derive(Deserialize)]
@@ -36,7 +38,7 @@ pub fn job_of(record: &EventRecord) -> Result<Option<PurgeJob>, String> {
     let keys: Keys = serde_dynamo::from_item(record.change.keys.clone())
         .map_err(|e| format!("unreadable keys: {e}"))?;
     let written = matches!(record.event_name.as_str(), "INSERT" | "MODIFY");
-    if !keys.pk.starts_with("PURGE#") || !written {
+    if !matches!(key_of(&keys.pk, &keys.sk), KeyOf::PurgeJob(_)) || !written {
         return Ok(None);
     }
     let image: JobImage = serde_dynamo::from_item(record.change.new_image.clone())

@@ -10,9 +10,9 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_shared::auth::session::{Grant, RefreshToken};
-use microblog_shared::domain::RefreshRequest;
 use microblog_shared::error::Challenge;
 use microblog_shared::error::ErrorBody;
+use microblog_shared::http::bodies::RefreshRequest;
 use microblog_shared::http::json_body;
 use microblog_shared::representation::TokenGrant;
 use microblog_shared::store::tokens::{Presented, SessionRecord, MAX_SPARES};

@@ -7,8 +7,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
 use microblog_shared::auth::authenticate_as_path_user;
-use microblog_shared::domain::{NoSuchUser, ProfileChanges};
+use microblog_shared::domain::{NoSuchUser, ProfileUpdate};
 use microblog_shared::error::ErrorBody;
+use microblog_shared::http::bodies::ProfileChanges;
 use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
 use microblog_shared::representation::UserRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
@@ -46,7 +47,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn update_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let id = authenticate_as_path_user(app, req, "you can only update your own profile").await?;
-    let changes: ProfileChanges = json_body(req)?;
+    let changes: ProfileUpdate = json_body::<ProfileChanges>(req)?.into();
     let precondition = IfMatch::from_request(req)?;
     let raced = StoreError::Conflict(Constraint::ProfileChanged);
     for _ in 0..ATTEMPTS {

@@ -1,7 +1,6 @@
 //! Authentication: reading HTTP Basic and Bearer credentials, and checking
 //! a bearer token against the token store.
 
-pub mod password;
 pub mod session;
 pub mod token;
 
@@ -12,7 +11,6 @@ use base64::Engine;
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
-pub use password::{hash_password, rehash_password, verify_password, Verified, DUMMY_HASH};
 pub use token::{new_access_token, new_token, plausible_token, token_hash, token_user};
 
 use crate::domain::{NoSuchPost, NoSuchUser, Post, User};

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::errors::ValidationError;
 use super::text::{check_text, has_visible, trimmed_at_end, trimmed_at_start, Lines};
@@ -50,22 +49,6 @@ impl TryFrom<String> for PostBody {
 
     fn try_from(raw: String) -> Result<Self, Self::Error> {
         PostBody::parse(&raw)
-    }
-}
-
-/// The body of `POST /api/posts` and `PUT /api/posts/{id}`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct PostForm {
-    /// Required.
-    #[serde(default)]
-    #[schema(value_type = PostBody, required = true)]
-    pub body: Option<PostBody>,
-}
-
-impl PostForm {
-    /// The body, which both routes require.
-    pub fn into_body(self) -> Result<PostBody, ValidationError> {
-        self.body.ok_or(ValidationError::Missing(&["body"]))
     }
 }
 

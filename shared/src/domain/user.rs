@@ -1,12 +1,9 @@
-//! Users: the stored profile, a registration, and the changes a profile
-//! update may make.
+//! Users: the stored profile, a registration checked whole, and the
+//! changes a profile update may make.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::ToSchema;
 
-use super::errors::ValidationError;
-use super::values::{AboutMe, Change, Email, Password, Unchecked, UncheckedChange, Username};
+use super::values::{AboutMe, Change, Email, Password, Username};
 
 /// A user's profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,35 +32,6 @@ pub struct User {
     pub session_epoch: u64,
 }
 
-/// The body of `POST /api/users`. Its checks run in a fixed order, the
-/// order the API has always had: the JSON type of `username`, `email` and
-/// `password` as they are read; then that all three are present (null is
-/// absent); then their rules; then `about_me`, which may be a string or
-/// null. So each field is read as [`Unchecked`] and validated in
-/// [`CompleteRegistration::try_from`].
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(
-    description = "A new user: `username`, `email` and `password` are required, `about_me` may be a string or null; other fields are ignored."
-)]
-pub struct Registration {
-    /// Required.
-    #[serde(default)]
-    #[schema(value_type = Username, required = true)]
-    pub username: Option<Unchecked<Username>>,
-    /// Required.
-    #[serde(default)]
-    #[schema(value_type = Email, required = true)]
-    pub email: Option<Unchecked<Email>>,
-    /// Required.
-    #[serde(default)]
-    #[schema(value_type = Password, required = true)]
-    pub password: Option<Unchecked<Password>>,
-    /// Optional; null is the same as absent.
-    #[serde(default)]
-    #[schema(value_type = Option<AboutMe>)]
-    pub about_me: UncheckedChange<AboutMe>,
-}
-
 /// A registration with every required field present and valid.
 #[derive(Debug)]
 pub struct CompleteRegistration {
@@ -75,24 +43,6 @@ pub struct CompleteRegistration {
     pub password: Password,
     /// Optional profile text.
     pub about_me: Option<AboutMe>,
-}
-
-impl TryFrom<Registration> for CompleteRegistration {
-    type Error = ValidationError;
-
-    fn try_from(form: Registration) -> Result<Self, Self::Error> {
-        let (Some(username), Some(email), Some(password)) =
-            (form.username, form.email, form.password)
-        else {
-            return Err(ValidationError::Missing(&["username", "email", "password"]));
-        };
-        Ok(CompleteRegistration {
-            username: username.check()?,
-            email: email.check()?,
-            password: password.check()?,
-            about_me: form.about_me.check("about_me")?.into_option(),
-        })
-    }
 }
 
 /// A user about to be created: validated fields and the password's hash.
@@ -108,27 +58,19 @@ pub struct NewUser {
     pub about_me: Option<AboutMe>,
 }
 
-/// The body of `PUT /api/users/{id}`: the profile fields a user may change.
-/// An absent or null `username` or `email` is left as it is; `about_me` is
-/// a [`Change`], so null clears it. Other fields are ignored.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[schema(
-    description = "The fields to change; absent fields are left as they are, other fields are ignored."
-)]
-pub struct ProfileChanges {
-    /// A new username; absent or null leaves it as it is.
-    #[serde(default)]
+/// The profile fields a user may change: an absent `username` or `email`
+/// stays as it is; `about_me` is a [`Change`], which may clear it.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    /// A new username, or the same.
     pub username: Option<Username>,
-    /// A new email address; absent or null leaves it as it is.
-    #[serde(default)]
+    /// A new email address, or the same.
     pub email: Option<Email>,
-    /// A new about-me text; null clears it, absent leaves it as it is.
-    #[serde(default)]
-    #[schema(value_type = Option<AboutMe>)]
+    /// A new about-me text, none, or the same.
     pub about_me: Change<AboutMe>,
 }
 
-impl ProfileChanges {
+impl ProfileUpdate {
     /// `user` with these changes applied.
     pub fn apply_to(&self, user: &User) -> User {
         let mut updated = user.clone();

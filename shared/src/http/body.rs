@@ -243,7 +243,8 @@ fn field_error(field: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Change, CompleteRegistration, ProfileChanges, Registration};
+    use crate::domain::{Change, CompleteRegistration};
+    use crate::http::bodies::{ProfileChanges, Registration};
     use lambda_http::Body;
 
     fn with_body(body: &str) -> Request {

@@ -1,5 +1,6 @@
 //! Reading requests and building success responses.
 
+pub mod bodies;
 mod body;
 mod conditional;
 

@@ -113,8 +113,12 @@ fn parse_timestamp(item: &Item, name: &str) -> Result<DateTime<Utc>, ItemError> 
 
 /// Partition key of everything a user owns: the profile and the edges.
 pub fn user_pk(id: u64) -> String {
-    format!("USER#{id}")
+    format!("{USER_PREFIX}{id}")
 }
+
+/// Prefix of the partition key of a user's profile, edges, timeline and
+/// sessions.
+pub const USER_PREFIX: &str = "USER#";
 
 /// Key of a user's profile item.
 pub fn user_key(id: u64) -> Item {
@@ -170,7 +174,7 @@ pub const PURGE_PREFIX: &str = "PURGE#";
 
 /// Key of a post item.
 pub fn post_key(id: u64) -> Item {
-    key(format!("POST#{id}"), POST)
+    key(format!("{POST_PREFIX}{id}"), POST)
 }
 
 /// The sort key of a timeline or feed entry: zero-padded so that string
@@ -198,6 +202,44 @@ pub fn feed_pk(owner: u64) -> String {
 /// Key of the entry of post `post_id` in `owner`'s feed.
 pub fn feed_key(owner: u64, post_id: u64) -> Item {
     key(feed_pk(owner), post_sk(post_id))
+}
+
+/// What item a key names, as far as the stream workers care: they ask
+/// this instead of spelling the key formats again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOf {
+    /// A post item (`POST#<id>` / `POST`).
+    Post(u64),
+    /// The `follower`'s half of a follow edge (`USER#<follower>` /
+    /// `FOLLOWING#<followed>`).
+    Following {
+        /// Who follows.
+        follower: u64,
+        /// Whom.
+        followed: u64,
+    },
+    /// The clean-up job of deleted user `0` (`PURGE#<id>`).
+    PurgeJob(u64),
+    /// Anything else.
+    Other,
+}
+
+/// What the key (`pk`, `sk`) names.
+pub fn key_of(pk: &str, sk: &str) -> KeyOf {
+    let id_after = |text: &str, prefix: &str| text.strip_prefix(prefix)?.parse::<u64>().ok();
+    if let (Some(id), POST) = (id_after(pk, POST_PREFIX), sk) {
+        return KeyOf::Post(id);
+    }
+    if let Some(user) = id_after(pk, PURGE_PREFIX) {
+        return KeyOf::PurgeJob(user);
+    }
+    match (
+        id_after(pk, USER_PREFIX),
+        id_after(sk, edge_prefix(EdgeKind::Following)),
+    ) {
+        (Some(follower), Some(followed)) => KeyOf::Following { follower, followed },
+        _ => KeyOf::Other,
+    }
 }
 
 /// Directory sort keys are zero-padded so that string order is id order.
@@ -404,6 +446,28 @@ impl Edge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_says_whether_it_is_a_post_a_following_edge_a_clean_up_job_or_other() {
+        let kind = |key: Item| key_of(get_s(&key, PK).unwrap(), get_s(&key, SK).unwrap());
+        assert_eq!(kind(post_key(7)), KeyOf::Post(7));
+        assert_eq!(
+            kind(key(user_pk(3), edge_sk(EdgeKind::Following, 9))),
+            KeyOf::Following {
+                follower: 3,
+                followed: 9
+            }
+        );
+        assert_eq!(kind(purge_key(4)), KeyOf::PurgeJob(4));
+        for other in [
+            user_key(3),
+            key(user_pk(3), edge_sk(EdgeKind::Follower, 9)),
+            timeline_key(3, 7),
+            feed_key(3, 7),
+        ] {
+            assert_eq!(kind(other), KeyOf::Other);
+        }
+    }
     use chrono::TimeZone;
 
     fn user() -> User {

@@ -10,7 +10,7 @@ use super::items::{
 use super::purge::PurgePhase;
 use super::tokens::epoch_is;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{timestamp, Email, NewUser, ProfileChanges, User, Username};
+use crate::domain::{timestamp, Email, NewUser, ProfileUpdate, User, Username};
 
 /// Store of users.
 #[derive(Debug, Clone)]
@@ -230,7 +230,7 @@ impl UserStore {
     pub async fn update(
         &self,
         current: &User,
-        changes: &ProfileChanges,
+        changes: &ProfileUpdate,
         unchanged: bool,
     ) -> Result<User, StoreError> {
         let updated = changes.apply_to(current);

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use microblog_local::stream::StreamWorker;
-use microblog_shared::auth::DUMMY_HASH;
 use microblog_shared::domain::{Email, NewUser, PostBody, Username};
+use microblog_shared::hashing::DUMMY_HASH;
 use microblog_tests::api::{Reply, TestApi};
 use microblog_tests::invariants;
 use serde_json::{json, Value};

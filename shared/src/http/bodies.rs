@@ -1,0 +1,198 @@
+//! The request bodies: one `Deserialize` type per shape, made of the
+//! domain's validated values, with the schema the OpenAPI document shows
+//! for it. Each turns into what the domain and the stores take (a
+//! [`CompleteRegistration`], a [`ProfileUpdate`], a [`PostBody`], a
+//! [`Secret`]), with a 400 naming the field when one is missing or wrong.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::domain::{
+    AboutMe, Change, CompleteRegistration, Email, Password, PostBody, ProfileUpdate, Secret,
+    Unchecked, UncheckedChange, Username, ValidationError,
+};
+
+/// The body of `POST /api/users`. Its checks run in a fixed order, the
+/// order the API has always had: the JSON type of `username`, `email` and
+/// `password` as they are read; then that all three are present (null is
+/// absent); then their rules; then `about_me`, which may be a string or
+/// null. So each field is read as [`Unchecked`] and validated in
+/// [`CompleteRegistration::try_from`].
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    description = "A new user: `username`, `email` and `password` are required, `about_me` may be a string or null; other fields are ignored."
+)]
+pub struct Registration {
+    /// Required.
+    #[serde(default)]
+    #[schema(value_type = Username, required = true)]
+    pub username: Option<Unchecked<Username>>,
+    /// Required.
+    #[serde(default)]
+    #[schema(value_type = Email, required = true)]
+    pub email: Option<Unchecked<Email>>,
+    /// Required.
+    #[serde(default)]
+    #[schema(value_type = Password, required = true)]
+    pub password: Option<Unchecked<Password>>,
+    /// Optional; null is the same as absent.
+    #[serde(default)]
+    #[schema(value_type = Option<AboutMe>)]
+    pub about_me: UncheckedChange<AboutMe>,
+}
+
+impl TryFrom<Registration> for CompleteRegistration {
+    type Error = ValidationError;
+
+    fn try_from(form: Registration) -> Result<Self, Self::Error> {
+        let (Some(username), Some(email), Some(password)) =
+            (form.username, form.email, form.password)
+        else {
+            return Err(ValidationError::Missing(&["username", "email", "password"]));
+        };
+        Ok(CompleteRegistration {
+            username: username.check()?,
+            email: email.check()?,
+            password: password.check()?,
+            about_me: form.about_me.check("about_me")?.into_option(),
+        })
+    }
+}
+
+/// The body of `POST /api/posts` and `PUT /api/posts/{id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PostForm {
+    /// Required.
+    #[serde(default)]
+    #[schema(value_type = PostBody, required = true)]
+    pub body: Option<PostBody>,
+}
+
+impl PostForm {
+    /// The body, which both routes require.
+    pub fn into_body(self) -> Result<PostBody, ValidationError> {
+        self.body.ok_or(ValidationError::Missing(&["body"]))
+    }
+}
+
+/// The body of `PUT /api/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// Required: the refresh token of the last `POST` or `PUT /api/tokens`.
+    #[serde(default)]
+    #[schema(value_type = String, required = true)]
+    pub refresh_token: Option<Secret>,
+}
+
+impl RefreshRequest {
+    /// The refresh token; missing (or null) is a 400.
+    pub fn token(self) -> Result<Secret, ValidationError> {
+        self.refresh_token
+            .ok_or(ValidationError::Missing(&["refresh_token"]))
+    }
+}
+
+/// The body of `PUT /api/users/{id}/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    /// Required: the password now, verified before anything changes.
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    pub old_password: Option<Secret>,
+    /// Required: the new password, under the rules of a new password.
+    #[serde(default)]
+    #[schema(value_type = Password, required = true)]
+    pub new_password: Option<Unchecked<Password>>,
+}
+
+impl PasswordChange {
+    /// Both fields present and the new password valid (400 otherwise,
+    /// naming `new_password`), before the old one is verified.
+    pub fn check(self) -> Result<(Secret, Password), ValidationError> {
+        let (Some(old), Some(new)) = (self.old_password, self.new_password) else {
+            return Err(ValidationError::Missing(&["old_password", "new_password"]));
+        };
+        let new = new.check().map_err(|e| match e {
+            ValidationError::Invalid { rule, .. } => ValidationError::invalid("new_password", rule),
+            other => other,
+        })?;
+        Ok((old, new))
+    }
+}
+
+/// The body of `DELETE /api/users/{id}`: the password, so that a token
+/// alone (a borrowed phone) cannot delete an account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AccountDeletion {
+    /// Required: the account's password.
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    pub password: Option<Secret>,
+}
+
+impl AccountDeletion {
+    /// The password; missing (or null) is a 400.
+    pub fn password(self) -> Result<Secret, ValidationError> {
+        self.password.ok_or(ValidationError::Missing(&["password"]))
+    }
+}
+
+/// The body of `PUT /api/users/{id}`: the profile fields a user may change.
+/// An absent or null `username` or `email` is left as it is; `about_me` is
+/// a [`Change`], so null clears it. Other fields are ignored.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(
+    description = "The fields to change; absent fields are left as they are, other fields are ignored."
+)]
+pub struct ProfileChanges {
+    /// A new username; absent or null leaves it as it is.
+    #[serde(default)]
+    pub username: Option<Username>,
+    /// A new email address; absent or null leaves it as it is.
+    #[serde(default)]
+    pub email: Option<Email>,
+    /// A new about-me text; null clears it, absent leaves it as it is.
+    #[serde(default)]
+    #[schema(value_type = Option<AboutMe>)]
+    pub about_me: Change<AboutMe>,
+}
+
+impl From<ProfileChanges> for ProfileUpdate {
+    fn from(body: ProfileChanges) -> ProfileUpdate {
+        ProfileUpdate {
+            username: body.username,
+            email: body.email,
+            about_me: body.about_me,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_new_password_is_refused_naming_new_password() {
+        let change: PasswordChange =
+            serde_json::from_str(r#"{"old_password": "x", "new_password": "short"}"#).unwrap();
+        assert_eq!(
+            change.check().unwrap_err().to_string(),
+            "new_password must be 8 to 1024 characters long"
+        );
+        let change: PasswordChange = serde_json::from_str(r#"{"old_password": "x"}"#).unwrap();
+        assert_eq!(
+            change.check().unwrap_err().to_string(),
+            "must include old_password and new_password fields"
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let deletion: AccountDeletion =
+            serde_json::from_str(r#"{"password": "hunter2-hunter2"}"#).unwrap();
+        assert!(!format!("{deletion:?}").contains("hunter2"));
+        let refresh: RefreshRequest =
+            serde_json::from_str(r#"{"refresh_token": "1.abc.def"}"#).unwrap();
+        assert!(!format!("{refresh:?}").contains("abc"));
+    }
+}
