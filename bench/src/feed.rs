@@ -33,7 +33,7 @@ use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::{serve_with, Limits};
 use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::auth::session::{new_session_id, Grant};
-use microblog_shared::domain::{Email, FeedEntry, NewUser, PostBody, Username};
+use microblog_shared::domain::{Email, FeedEntry, NewUser, PostBody, PostId, UserId, Username};
 use microblog_shared::hashing::DUMMY_HASH;
 use microblog_shared::store::follows::EdgeChange;
 use microblog_shared::{App, Config};
@@ -171,7 +171,7 @@ async fn settle(poller: &mut StreamPoller, app: &App) -> Result<(usize, usize), 
 }
 
 /// The whole of `owner`'s feed, newest first, read from the store.
-async fn whole_feed(app: &App, owner: u64) -> Result<Vec<FeedEntry>, String> {
+async fn whole_feed(app: &App, owner: UserId) -> Result<Vec<FeedEntry>, String> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
@@ -190,7 +190,7 @@ async fn whole_feed(app: &App, owner: u64) -> Result<Vec<FeedEntry>, String> {
 
 /// What is wrong with the reader's feed `feed`, given the posts and
 /// authors it must hold.
-fn feed_problems(feed: &[FeedEntry], posts: &[u64], authors: &HashSet<u64>) -> Vec<String> {
+fn feed_problems(feed: &[FeedEntry], posts: &[PostId], authors: &HashSet<UserId>) -> Vec<String> {
     let mut problems = Vec::new();
     if feed.len() != posts.len() {
         problems.push(format!("{} entries, {} expected", feed.len(), posts.len()));
@@ -198,7 +198,7 @@ fn feed_problems(feed: &[FeedEntry], posts: &[u64], authors: &HashSet<u64>) -> V
     if feed.windows(2).any(|w| w[0].post_id <= w[1].post_id) {
         problems.push("entries not strictly newest first (or repeated)".into());
     }
-    let found: HashSet<u64> = feed.iter().map(|e| e.post_id).collect();
+    let found: HashSet<PostId> = feed.iter().map(|e| e.post_id).collect();
     let missing = posts.iter().filter(|id| !found.contains(id)).count();
     if missing > 0 {
         problems.push(format!("{missing} posts missing"));
@@ -277,7 +277,7 @@ async fn run(options: &Options) -> Result<bool, String> {
         },
     );
     let reader = users[0];
-    let authors: Vec<u64> = users[1..].to_vec();
+    let authors: Vec<UserId> = users[1..].to_vec();
 
     // One at a time: every follow also counts on the reader's own item.
     let at = Instant::now();

@@ -153,5 +153,5 @@ async fn account(app: &App, i: usize) -> Result<(u64, String), String> {
         .open(user.id, user.session_epoch, &session, &grant.pair, now)
         .await
         .map_err(|e| text(&e))?;
-    Ok((user.id, grant.access_token))
+    Ok((user.id.get(), grant.access_token))
 }

@@ -38,7 +38,7 @@ use microblog_local::engine::{client_for_endpoint, Engine};
 use microblog_local::server::{serve_with, Limits};
 use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::auth::session::{new_session_id, Grant};
-use microblog_shared::domain::{Email, NewUser, Password, PostBody, Username};
+use microblog_shared::domain::{Email, NewUser, Password, PostBody, UserId, Username};
 use microblog_shared::hashing::hash_password;
 use microblog_shared::{App, Config};
 use tokio::net::TcpListener;
@@ -194,14 +194,14 @@ async fn set_up(app: &App) -> Result<Fixture, String> {
             )
             .await
             .map_err(|e| format!("creating {name}: {e}"))?;
-        if user.id != i {
+        if user.id != UserId::new(i) {
             return Err(format!("{name} got id {}, expected {i}", user.id));
         }
         // A session as a login opens one (epoch 0: a new user's).
         let session = new_session_id();
-        let grant = Grant::new(&app.config, i, &session, now);
+        let grant = Grant::new(&app.config, UserId::new(i), &session, now);
         app.tokens
-            .open(i, 0, &session, &grant.pair, now)
+            .open(UserId::new(i), 0, &session, &grant.pair, now)
             .await
             .map_err(|e| format!("a session for {name}: {e}"))?;
         tokens.push(grant.access_token);
@@ -211,7 +211,7 @@ async fn set_up(app: &App) -> Result<Fixture, String> {
         for k in 1..=FOLLOWS_EACH {
             let target = (i + k - 1) % USERS + 1;
             app.follows
-                .follow(i, target, micros + i * 100 + k)
+                .follow(UserId::new(i), UserId::new(target), micros + i * 100 + k)
                 .await
                 .map_err(|e| format!("{i} follows {target}: {e}"))?;
         }
@@ -224,10 +224,10 @@ async fn set_up(app: &App) -> Result<Fixture, String> {
                     .map_err(|e| format!("{e:?}"))?;
             let post = app
                 .posts
-                .create(i, body, chrono::Utc::now(), None)
+                .create(UserId::new(i), body, chrono::Utc::now(), None)
                 .await
                 .map_err(|e| format!("a post by {i}: {e}"))?;
-            posts.push(post.id);
+            posts.push(post.id.get());
         }
     }
     Ok(Fixture { tokens, posts })

@@ -4,7 +4,7 @@
 
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
-use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, Username};
+use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, UserId, Username};
 use microblog_shared::hashing::hash_password;
 use microblog_shared::store::tokens::TokenPair;
 use microblog_shared::App;
@@ -42,7 +42,7 @@ pub const FIXTURE_POST: &str = "Fixture post";
 /// reaches john's feed through the fan-out, which the seed does not run. These are publicly known credentials: the
 /// `seed` command refuses endpoints that are not on this machine.
 pub async fn seed(app: &App) -> Result<(), SeedError> {
-    let mut ids: Vec<u64> = Vec::new();
+    let mut ids: Vec<UserId> = Vec::new();
     for (i, (name, email)) in [("susan", "susan@example.com"), ("john", "john@example.com")]
         .into_iter()
         .enumerate()

@@ -327,7 +327,10 @@ mod tests {
     fn domain_and_store_errors_become_the_status_a_client_can_act_on() {
         let invalid = ValidationError::Missing(&["username"]);
         assert_eq!(ApiError::from(invalid).status(), 400);
-        assert_eq!(ApiError::from(NoSuchUser::id(5)).status(), 404);
+        assert_eq!(
+            ApiError::from(NoSuchUser::id(crate::domain::UserId::new(5))).status(),
+            404
+        );
         let taken = ApiError::from(StoreError::Conflict(Constraint::EmailTaken));
         assert_eq!(taken.message(), "please use a different email address");
         let raced = StoreError::Conflict(Constraint::ProfileChanged);

@@ -49,7 +49,7 @@ pub async fn reseed(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use microblog_shared::domain::{Email, NewUser, Password, Username};
+    use microblog_shared::domain::{Email, NewUser, Password, UserId, Username};
     use microblog_shared::hashing::hash_password;
 
     #[tokio::test]
@@ -67,7 +67,7 @@ mod tests {
         };
         assert_eq!(
             app.users.create(new, chrono::Utc::now()).await.unwrap().id,
-            3
+            UserId::new(3)
         );
         assert_eq!(app.users.count().await.unwrap(), 3);
 
@@ -78,7 +78,10 @@ mod tests {
         assert_eq!(app.users.id_by_username(&alice).await.unwrap(), None);
         for (name, id) in [("susan", 1), ("john", 2)] {
             let name = Username::parse(name).unwrap();
-            assert_eq!(app.users.id_by_username(&name).await.unwrap(), Some(id));
+            assert_eq!(
+                app.users.id_by_username(&name).await.unwrap(),
+                Some(UserId::new(id))
+            );
         }
         engine.stop().await;
     }

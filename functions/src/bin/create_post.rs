@@ -10,7 +10,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate, token_rejected};
-use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody};
+use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody, UserId};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::bodies::PostForm;
 use microblog_shared::http::{json, json_body};
@@ -94,7 +94,7 @@ async fn create_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
 /// The answer to a request whose key was already used.
 async fn answer_retry(
     app: &App,
-    author_id: u64,
+    author_id: UserId,
     used: KeyUse,
     body: &PostBody,
 ) -> Result<Response<Body>, ApiError> {

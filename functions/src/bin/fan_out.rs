@@ -20,7 +20,7 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{Error, LambdaEvent};
-use microblog_shared::domain::FeedEntry;
+use microblog_shared::domain::{FeedEntry, PostId, UserId};
 use microblog_shared::store::items::{key_of, KeyOf};
 use microblog_shared::store::StoreError;
 use microblog_shared::App;
@@ -33,13 +33,13 @@ pub const BACKFILL_POSTS: u32 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     /// `author` published `post`.
-    Published { post: u64, author: u64 },
+    Published { post: PostId, author: UserId },
     /// `author` deleted `post`.
-    Deleted { post: u64, author: u64 },
+    Deleted { post: PostId, author: UserId },
     /// `follower` started following `followed`.
-    Followed { follower: u64, followed: u64 },
+    Followed { follower: UserId, followed: UserId },
     /// `follower` stopped following `followed`.
-    Unfollowed { follower: u64, followed: u64 },
+    Unfollowed { follower: UserId, followed: UserId },
     /// Nothing for the feeds (profiles, tokens, edits, feed entries ...).
     Nothing,
 }
@@ -72,7 +72,7 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
             };
             let post: PostImage = serde_dynamo::from_item(image.clone())
                 .map_err(|e| format!("unreadable post image: {e}"))?;
-            let (post, author) = (post.id, post.author_id);
+            let (post, author) = (PostId::new(post.id), UserId::new(post.author_id));
             Ok(if inserted {
                 Change::Published { post, author }
             } else {
@@ -92,7 +92,7 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
 /// Whether `author` is popular: marked so already, or with at least
 /// `POPULAR_FOLLOWERS` followers now (and then marked). A popular author's
 /// posts are merged into feeds when read, never written into each.
-async fn popular(app: &App, author: u64) -> Result<bool, StoreError> {
+async fn popular(app: &App, author: UserId) -> Result<bool, StoreError> {
     if app.feeds.popular_authors().await?.contains(&author) {
         return Ok(true);
     }

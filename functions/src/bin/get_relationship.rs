@@ -77,7 +77,7 @@ async fn get_relationship(app: &App, req: &Request) -> Result<Response<Body>, Ap
         (following?, followed_by?)
     };
     let relationship = Relationship {
-        id: them,
+        id: them.get(),
         following,
         followed_by,
         _links: RelationshipLinks {

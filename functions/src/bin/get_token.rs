@@ -131,7 +131,7 @@ async fn normalise_hash(app: &App, user: &microblog_shared::domain::User, passwo
         Err(e) => Err(e.to_string()),
     };
     if let Err(e) = replaced {
-        lambda_http::tracing::warn!(user_id = user.id, error = %e, "could not hash a password again in NFC");
+        lambda_http::tracing::warn!(user_id = %user.id, error = %e, "could not hash a password again in NFC");
     }
 }
 

@@ -14,6 +14,7 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{Error, LambdaEvent};
+use microblog_shared::domain::UserId;
 use microblog_shared::store::items::{key_of, KeyOf};
 use microblog_shared::store::purge::{PurgeJob, PurgePhase};
 use microblog_shared::App;
@@ -46,7 +47,7 @@ pub fn job_of(record: &EventRecord) -> Result<Option<PurgeJob>, String> {
     let phase = PurgePhase::parse(&image.phase)
         .ok_or_else(|| format!("unknown clean-up phase {:?}", image.phase))?;
     Ok(Some(PurgeJob {
-        user_id: image.user_id,
+        user_id: UserId::new(image.user_id),
         phase,
         step: image.step,
     }))
@@ -108,7 +109,7 @@ mod tests {
             assert_eq!(
                 job_of(&record(event, "PURGE#7", job.clone())).unwrap(),
                 Some(PurgeJob {
-                    user_id: 7,
+                    user_id: UserId::new(7),
                     phase: PurgePhase::Posts,
                     step: 3
                 })

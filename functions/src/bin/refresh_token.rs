@@ -113,7 +113,7 @@ async fn refresh(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 /// end it).
 async fn revoke_reused(app: &App, session: &SessionRecord) -> ApiError {
     tracing::warn!(
-        user_id = session.user_id,
+        user_id = %session.user_id,
         "a rotated refresh token was presented again; revoking its session"
     );
     match app.tokens.end(session, None).await {

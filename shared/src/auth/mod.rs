@@ -13,7 +13,7 @@ use lambda_http::Request;
 
 pub use token::{new_access_token, new_token, plausible_token, token_hash, token_user};
 
-use crate::domain::{NoSuchPost, NoSuchUser, Post, User};
+use crate::domain::{NoSuchPost, NoSuchUser, Post, User, UserId};
 use crate::error::{ApiError, Challenge};
 use crate::http::{path_id, path_post_id};
 use crate::store::Read;
@@ -174,7 +174,7 @@ pub async fn authenticate_as_path_user(
     app: &App,
     req: &Request,
     message: &str,
-) -> Result<u64, ApiError> {
+) -> Result<UserId, ApiError> {
     Ok(authenticate_as_path_caller(app, req, message)
         .await?
         .user_id)
@@ -199,7 +199,7 @@ pub async fn authenticate_as_path_caller(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The caller's user id.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// The SHA-256 of the token presented, for revocation.
     pub token_hash: String,
     /// The session the token belongs to (`None`: a token issued before

@@ -11,6 +11,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 
 use super::token::{new_access_token, new_token, token_hash};
+use crate::domain::UserId;
 use crate::error::ApiError;
 use crate::http::json;
 use crate::representation::TokenGrant;
@@ -26,7 +27,7 @@ pub fn new_session_id() -> String {
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken<'a> {
     /// The user whose session it names.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// The session it names.
     pub session_id: &'a str,
     /// The whole token, to hash.
@@ -49,7 +50,7 @@ impl<'a> RefreshToken<'a> {
     pub fn parse(raw: &'a str) -> Option<Self> {
         let mut parts = raw.splitn(3, '.');
         let (user, session, secret) = (parts.next()?, parts.next()?, parts.next()?);
-        let user_id = crate::domain::parse_user_id(user).ok()?;
+        let user_id = UserId::parse(user).ok()?;
         let plausible = (16..=64).contains(&session.len())
             && url_safe(session)
             && (32..=128).contains(&secret.len())
@@ -84,7 +85,7 @@ pub struct Grant {
 impl Grant {
     /// Fresh tokens for session `session_id` of `user_id`, issued at `now`
     /// with the lifetimes of `config`.
-    pub fn new(config: &Config, user_id: u64, session_id: &str, now: DateTime<Utc>) -> Grant {
+    pub fn new(config: &Config, user_id: UserId, session_id: &str, now: DateTime<Utc>) -> Grant {
         let access_token = new_access_token(user_id);
         let refresh_token = format!("{user_id}.{session_id}.{}", new_token());
         Grant {
@@ -101,14 +102,14 @@ impl Grant {
     }
 
     /// The 200 answer of `POST` and `PUT /api/tokens`, never cached.
-    pub fn into_response(self, user_id: u64) -> Result<Response<Body>, ApiError> {
+    pub fn into_response(self, user_id: UserId) -> Result<Response<Body>, ApiError> {
         let mut response = json(
             StatusCode::OK,
             &TokenGrant {
                 token: &self.access_token,
                 expires_in: self.expires_in,
                 refresh_token: &self.refresh_token,
-                user_id,
+                user_id: user_id.get(),
             },
         )?;
         // Tokens are credentials: no cache may keep them.
@@ -129,9 +130,9 @@ mod tests {
             Config::from_lookup(|name| (name == "TABLE_NAME").then(|| "t-1".to_string())).unwrap();
         let session = new_session_id();
         assert_eq!(session.len(), 22);
-        let grant = Grant::new(&config, 42, &session, Utc::now());
+        let grant = Grant::new(&config, UserId::new(42), &session, Utc::now());
         let parsed = RefreshToken::parse(&grant.refresh_token).unwrap();
-        assert_eq!(parsed.user_id, 42);
+        assert_eq!(parsed.user_id, UserId::new(42));
         assert_eq!(parsed.session_id, session);
         assert_eq!(parsed.hash(), grant.pair.refresh_hash);
         assert_ne!(grant.pair.access_hash, grant.pair.refresh_hash);

@@ -8,6 +8,7 @@
 //! and cannot be changed: the hash covers it, and the stored token must
 //! name the same user.
 
+use crate::domain::UserId;
 use crate::store::items::sha256_hex;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -22,7 +23,7 @@ pub fn new_token() -> String {
 }
 
 /// A new access token of `user_id`: `<user id>.<new secret>`.
-pub fn new_access_token(user_id: u64) -> String {
+pub fn new_access_token(user_id: UserId) -> String {
     format!("{user_id}.{}", new_token())
 }
 
@@ -31,12 +32,10 @@ pub fn new_access_token(user_id: u64) -> String {
 /// `None` for anything else,
 /// such as a token minted before tokens named their user (a bare secret),
 /// which authentication looks up the old way.
-pub fn token_user(token: &str) -> Option<u64> {
+pub fn token_user(token: &str) -> Option<UserId> {
     let (user, secret) = token.split_once('.')?;
     let plausible = secret_shaped(secret);
-    plausible
-        .then(|| crate::domain::parse_user_id(user).ok())
-        .flatten()
+    plausible.then(|| UserId::parse(user).ok()).flatten()
 }
 
 /// Whether `token` has a shape we issue: `<user id>.<secret>`, or a bare
@@ -80,18 +79,18 @@ mod tests {
 
     #[test]
     fn an_access_token_names_its_user_before_its_secret() {
-        let token = new_access_token(42);
+        let token = new_access_token(UserId::new(42));
         let (user, secret) = token.split_once('.').unwrap();
         assert_eq!(user, "42");
         assert_eq!(secret.len(), 43);
-        assert_eq!(token_user(&token), Some(42));
+        assert_eq!(token_user(&token), Some(UserId::new(42)));
     }
 
     #[test]
     fn only_a_canonical_user_id_and_one_secret_make_a_named_token() {
         assert_eq!(token_user(&new_token()), None, "a bare secret names no one");
         let secret = new_token();
-        assert_eq!(token_user(&format!("7.{secret}")), Some(7));
+        assert_eq!(token_user(&format!("7.{secret}")), Some(UserId::new(7)));
         assert!(plausible_token(&format!("7.{secret}")));
         assert!(plausible_token(&secret), "a bare secret, as before");
         for bad in [

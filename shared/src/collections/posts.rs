@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, Response};
 
 use super::{invalid_cursor, split_page};
 use crate::auth::{authenticate_alongside, authenticate_and_load_user};
+use crate::domain::{PostId, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -13,9 +14,9 @@ use crate::representation::PostRepr;
 use crate::App;
 
 /// The post id a cursor of a post collection holds.
-fn after_post(after: Option<Cursor>) -> Result<Option<u64>, ApiError> {
+fn after_post(after: Option<Cursor>) -> Result<Option<PostId>, ApiError> {
     match after {
-        Some(Cursor(post_id, None)) => Ok(Some(post_id)),
+        Some(Cursor(post_id, None)) => Ok(Some(PostId::new(post_id))),
         Some(_) => Err(invalid_cursor()),
         None => Ok(None),
     }
@@ -38,7 +39,7 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
     };
     let (ids, more) = split_page(window, &request);
     let posts = app.posts.get_many(&ids).await?;
-    let next = ids.last().filter(|_| more).map(|id| Cursor(*id, None));
+    let next = ids.last().filter(|_| more).map(|id| Cursor(id.get(), None));
     let items = posts.iter().map(|p| PostRepr::new(p, &author)).collect();
     let path = format!("/api/users/{}/posts", author.id);
     json_with_etag(
@@ -79,8 +80,8 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
         }
     };
     let (entries, more) = split_page(window, &request);
-    let ids: Vec<u64> = entries.iter().map(|(post, _)| *post).collect();
-    let author_ids: Vec<u64> = entries.iter().map(|(_, author)| *author).collect();
+    let ids: Vec<PostId> = entries.iter().map(|(post, _)| *post).collect();
+    let author_ids: Vec<UserId> = entries.iter().map(|(_, author)| *author).collect();
     let (posts, authors) = app.posts.with_authors(&ids, &author_ids).await?;
     let items = posts
         .iter()
@@ -92,7 +93,7 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
     let next = entries
         .last()
         .filter(|_| more)
-        .map(|(post, _)| Cursor(*post, None));
+        .map(|(post, _)| Cursor(post.get(), None));
     json_with_etag(
         req,
         StatusCode::OK,
@@ -107,12 +108,12 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
 /// `skip` (bare page numbers are bounded, so this is too).
 async fn feed_window(
     app: &App,
-    owner: u64,
-    merged: &[u64],
-    after: Option<u64>,
+    owner: UserId,
+    merged: &[UserId],
+    after: Option<PostId>,
     skip: u64,
     request: &PageRequest,
-) -> Result<Vec<(u64, u64)>, ApiError> {
+) -> Result<Vec<(PostId, UserId)>, ApiError> {
     if merged.is_empty() {
         let entries = app
             .feeds
@@ -121,7 +122,7 @@ async fn feed_window(
         return Ok(entries.iter().map(|e| (e.post_id, e.author_id)).collect());
     }
     let limit = u32::try_from(skip + u64::from(request.fetch_limit())).unwrap_or(u32::MAX);
-    let mut window: Vec<(u64, u64)> = app
+    let mut window: Vec<(PostId, UserId)> = app
         .feeds
         .window(owner, after, 0, limit)
         .await?

@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use crate::auth::{authenticate_alongside, authenticate_and_load_user};
-use crate::domain::EdgeKind;
+use crate::domain::{EdgeKind, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -24,7 +24,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
-                Some(Cursor(id, None)) => Some(id),
+                Some(Cursor(id, None)) => Some(UserId::new(id)),
                 Some(_) => return Err(invalid_cursor()),
                 None => None,
             };
@@ -35,7 +35,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     };
     let (ids, more) = split_page(window, &request);
     let users = app.users.get_many(&ids).await?;
-    let next = ids.last().filter(|_| more).map(|id| Cursor(*id, None));
+    let next = ids.last().filter(|_| more).map(|id| Cursor(id.get(), None));
     let items = users.iter().map(UserRepr::public).collect();
     json_with_etag(
         req,
@@ -62,7 +62,7 @@ pub async fn list_edges(
         None => Vec::new(),
         Some((after, skip)) => {
             let after = match after {
-                Some(Cursor(micros, Some(other))) => Some((micros, other)),
+                Some(Cursor(micros, Some(other))) => Some((micros, UserId::new(other))),
                 Some(_) => return Err(invalid_cursor()),
                 None => None,
             };
@@ -72,12 +72,12 @@ pub async fn list_edges(
         }
     };
     let (edges, more) = split_page(window, &request);
-    let ids: Vec<u64> = edges.iter().map(|e| e.other).collect();
+    let ids: Vec<UserId> = edges.iter().map(|e| e.other).collect();
     let users = app.users.get_many(&ids).await?;
     let next = edges
         .last()
         .filter(|_| more)
-        .map(|e| Cursor(e.followed_at_micros, Some(e.other)));
+        .map(|e| Cursor(e.followed_at_micros, Some(e.other.get())));
     let items = users.iter().map(UserRepr::public).collect();
     let path = format!("/api/users/{}/{segment}", owner.id);
     json_with_etag(

@@ -1,5 +1,6 @@
 //! The domain's two ways to refuse: a broken rule, and an id naming nobody.
 
+use super::ids::{PostId, UserId};
 use std::fmt;
 
 /// A value breaks a rule. The message names the field, so a client knows
@@ -49,12 +50,12 @@ pub struct NoSuchUser(String);
 
 impl NoSuchUser {
     /// No user has `id`.
-    pub fn id(id: u64) -> Self {
+    pub fn id(id: UserId) -> Self {
         NoSuchUser(id.to_string())
     }
 
     /// At least one of `a` and `b` names no user.
-    pub fn either(a: u64, b: u64) -> Self {
+    pub fn either(a: UserId, b: UserId) -> Self {
         NoSuchUser(format!("{a} or {b}"))
     }
 
@@ -78,7 +79,7 @@ pub struct NoSuchPost(String);
 
 impl NoSuchPost {
     /// No post has `id` (or it was deleted).
-    pub fn id(id: u64) -> Self {
+    pub fn id(id: PostId) -> Self {
         NoSuchPost(id.to_string())
     }
 
@@ -124,9 +125,12 @@ mod tests {
 
     #[test]
     fn every_unknown_user_is_reported_in_the_same_words() {
-        assert_eq!(NoSuchUser::id(99).to_string(), "no user has the id 99");
         assert_eq!(
-            NoSuchUser::either(1, 99).to_string(),
+            NoSuchUser::id(UserId::new(99)).to_string(),
+            "no user has the id 99"
+        );
+        assert_eq!(
+            NoSuchUser::either(UserId::new(1), UserId::new(99)).to_string(),
             "no user has the id 1 or 99"
         );
         assert_eq!(

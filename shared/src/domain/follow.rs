@@ -1,5 +1,7 @@
 //! Follow edges: "A follows B", stored once from each side.
 
+use super::ids::UserId;
+
 /// Which side of a follow an edge describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeKind {
@@ -13,9 +15,9 @@ pub enum EdgeKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edge {
     /// The user whose side this is.
-    pub owner: u64,
+    pub owner: UserId,
     /// The user at the other end.
-    pub other: u64,
+    pub other: UserId,
     /// Which side this is.
     pub kind: EdgeKind,
     /// When the follow happened, microseconds since the epoch.

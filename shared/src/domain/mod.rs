@@ -5,6 +5,7 @@
 
 mod errors;
 mod follow;
+mod ids;
 mod post;
 mod session;
 pub(crate) mod text;
@@ -14,12 +15,13 @@ mod values;
 
 pub use errors::{NoSuchPost, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
+pub use ids::{PostId, UserId};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, MAX_POST_CHARS};
 pub use session::Secret;
 pub use text::MAX_MARKS_IN_A_ROW;
 pub use time::timestamp;
 pub use user::{CompleteRegistration, NewUser, ProfileUpdate, User};
 pub use values::{
-    parse_post_id, parse_user_id, AboutMe, Change, Email, Password, Unchecked, UncheckedChange,
-    Username, MAX_ABOUT_ME_CHARS, MAX_EMAIL_CHARS, PASSWORD_CHARS, USERNAME_CHARS,
+    AboutMe, Change, Email, Password, Unchecked, UncheckedChange, Username, MAX_ABOUT_ME_CHARS,
+    MAX_EMAIL_CHARS, PASSWORD_CHARS, USERNAME_CHARS,
 };

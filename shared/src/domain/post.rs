@@ -1,5 +1,6 @@
 //! Posts, and the entries of a user's home feed that point at them.
 
+use super::ids::{PostId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -82,7 +83,7 @@ impl IdempotencyKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUse {
     /// The post it published.
-    pub post_id: u64,
+    pub post_id: PostId,
     /// The body it published, to tell a retry from a different request.
     pub body: String,
 }
@@ -91,9 +92,9 @@ pub struct KeyUse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Post {
     /// The integer id, from the atomic counter; never reused.
-    pub id: u64,
+    pub id: PostId,
     /// Who wrote it.
-    pub author_id: u64,
+    pub author_id: UserId,
     /// The current text.
     pub body: String,
     /// When it was written.
@@ -107,11 +108,11 @@ pub struct Post {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeedEntry {
     /// Whose feed it is in.
-    pub owner: u64,
+    pub owner: UserId,
     /// The post.
-    pub post_id: u64,
+    pub post_id: PostId,
     /// The post's author.
-    pub author_id: u64,
+    pub author_id: UserId,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Users: the stored profile, a registration checked whole, and the
 //! changes a profile update may make.
 
+use super::ids::UserId;
 use chrono::{DateTime, Utc};
 
 use super::values::{AboutMe, Change, Email, Password, Username};
@@ -9,7 +10,7 @@ use super::values::{AboutMe, Change, Email, Password, Username};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// The integer id, from the atomic counter.
-    pub id: u64,
+    pub id: UserId,
     /// The username as typed.
     pub username: String,
     /// The email address as typed.

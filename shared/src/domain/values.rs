@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
-use super::errors::{NoSuchPost, NoSuchUser, ValidationError};
+use super::errors::ValidationError;
 use super::text::{check_secret, check_text, has_visible, Lines};
 
 /// Implements `TryFrom<String>` through `parse`, for serde's `try_from`.
@@ -252,25 +252,6 @@ fn is_common_password(raw: &str) -> bool {
     static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
         std::sync::LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
     SET.contains(raw.to_lowercase().as_str())
-}
-
-/// A user id as it appears in a path: a positive integer. Anything else names
-/// no user, so it is a 404 like an unknown id, not a 400.
-pub fn parse_user_id(raw: &str) -> Result<u64, NoSuchUser> {
-    positive_id(raw).ok_or_else(|| NoSuchUser::malformed(raw))
-}
-
-/// A post id as it appears in a path; like a user id, anything else is a 404.
-pub fn parse_post_id(raw: &str) -> Result<u64, NoSuchPost> {
-    positive_id(raw).ok_or_else(|| NoSuchPost::malformed(raw))
-}
-
-/// Only the canonical decimal form is an id: `04` is not user 4, so one
-/// resource has one URL (caches, ETags and logs agree on it).
-fn positive_id(raw: &str) -> Option<u64> {
-    raw.parse::<u64>()
-        .ok()
-        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0'))
 }
 
 /// A string read from a body now and validated later, so that a body's
@@ -632,28 +613,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("expected a string or null"));
-    }
-
-    #[test]
-    fn only_positive_decimal_ids_name_a_user() {
-        assert_eq!(parse_user_id("42").unwrap(), 42);
-        for bad in [
-            "0",
-            "-1",
-            "+1",
-            "abc",
-            "1.0",
-            "",
-            "99999999999999999999999",
-            "04",
-            "00",
-            "0001",
-        ] {
-            assert_eq!(
-                parse_user_id(bad).unwrap_err(),
-                NoSuchUser::malformed(bad),
-                "{bad}"
-            );
-        }
     }
 }

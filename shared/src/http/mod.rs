@@ -12,25 +12,25 @@ use serde::Serialize;
 pub use body::{json_body, MAX_BODY_BYTES};
 pub use conditional::{etag_of, etag_of_value, json_with_etag, IfMatch};
 
-use crate::domain::{parse_post_id, parse_user_id};
+use crate::domain::{PostId, UserId};
 use crate::error::ApiError;
 
 /// The post id in path parameter `name`.
-pub fn path_post_id(req: &Request, name: &str) -> Result<u64, ApiError> {
+pub fn path_post_id(req: &Request, name: &str) -> Result<PostId, ApiError> {
     let params = req.path_parameters();
     let raw = params
         .first(name)
         .ok_or_else(|| ApiError::not_found(format!("the path has no {name}")))?;
-    Ok(parse_post_id(raw)?)
+    Ok(PostId::parse(raw)?)
 }
 
 /// The user id in path parameter `name`.
-pub fn path_id(req: &Request, name: &str) -> Result<u64, ApiError> {
+pub fn path_id(req: &Request, name: &str) -> Result<UserId, ApiError> {
     let params = req.path_parameters();
     let raw = params
         .first(name)
         .ok_or_else(|| ApiError::not_found(format!("the path has no {name}")))?;
-    Ok(parse_user_id(raw)?)
+    Ok(UserId::parse(raw)?)
 }
 
 /// The client's address as API Gateway saw it

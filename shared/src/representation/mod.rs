@@ -9,7 +9,7 @@ use md5::{Digest, Md5};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{timestamp, User};
+use crate::domain::{timestamp, User, UserId};
 
 /// A user as the API shows it. `email` only appears for the user themself.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
@@ -90,14 +90,14 @@ impl UserRepr {
     }
 
     /// `user` as the user with id `viewer` sees it.
-    pub fn for_viewer(user: &User, viewer: u64) -> Self {
+    pub fn for_viewer(user: &User, viewer: UserId) -> Self {
         Self::new(user, user.id == viewer)
     }
 
     fn new(user: &User, include_email: bool) -> Self {
         let path = format!("/api/users/{}", user.id);
         UserRepr {
-            id: user.id,
+            id: user.id.get(),
             username: user.username.clone(),
             email: include_email.then(|| user.email.clone()),
             last_seen: timestamp(user.last_seen),
@@ -118,11 +118,12 @@ impl UserRepr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::UserId;
     use chrono::TimeZone;
 
     fn user() -> User {
         User {
-            id: 3,
+            id: UserId::new(3),
             username: "susan".into(),
             email: "Susan@Example.com".into(),
             password_hash: "$argon2id$secret".into(),

@@ -68,12 +68,12 @@ impl PostRepr {
         debug_assert_eq!(post.author_id, author.id);
         let author_path = format!("/api/users/{}", author.id);
         PostRepr {
-            id: post.id,
+            id: post.id.get(),
             body: post.body.clone(),
             timestamp: timestamp(post.created_at),
             edited: post.edited_at.map(timestamp),
             author: AuthorRepr {
-                id: author.id,
+                id: author.id.get(),
                 username: author.username.clone(),
                 _links: AuthorLinks {
                     self_: author_path.clone(),
@@ -91,12 +91,13 @@ impl PostRepr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{PostId, UserId};
     use chrono::{TimeZone, Utc};
 
     #[test]
     fn a_post_shows_its_author_by_current_name_with_links_and_no_email() {
         let author = User {
-            id: 1,
+            id: UserId::new(1),
             username: "alice".into(),
             email: "alice@example.com".into(),
             password_hash: "$argon2id$secret".into(),
@@ -108,8 +109,8 @@ mod tests {
             session_epoch: 0,
         };
         let post = Post {
-            id: 17,
-            author_id: 1,
+            id: PostId::new(17),
+            author_id: UserId::new(1),
             body: "Hello from the train".into(),
             created_at: Utc.with_ymd_and_hms(2026, 11, 25, 15, 4, 27).unwrap(),
             edited_at: None,

@@ -8,11 +8,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
-    edge_prefix, edge_sk, feed_key, feed_pk, get_u64, key, n, user_key, user_pk, ItemError,
-    POPULAR_PK, POST_PREFIX, SK,
+    edge_prefix, edge_sk, feed_key, feed_pk, get_post_id, get_u64, get_user_id, key, n, user_key,
+    user_pk, ItemError, POPULAR_PK, POST_PREFIX, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table};
-use crate::domain::{EdgeKind, FeedEntry};
+use crate::domain::{EdgeKind, FeedEntry, PostId, UserId};
 
 /// Store of feeds.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ impl FeedStore {
         FeedStore { table }
     }
 
-    fn feed(owner: u64) -> QueryWindow {
+    fn feed(owner: UserId) -> QueryWindow {
         QueryWindow {
             index: None,
             partition: feed_pk(owner),
@@ -40,8 +40,8 @@ impl FeedStore {
     /// cursor) or after skipping `skip` entries (a bare page number).
     pub async fn window(
         &self,
-        owner: u64,
-        after: Option<u64>,
+        owner: UserId,
+        after: Option<PostId>,
         skip: u64,
         limit: u32,
     ) -> Result<Vec<FeedEntry>, StoreError> {
@@ -67,7 +67,7 @@ impl FeedStore {
     }
 
     /// Deletes the entries of `post_id` from the feeds of `owners`.
-    pub async fn remove_post(&self, post_id: u64, owners: &[u64]) -> Result<(), StoreError> {
+    pub async fn remove_post(&self, post_id: PostId, owners: &[UserId]) -> Result<(), StoreError> {
         let keys = owners
             .iter()
             .map(|owner| feed_key(*owner, post_id))
@@ -77,21 +77,21 @@ impl FeedStore {
 
     /// Deletes every entry of `author_id`'s posts from `owner`'s feed (after
     /// an unfollow): one Query of the feed, filtered by author.
-    pub async fn remove_author(&self, owner: u64, author_id: u64) -> Result<(), StoreError> {
+    pub async fn remove_author(&self, owner: UserId, author_id: UserId) -> Result<(), StoreError> {
         let found = self
             .table
             .query_all(&Self::feed(owner), Some(("author_id", n(author_id))))
             .await?;
         let keys = found
             .iter()
-            .map(|item| Ok(feed_key(owner, get_u64(item, "post_id")?)))
+            .map(|item| Ok(feed_key(owner, get_post_id(item, "post_id")?)))
             .collect::<Result<Vec<_>, ItemError>>()?;
         self.table.batch_write(Vec::new(), keys).await
     }
 
     /// The ids of everyone following `user_id` (all pages of the user's
     /// follower edges).
-    pub async fn followers(&self, user_id: u64) -> Result<Vec<u64>, StoreError> {
+    pub async fn followers(&self, user_id: UserId) -> Result<Vec<UserId>, StoreError> {
         let window = QueryWindow {
             index: None,
             partition: user_pk(user_id),
@@ -102,12 +102,12 @@ impl FeedStore {
         let found = self.table.query_all(&window, None).await?;
         Ok(found
             .iter()
-            .map(|item| get_u64(item, "other_id"))
+            .map(|item| get_user_id(item, "other_id"))
             .collect::<Result<_, _>>()?)
     }
 
     /// `user_id`'s exact follower count (0 for a user that is gone).
-    pub async fn follower_count(&self, user_id: u64) -> Result<u64, StoreError> {
+    pub async fn follower_count(&self, user_id: UserId) -> Result<u64, StoreError> {
         match self.table.get(user_key(user_id), Read::Eventual).await? {
             Some(item) => Ok(get_u64(&item, "follower_count")?),
             None => Ok(0),
@@ -117,7 +117,7 @@ impl FeedStore {
     /// Every author marked popular: their posts are not fanned out but
     /// merged into feeds when read. A small set (authors with at least
     /// `POPULAR_FOLLOWERS` followers), one item.
-    pub async fn popular_authors(&self) -> Result<Vec<u64>, StoreError> {
+    pub async fn popular_authors(&self) -> Result<Vec<UserId>, StoreError> {
         let Some(item) = self.table.get(popular_key(), Read::Eventual).await? else {
             return Ok(Vec::new());
         };
@@ -126,7 +126,7 @@ impl FeedStore {
             Some(AttributeValue::Ns(ids)) => ids
                 .iter()
                 .map(|id| {
-                    id.parse().map_err(|_| {
+                    id.parse().map(UserId::new).map_err(|_| {
                         ItemError(format!("popular author id {id} is not a u64")).into()
                     })
                 })
@@ -137,7 +137,7 @@ impl FeedStore {
 
     /// Marks `author_id` popular (idempotent). An author stays popular once
     /// marked: posts already fanned out stay in feeds, later ones merge.
-    pub async fn mark_popular(&self, author_id: u64) -> Result<(), StoreError> {
+    pub async fn mark_popular(&self, author_id: UserId) -> Result<(), StoreError> {
         self.table
             .update_guarded(popular_key(), Constraint::UserMissing, |u| {
                 u.update_expression("ADD author_ids :id")
@@ -152,9 +152,9 @@ impl FeedStore {
     /// Which of `authors` `reader` follows: one BatchGetItem of the edges.
     pub async fn followed_among(
         &self,
-        reader: u64,
-        authors: &[u64],
-    ) -> Result<Vec<u64>, StoreError> {
+        reader: UserId,
+        authors: &[UserId],
+    ) -> Result<Vec<UserId>, StoreError> {
         let keys = authors
             .iter()
             .filter(|author| **author != reader)
@@ -163,7 +163,7 @@ impl FeedStore {
         let found = self.table.batch_get(keys, Read::Eventual).await?;
         Ok(found
             .iter()
-            .map(|item| get_u64(item, "other_id"))
+            .map(|item| get_user_id(item, "other_id"))
             .collect::<Result<_, _>>()?)
     }
 }

@@ -9,7 +9,7 @@ use super::items::{
     edge_order, edge_prefix, edge_sk, key, n, s, user_key, user_pk, BY_TIME_INDEX, EDGE_ORDER,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{Edge, EdgeKind};
+use crate::domain::{Edge, EdgeKind, UserId};
 
 /// Times an unfollow re-runs when a concurrent follow recreates the edge.
 const UNFOLLOW_ATTEMPTS: usize = 5;
@@ -42,7 +42,7 @@ pub struct FollowStore {
 /// when subtracting, on the count staying at zero or above: a count can
 /// never go below zero, whatever the edges say; the edge conditions mean it
 /// never has to.
-fn count_update(table: &Table, user: u64, attribute: &str, delta: i64) -> TransactWriteItem {
+fn count_update(table: &Table, user: UserId, attribute: &str, delta: i64) -> TransactWriteItem {
     table.update(user_key(user), |u| {
         let u = u
             .update_expression("ADD #count :delta")
@@ -57,7 +57,7 @@ fn count_update(table: &Table, user: u64, attribute: &str, delta: i64) -> Transa
     })
 }
 
-fn edge_key(owner: u64, other: u64, kind: EdgeKind) -> super::items::Item {
+fn edge_key(owner: UserId, other: UserId, kind: EdgeKind) -> super::items::Item {
     key(user_pk(owner), edge_sk(kind, other))
 }
 
@@ -72,8 +72,8 @@ impl FollowStore {
     /// duplicate never counts twice.
     pub async fn follow(
         &self,
-        follower: u64,
-        followed: u64,
+        follower: UserId,
+        followed: UserId,
         at_micros: u64,
     ) -> Result<EdgeChange, StoreError> {
         let put_side = |owner, other, kind| {
@@ -96,7 +96,11 @@ impl FollowStore {
     }
 
     /// Makes `follower` stop following `followed`. Idempotent like follow.
-    pub async fn unfollow(&self, follower: u64, followed: u64) -> Result<EdgeChange, StoreError> {
+    pub async fn unfollow(
+        &self,
+        follower: UserId,
+        followed: UserId,
+    ) -> Result<EdgeChange, StoreError> {
         let delete_side = |owner, other, kind| {
             self.table.delete(edge_key(owner, other, kind), |d| {
                 d.condition_expression("attribute_exists(pk)")
@@ -123,10 +127,12 @@ impl FollowStore {
             match (edge?.is_some(), users?) {
                 (_, false) => return Ok(EdgeChange::UnknownUser),
                 (false, true) => return Ok(EdgeChange::Unchanged),
-                (true, true) => tracing::debug!(follower, followed, "a follow raced this unfollow"),
+                (true, true) => {
+                    tracing::debug!(%follower, %followed, "a follow raced this unfollow")
+                }
             }
         }
-        tracing::warn!(follower, followed, "unfollow kept racing follows");
+        tracing::warn!(%follower, %followed, "unfollow kept racing follows");
         Err(StoreError::BUSY)
     }
 
@@ -136,8 +142,8 @@ impl FollowStore {
     fn edge_transaction(
         &self,
         write: EdgeWrite,
-        (follower, followed): (u64, u64),
-        side: impl Fn(u64, u64, EdgeKind) -> TransactWriteItem,
+        (follower, followed): (UserId, UserId),
+        side: impl Fn(UserId, UserId, EdgeKind) -> TransactWriteItem,
     ) -> Transaction {
         let (operation, delta, counts, edges) = match write {
             EdgeWrite::Follow => (
@@ -173,7 +179,7 @@ impl FollowStore {
     /// GetItems. Only a missing edge leads here, to choose between "not
     /// following" and "no such user"; a stale miss would answer the second
     /// for a user created a moment ago.
-    pub async fn both_exist(&self, a: u64, b: u64) -> Result<bool, StoreError> {
+    pub async fn both_exist(&self, a: UserId, b: UserId) -> Result<bool, StoreError> {
         let (x, y) = tokio::join!(
             self.table.get(user_key(a), Read::Strong),
             self.table.get(user_key(b), Read::Strong)
@@ -183,7 +189,11 @@ impl FollowStore {
 
     /// Whether `follower` follows `followed`: one GetItem, confirmed by a
     /// consistent one on a miss so that a follow just made is seen.
-    pub async fn is_following(&self, follower: u64, followed: u64) -> Result<bool, StoreError> {
+    pub async fn is_following(
+        &self,
+        follower: UserId,
+        followed: UserId,
+    ) -> Result<bool, StoreError> {
         let edge = edge_key(follower, followed, EdgeKind::Following);
         Ok(self.table.get_confirming_miss(edge).await?.is_some())
     }
@@ -192,9 +202,9 @@ impl FollowStore {
     /// `after` = (follow time, other id), or after skipping `skip` edges.
     pub async fn window(
         &self,
-        owner: u64,
+        owner: UserId,
         kind: EdgeKind,
-        after: Option<(u64, u64)>,
+        after: Option<(u64, UserId)>,
         skip: u64,
         limit: u32,
     ) -> Result<Vec<Edge>, StoreError> {

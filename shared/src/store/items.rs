@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{timestamp, Edge, EdgeKind, FeedEntry, Post, User};
+use crate::domain::{timestamp, Edge, EdgeKind, FeedEntry, Post, PostId, User, UserId};
 
 /// A DynamoDB item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
@@ -47,8 +47,11 @@ pub const USER_COUNT_SHARDS: u64 = 32;
 
 /// The shard of the user count that counts user `id`: `STATS#users /
 /// SHARD#<id mod 32>`.
-pub fn user_count_key(id: u64) -> Item {
-    key(STATS_PK, format!("SHARD#{:02}", id % USER_COUNT_SHARDS))
+pub fn user_count_key(id: UserId) -> Item {
+    key(
+        STATS_PK,
+        format!("SHARD#{:02}", id.get() % USER_COUNT_SHARDS),
+    )
 }
 /// Key of the item listing every popular author (`author_ids`, a number set).
 pub const POPULAR_PK: &str = "POPULAR";
@@ -111,8 +114,18 @@ fn parse_timestamp(item: &Item, name: &str) -> Result<DateTime<Utc>, ItemError> 
         .map_err(|_| ItemError(format!("attribute {name} is not RFC 3339: {raw}")))
 }
 
+/// The user id in numeric attribute `name`.
+pub fn get_user_id(item: &Item, name: &str) -> Result<UserId, ItemError> {
+    get_u64(item, name).map(UserId::new)
+}
+
+/// The post id in numeric attribute `name`.
+pub fn get_post_id(item: &Item, name: &str) -> Result<PostId, ItemError> {
+    get_u64(item, name).map(PostId::new)
+}
+
 /// Partition key of everything a user owns: the profile and the edges.
-pub fn user_pk(id: u64) -> String {
+pub fn user_pk(id: UserId) -> String {
     format!("{USER_PREFIX}{id}")
 }
 
@@ -121,7 +134,7 @@ pub fn user_pk(id: u64) -> String {
 pub const USER_PREFIX: &str = "USER#";
 
 /// Key of a user's profile item.
-pub fn user_key(id: u64) -> Item {
+pub fn user_key(id: UserId) -> Item {
     key(user_pk(id), PROFILE)
 }
 
@@ -159,13 +172,13 @@ pub const SESSION_EPOCH: &str = "session_epoch";
 pub const SESSION_PREFIX: &str = "SESSION#";
 
 /// Key of session `session_id` of user `user_id`.
-pub fn session_key(user_id: u64, session_id: &str) -> Item {
+pub fn session_key(user_id: UserId, session_id: &str) -> Item {
     key(user_pk(user_id), format!("{SESSION_PREFIX}{session_id}"))
 }
 
 /// Key of the clean-up job of a deleted account: its stream records drive
 /// `purge_user`, one bounded step each.
-pub fn purge_key(user_id: u64) -> Item {
+pub fn purge_key(user_id: UserId) -> Item {
     key(format!("{PURGE_PREFIX}{user_id}"), "PURGE")
 }
 
@@ -173,34 +186,37 @@ pub fn purge_key(user_id: u64) -> Item {
 pub const PURGE_PREFIX: &str = "PURGE#";
 
 /// Key of a post item.
-pub fn post_key(id: u64) -> Item {
+pub fn post_key(id: PostId) -> Item {
     key(format!("{POST_PREFIX}{id}"), POST)
 }
 
 /// The sort key of a timeline or feed entry: zero-padded so that string
 /// order is id order, which is time order.
-pub fn post_sk(post_id: u64) -> String {
-    format!("{POST_PREFIX}{post_id:020}")
+pub fn post_sk(post_id: PostId) -> String {
+    format!("{POST_PREFIX}{:020}", post_id.get())
 }
 
 /// Key of the entry listing post `post_id` in its author's timeline.
-pub fn timeline_key(author_id: u64, post_id: u64) -> Item {
+pub fn timeline_key(author_id: UserId, post_id: PostId) -> Item {
     key(user_pk(author_id), post_sk(post_id))
 }
 
 /// Key of the record of `user_id`'s use of an idempotency key, by the key's
 /// SHA-256 in hex (fixed length whatever the key).
-pub fn idempotency_key(user_id: u64, key_hash: &str) -> Item {
+pub fn idempotency_key(user_id: UserId, key_hash: &str) -> Item {
     key(format!("IDEMPOTENCY#{user_id}#{key_hash}"), "IDEMPOTENCY")
 }
 
+/// Prefix of the partition key of a user's home feed.
+pub const FEED_PREFIX: &str = "FEED#";
+
 /// Partition key of a user's home feed.
-pub fn feed_pk(owner: u64) -> String {
-    format!("FEED#{owner}")
+pub fn feed_pk(owner: UserId) -> String {
+    format!("{FEED_PREFIX}{owner}")
 }
 
 /// Key of the entry of post `post_id` in `owner`'s feed.
-pub fn feed_key(owner: u64, post_id: u64) -> Item {
+pub fn feed_key(owner: UserId, post_id: PostId) -> Item {
     key(feed_pk(owner), post_sk(post_id))
 }
 
@@ -209,17 +225,17 @@ pub fn feed_key(owner: u64, post_id: u64) -> Item {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyOf {
     /// A post item (`POST#<id>` / `POST`).
-    Post(u64),
+    Post(PostId),
     /// The `follower`'s half of a follow edge (`USER#<follower>` /
     /// `FOLLOWING#<followed>`).
     Following {
         /// Who follows.
-        follower: u64,
+        follower: UserId,
         /// Whom.
-        followed: u64,
+        followed: UserId,
     },
     /// The clean-up job of deleted user `0` (`PURGE#<id>`).
-    PurgeJob(u64),
+    PurgeJob(UserId),
     /// Anything else.
     Other,
 }
@@ -228,27 +244,30 @@ pub enum KeyOf {
 pub fn key_of(pk: &str, sk: &str) -> KeyOf {
     let id_after = |text: &str, prefix: &str| text.strip_prefix(prefix)?.parse::<u64>().ok();
     if let (Some(id), POST) = (id_after(pk, POST_PREFIX), sk) {
-        return KeyOf::Post(id);
+        return KeyOf::Post(PostId::new(id));
     }
     if let Some(user) = id_after(pk, PURGE_PREFIX) {
-        return KeyOf::PurgeJob(user);
+        return KeyOf::PurgeJob(UserId::new(user));
     }
     match (
         id_after(pk, USER_PREFIX),
         id_after(sk, edge_prefix(EdgeKind::Following)),
     ) {
-        (Some(follower), Some(followed)) => KeyOf::Following { follower, followed },
+        (Some(follower), Some(followed)) => KeyOf::Following {
+            follower: UserId::new(follower),
+            followed: UserId::new(followed),
+        },
         _ => KeyOf::Other,
     }
 }
 
 /// Directory sort keys are zero-padded so that string order is id order.
-pub fn directory_sk(id: u64) -> String {
-    format!("{id:020}")
+pub fn directory_sk(id: UserId) -> String {
+    format!("{:020}", id.get())
 }
 
 /// Key of a user's directory entry.
-pub fn directory_key(id: u64) -> Item {
+pub fn directory_key(id: UserId) -> Item {
     key(DIRECTORY_PK, directory_sk(id))
 }
 
@@ -275,7 +294,7 @@ impl User {
     /// Reads a profile item.
     pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
         Ok(User {
-            id: get_u64(item, "id")?,
+            id: get_user_id(item, "id")?,
             username: get_s(item, "username")?.to_string(),
             email: get_s(item, "email")?.to_string(),
             password_hash: get_s(item, "password_hash")?.to_string(),
@@ -306,46 +325,54 @@ pub fn edge_prefix(kind: EdgeKind) -> &'static str {
 }
 
 /// The sort key of an edge item: looked up directly by (owner, other).
-pub fn edge_sk(kind: EdgeKind, other: u64) -> String {
+pub fn edge_sk(kind: EdgeKind, other: UserId) -> String {
     format!("{}{other}", edge_prefix(kind))
 }
 
 /// The `edge_order` value: kind, follow time in microseconds, other id; both
 /// numbers zero-padded so string order is time order.
-pub fn edge_order(kind: EdgeKind, followed_at_micros: u64, other: u64) -> String {
-    format!("{}{followed_at_micros:020}#{other:020}", edge_prefix(kind))
+pub fn edge_order(kind: EdgeKind, followed_at_micros: u64, other: UserId) -> String {
+    format!(
+        "{}{followed_at_micros:020}#{:020}",
+        edge_prefix(kind),
+        other.get()
+    )
 }
 
 /// An entity stored as one item keyed by its integer id.
 pub(crate) trait ById: Sized {
+    /// Its id's type.
+    type Id: Copy + Eq;
     /// The key of the item with `id`.
-    fn key_of(id: u64) -> Item;
+    fn key_of(id: Self::Id) -> Item;
     /// Reads an item.
     fn from_item(item: &Item) -> Result<Self, ItemError>;
     /// The entity's id.
-    fn id(&self) -> u64;
+    fn id(&self) -> Self::Id;
 }
 
 impl ById for User {
-    fn key_of(id: u64) -> Item {
+    type Id = UserId;
+    fn key_of(id: UserId) -> Item {
         user_key(id)
     }
     fn from_item(item: &Item) -> Result<Self, ItemError> {
         User::from_item(item)
     }
-    fn id(&self) -> u64 {
+    fn id(&self) -> UserId {
         self.id
     }
 }
 
 impl ById for Post {
-    fn key_of(id: u64) -> Item {
+    type Id = PostId;
+    fn key_of(id: PostId) -> Item {
         post_key(id)
     }
     fn from_item(item: &Item) -> Result<Self, ItemError> {
         Post::from_item(item)
     }
-    fn id(&self) -> u64 {
+    fn id(&self) -> PostId {
         self.id
     }
 }
@@ -368,8 +395,8 @@ impl Post {
     /// Reads a post item.
     pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
         Ok(Post {
-            id: get_u64(item, "id")?,
-            author_id: get_u64(item, "author_id")?,
+            id: get_post_id(item, "id")?,
+            author_id: get_user_id(item, "author_id")?,
             body: get_s(item, "body")?.to_string(),
             created_at: parse_timestamp(item, "created_at")?,
             edited_at: match item.get("edited_at") {
@@ -394,13 +421,14 @@ impl FeedEntry {
     pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
         let pk = get_s(item, PK)?;
         let owner = pk
-            .strip_prefix("FEED#")
+            .strip_prefix(FEED_PREFIX)
             .and_then(|id| id.parse().ok())
+            .map(UserId::new)
             .ok_or_else(|| ItemError(format!("feed pk {pk} is not FEED#<id>")))?;
         Ok(FeedEntry {
             owner,
-            post_id: get_u64(item, "post_id")?,
-            author_id: get_u64(item, "author_id")?,
+            post_id: get_post_id(item, "post_id")?,
+            author_id: get_user_id(item, "author_id")?,
         })
     }
 }
@@ -423,8 +451,9 @@ impl Edge {
     pub(crate) fn from_item(item: &Item) -> Result<Self, ItemError> {
         let pk = get_s(item, PK)?;
         let owner = pk
-            .strip_prefix("USER#")
+            .strip_prefix(USER_PREFIX)
             .and_then(|id| id.parse().ok())
+            .map(UserId::new)
             .ok_or_else(|| ItemError(format!("edge pk {pk} is not USER#<id>")))?;
         let sk = get_s(item, SK)?;
         let kind = if sk.starts_with(edge_prefix(EdgeKind::Following)) {
@@ -436,7 +465,7 @@ impl Edge {
         };
         Ok(Edge {
             owner,
-            other: get_u64(item, "other_id")?,
+            other: get_user_id(item, "other_id")?,
             kind,
             followed_at_micros: get_u64(item, "followed_at")?,
         })
@@ -450,20 +479,29 @@ mod tests {
     #[test]
     fn a_key_says_whether_it_is_a_post_a_following_edge_a_clean_up_job_or_other() {
         let kind = |key: Item| key_of(get_s(&key, PK).unwrap(), get_s(&key, SK).unwrap());
-        assert_eq!(kind(post_key(7)), KeyOf::Post(7));
+        assert_eq!(kind(post_key(PostId::new(7))), KeyOf::Post(PostId::new(7)));
         assert_eq!(
-            kind(key(user_pk(3), edge_sk(EdgeKind::Following, 9))),
+            kind(key(
+                user_pk(UserId::new(3)),
+                edge_sk(EdgeKind::Following, UserId::new(9))
+            )),
             KeyOf::Following {
-                follower: 3,
-                followed: 9
+                follower: UserId::new(3),
+                followed: UserId::new(9)
             }
         );
-        assert_eq!(kind(purge_key(4)), KeyOf::PurgeJob(4));
+        assert_eq!(
+            kind(purge_key(UserId::new(4))),
+            KeyOf::PurgeJob(UserId::new(4))
+        );
         for other in [
-            user_key(3),
-            key(user_pk(3), edge_sk(EdgeKind::Follower, 9)),
-            timeline_key(3, 7),
-            feed_key(3, 7),
+            user_key(UserId::new(3)),
+            key(
+                user_pk(UserId::new(3)),
+                edge_sk(EdgeKind::Follower, UserId::new(9)),
+            ),
+            timeline_key(UserId::new(3), PostId::new(7)),
+            feed_key(UserId::new(3), PostId::new(7)),
         ] {
             assert_eq!(kind(other), KeyOf::Other);
         }
@@ -472,7 +510,7 @@ mod tests {
 
     fn user() -> User {
         User {
-            id: 7,
+            id: UserId::new(7),
             username: "Susan".into(),
             email: "susan@example.com".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def".into(),
@@ -521,22 +559,25 @@ mod tests {
     #[test]
     fn an_edge_survives_the_round_trip_and_sorts_by_time() {
         let edge = Edge {
-            owner: 3,
-            other: 12,
+            owner: UserId::new(3),
+            other: UserId::new(12),
             kind: EdgeKind::Follower,
             followed_at_micros: 99,
         };
         let item = edge.to_item();
         assert_eq!(item[SK], s("FOLLOWER#12"));
         assert_eq!(Edge::from_item(&item).unwrap(), edge);
-        assert!(edge_order(EdgeKind::Follower, 99, 500) < edge_order(EdgeKind::Follower, 100, 1));
+        assert!(
+            edge_order(EdgeKind::Follower, 99, UserId::new(500))
+                < edge_order(EdgeKind::Follower, 100, UserId::new(1))
+        );
     }
 
     #[test]
     fn a_post_and_a_feed_entry_survive_the_round_trip() {
         let post = Post {
-            id: 12,
-            author_id: 3,
+            id: PostId::new(12),
+            author_id: UserId::new(3),
             body: "hi".into(),
             created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
             edited_at: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 5, 0).unwrap()),
@@ -548,17 +589,17 @@ mod tests {
         };
         assert_eq!(Post::from_item(&unedited.to_item()).unwrap(), unedited);
         let entry = FeedEntry {
-            owner: 4,
-            post_id: 12,
-            author_id: 3,
+            owner: UserId::new(4),
+            post_id: PostId::new(12),
+            author_id: UserId::new(3),
         };
         assert_eq!(FeedEntry::from_item(&entry.to_item()).unwrap(), entry);
-        assert!(post_sk(99) < post_sk(100));
+        assert!(post_sk(PostId::new(99)) < post_sk(PostId::new(100)));
     }
 
     #[test]
     fn directory_keys_sort_in_id_order() {
-        assert!(directory_sk(9) < directory_sk(10));
-        assert!(directory_sk(99) < directory_sk(100_000));
+        assert!(directory_sk(UserId::new(9)) < directory_sk(UserId::new(10)));
+        assert!(directory_sk(UserId::new(99)) < directory_sk(UserId::new(100_000)));
     }
 }

@@ -87,7 +87,7 @@ impl Table {
     /// with a strong read (see [`Table::get_confirming_miss`]).
     pub(crate) async fn get_by_id<T: ById>(
         &self,
-        id: u64,
+        id: T::Id,
         read: Read,
     ) -> Result<Option<T>, StoreError> {
         let item = match read {
@@ -99,7 +99,10 @@ impl Table {
 
     /// The items of kind `T` with `ids` (BatchGetItem), in the order of
     /// `ids`; ids with no item are skipped.
-    pub(crate) async fn get_many_by_id<T: ById>(&self, ids: &[u64]) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn get_many_by_id<T: ById>(
+        &self,
+        ids: &[T::Id],
+    ) -> Result<Vec<T>, StoreError> {
         let found = self
             .batch_get(
                 ids.iter().map(|id| T::key_of(*id)).collect(),

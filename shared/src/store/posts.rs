@@ -11,7 +11,9 @@ use super::items::{
     EXPIRES_AT, POST, POST_COUNTER_PK, POST_PREFIX, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{timestamp, FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, User};
+use crate::domain::{
+    timestamp, FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, PostId, User, UserId,
+};
 
 const ABSENT: Option<&str> = Some("attribute_not_exists(pk)");
 
@@ -34,7 +36,7 @@ impl PostStore {
     /// `key_expires` ([`Constraint::KeyUsed`] if a live one exists).
     pub async fn create(
         &self,
-        author_id: u64,
+        author_id: UserId,
         body: PostBody,
         now: DateTime<Utc>,
         key: Option<(&IdempotencyKey, DateTime<Utc>)>,
@@ -42,7 +44,8 @@ impl PostStore {
         let id = self
             .table
             .increment(items::key(POST_COUNTER_PK, "COUNTER"), "next_id", 1)
-            .await?;
+            .await
+            .map(PostId::new)?;
         let post = Post {
             id,
             author_id,
@@ -83,7 +86,7 @@ impl PostStore {
             );
         match self.table.transact(transaction).await {
             Err(StoreError::Conflict(Constraint::IdInUse)) => {
-                tracing::error!(id, "a freshly allocated post id was already in use");
+                tracing::error!(%id, "a freshly allocated post id was already in use");
                 Err(StoreError::Internal)
             }
             outcome => outcome.map(|()| post),
@@ -94,7 +97,7 @@ impl PostStore {
     /// A strong read: the answer decides whether to publish.
     pub async fn key_use(
         &self,
-        author_id: u64,
+        author_id: UserId,
         key: &IdempotencyKey,
         now: DateTime<Utc>,
     ) -> Result<Option<KeyUse>, StoreError> {
@@ -113,20 +116,20 @@ impl PostStore {
             return Ok(None);
         }
         Ok(Some(KeyUse {
-            post_id: get_u64(&item, "post_id")?,
+            post_id: items::get_post_id(&item, "post_id")?,
             body: items::get_s(&item, "body")?.to_string(),
         }))
     }
 
     /// One post. [`Read::Eventual`] confirms a miss with a strong read, so a
     /// post published a moment ago is found.
-    pub async fn get(&self, id: u64, read: Read) -> Result<Option<Post>, StoreError> {
+    pub async fn get(&self, id: PostId, read: Read) -> Result<Option<Post>, StoreError> {
         self.table.get_by_id(id, read).await
     }
 
     /// The posts with `ids` (BatchGetItem), in the order of `ids`; ids of
     /// deleted posts are skipped.
-    pub async fn get_many(&self, ids: &[u64]) -> Result<Vec<Post>, StoreError> {
+    pub async fn get_many(&self, ids: &[PostId]) -> Result<Vec<Post>, StoreError> {
         self.table.get_many_by_id(ids).await
     }
 
@@ -135,10 +138,10 @@ impl PostStore {
     /// posts and users are absent; posts keep the order of `ids`.
     pub async fn with_authors(
         &self,
-        ids: &[u64],
-        author_ids: &[u64],
+        ids: &[PostId],
+        author_ids: &[UserId],
     ) -> Result<(Vec<Post>, Vec<User>), StoreError> {
-        let mut authors: Vec<u64> = author_ids.to_vec();
+        let mut authors: Vec<UserId> = author_ids.to_vec();
         authors.sort_unstable();
         authors.dedup();
         let keys = ids
@@ -234,11 +237,11 @@ impl PostStore {
     /// `after` (a cursor) or after skipping `skip` (a bare page number).
     pub async fn timeline_window(
         &self,
-        author_id: u64,
-        after: Option<u64>,
+        author_id: UserId,
+        after: Option<PostId>,
         skip: u64,
         limit: u32,
-    ) -> Result<Vec<u64>, StoreError> {
+    ) -> Result<Vec<PostId>, StoreError> {
         self.table
             .query_window_ids(
                 Self::timeline(author_id),
@@ -248,14 +251,15 @@ impl PostStore {
                 "post_id",
             )
             .await
+            .map(|ids| ids.into_iter().map(PostId::new).collect())
     }
 
     /// Up to `limit` of `author_id`'s newest post ids.
-    pub async fn newest(&self, author_id: u64, limit: u32) -> Result<Vec<u64>, StoreError> {
+    pub async fn newest(&self, author_id: UserId, limit: u32) -> Result<Vec<PostId>, StoreError> {
         self.timeline_window(author_id, None, 0, limit).await
     }
 
-    fn timeline(author_id: u64) -> QueryWindow {
+    fn timeline(author_id: UserId) -> QueryWindow {
         QueryWindow {
             index: None,
             partition: user_pk(author_id),

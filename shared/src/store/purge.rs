@@ -20,12 +20,13 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
-    edge_prefix, edge_sk, feed_pk, get_s, get_u64, key, n, post_key, purge_key, s, timeline_key,
-    token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK, POST_PREFIX, SESSION_PREFIX, SK,
+    edge_prefix, edge_sk, feed_pk, get_post_id, get_s, get_user_id, key, n, post_key, purge_key, s,
+    timeline_key, token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK, POST_PREFIX,
+    SESSION_PREFIX, SK,
 };
 use super::tokens::access_hashes_of;
 use super::{Constraint, Order, QueryWindow, StoreError, Table, Transaction};
-use crate::domain::EdgeKind;
+use crate::domain::{EdgeKind, UserId};
 
 /// Edge transactions one step runs at once.
 const CONCURRENT_UNLINKS: usize = 10;
@@ -86,7 +87,7 @@ impl PurgePhase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeJob {
     /// The deleted user.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// The phase to work on.
     pub phase: PurgePhase,
     /// Steps done so far; the advance is conditioned on it.
@@ -170,11 +171,11 @@ impl PurgeStore {
 
     /// Unlinks up to a step's worth of `user`'s edges of `kind`; returns how many
     /// it found.
-    async fn unlink_edges(&self, user: u64, kind: EdgeKind) -> Result<usize, StoreError> {
+    async fn unlink_edges(&self, user: UserId, kind: EdgeKind) -> Result<usize, StoreError> {
         let edges = self.first_page(user_pk(user), edge_prefix(kind)).await?;
         let others = edges
             .iter()
-            .map(|item| get_u64(item, "other_id"))
+            .map(|item| get_user_id(item, "other_id"))
             .collect::<Result<Vec<_>, ItemError>>()?;
         for chunk in others.chunks(CONCURRENT_UNLINKS) {
             let mut running = tokio::task::JoinSet::new();
@@ -196,11 +197,11 @@ impl PurgeStore {
     /// Deletes up to a step's worth of `user`'s posts with their timeline
     /// entries. The posts' removal records reach `fan_out`, which finds no
     /// followers left to update.
-    async fn delete_posts(&self, user: u64) -> Result<usize, StoreError> {
+    async fn delete_posts(&self, user: UserId) -> Result<usize, StoreError> {
         let entries = self.first_page(user_pk(user), POST_PREFIX).await?;
         let mut keys = Vec::with_capacity(entries.len() * 2);
         for entry in &entries {
-            let post = get_u64(entry, "post_id")?;
+            let post = get_post_id(entry, "post_id")?;
             keys.push(post_key(post));
             keys.push(timeline_key(user, post));
         }
@@ -209,7 +210,7 @@ impl PurgeStore {
     }
 
     /// Deletes up to a step's worth entries of `user`'s own feed.
-    async fn delete_feed(&self, user: u64) -> Result<usize, StoreError> {
+    async fn delete_feed(&self, user: UserId) -> Result<usize, StoreError> {
         let entries = self.first_page(feed_pk(user), POST_PREFIX).await?;
         let keys = entries
             .iter()
@@ -221,7 +222,7 @@ impl PurgeStore {
 
     /// Deletes up to a step's worth of `user`'s sessions with their access
     /// tokens (dead already: the profile is gone).
-    async fn delete_sessions(&self, user: u64) -> Result<usize, StoreError> {
+    async fn delete_sessions(&self, user: UserId) -> Result<usize, StoreError> {
         let sessions = self.first_page(user_pk(user), SESSION_PREFIX).await?;
         let mut keys = Vec::with_capacity(sessions.len() * 2);
         for session in &sessions {
@@ -233,7 +234,7 @@ impl PurgeStore {
     }
 
     /// Takes `user` out of the set of popular authors, if the set exists.
-    async fn unmark_popular(&self, user: u64) -> Result<(), StoreError> {
+    async fn unmark_popular(&self, user: UserId) -> Result<(), StoreError> {
         let removed = self
             .table
             .update_guarded(key(POPULAR_PK, "AUTHORS"), Constraint::PurgeMoved, |u| {
@@ -254,7 +255,12 @@ impl PurgeStore {
 /// in one transaction conditioned on `user`'s half existing: done once
 /// whatever is redelivered. If `other` is gone too (being deleted at the
 /// same time), only the halves go.
-async fn unlink(table: &Table, user: u64, other: u64, kind: EdgeKind) -> Result<(), StoreError> {
+async fn unlink(
+    table: &Table,
+    user: UserId,
+    other: UserId,
+    kind: EdgeKind,
+) -> Result<(), StoreError> {
     let (theirs, count) = match kind {
         EdgeKind::Following => (EdgeKind::Follower, "follower_count"),
         EdgeKind::Follower => (EdgeKind::Following, "followed_count"),

@@ -30,13 +30,13 @@ use super::items::{
     SESSION_EPOCH, SESSION_PREFIX, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{timestamp, User};
+use crate::domain::{timestamp, User, UserId};
 
 /// A stored access token, as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     /// Whose token it is.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// Expiry in milliseconds since the epoch; TTL only has seconds.
     pub expires_at_ms: u64,
     /// The session it belongs to; `None` for a token issued before sessions
@@ -49,7 +49,7 @@ pub struct TokenRecord {
 impl TokenRecord {
     fn from_item(item: &Item) -> Result<TokenRecord, ItemError> {
         Ok(TokenRecord {
-            user_id: get_u64(item, "user_id")?,
+            user_id: UserId::new(get_u64(item, "user_id")?),
             expires_at_ms: get_u64(item, "expires_at_ms")?,
             session_id: match item.get("session_id") {
                 None => None,
@@ -72,7 +72,7 @@ impl TokenRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     /// Whose session it is.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// Its id (random, named by its refresh tokens).
     pub session_id: String,
     /// The user's session epoch when it was opened.
@@ -257,7 +257,7 @@ impl TokenStore {
     }
 
     fn access_item(
-        user_id: u64,
+        user_id: UserId,
         session_id: &str,
         epoch: u64,
         hash: &str,
@@ -281,7 +281,7 @@ impl TokenStore {
     /// the profile was read).
     pub async fn open(
         &self,
-        user_id: u64,
+        user_id: UserId,
         epoch: u64,
         session_id: &str,
         pair: &TokenPair,
@@ -331,7 +331,7 @@ impl TokenStore {
     /// Sets `last_seen` on the profile, conditioned on its session epoch.
     fn touch_profile(
         &self,
-        user_id: u64,
+        user_id: UserId,
         epoch: u64,
         now: DateTime<Utc>,
     ) -> aws_sdk_dynamodb::types::TransactWriteItem {
@@ -348,7 +348,7 @@ impl TokenStore {
     async fn run_issuing(
         &self,
         transaction: Transaction,
-        user_id: u64,
+        user_id: UserId,
         forget: Vec<Item>,
     ) -> Result<(), StoreError> {
         match self.table.transact(transaction).await {
@@ -366,7 +366,7 @@ impl TokenStore {
                     forgotten &= self.table.delete_now(key).await.is_ok();
                 }
                 if forgotten {
-                    tracing::info!(user_id, "deleted the token whose issue failed");
+                    tracing::info!(%user_id, "deleted the token whose issue failed");
                 }
                 Err(lost)
             }
@@ -516,7 +516,7 @@ impl TokenStore {
     pub async fn find_with_profile(
         &self,
         token_hash: &str,
-        user_id: Option<u64>,
+        user_id: Option<UserId>,
     ) -> Result<(Option<TokenRecord>, Option<User>), StoreError> {
         let token = token_key(token_hash);
         let (mut record, keys) = match user_id {
@@ -549,7 +549,7 @@ impl TokenStore {
     /// consistent: it decides whether a refresh token was already used).
     pub async fn session(
         &self,
-        user_id: u64,
+        user_id: UserId,
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let item = self
@@ -571,7 +571,7 @@ impl TokenStore {
     /// with one.
     pub async fn end_session(
         &self,
-        user_id: u64,
+        user_id: UserId,
         session_id: &str,
         access_hash: &str,
     ) -> Result<(), StoreError> {
@@ -670,7 +670,7 @@ impl TokenStore {
     /// Revokes every session and token of `user_id` at once: one UpdateItem
     /// raising the profile's session epoch ([`Constraint::UserMissing`] if
     /// the user is gone).
-    pub async fn revoke_all(&self, user_id: u64) -> Result<(), StoreError> {
+    pub async fn revoke_all(&self, user_id: UserId) -> Result<(), StoreError> {
         self.table
             .update_guarded(user_key(user_id), Constraint::UserMissing, |u| {
                 u.update_expression("ADD session_epoch :one")
@@ -728,7 +728,7 @@ impl TokenStore {
     /// Query of the user's partition (never a Scan).
     pub async fn sessions_of(
         &self,
-        user_id: u64,
+        user_id: UserId,
         limit: u32,
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let window = QueryWindow {
@@ -764,7 +764,7 @@ impl TokenStore {
 
 fn session_of(item: &Item) -> Result<SessionRecord, ItemError> {
     Ok(SessionRecord {
-        user_id: get_u64(item, "user_id")?,
+        user_id: UserId::new(get_u64(item, "user_id")?),
         session_id: get_s(item, "session_id")?.to_string(),
         session_epoch: get_u64(item, SESSION_EPOCH)?,
         refresh_hash: get_s(item, "refresh_hash")?.to_string(),
@@ -838,7 +838,7 @@ mod tests {
     #[test]
     fn a_token_is_valid_until_the_millisecond_it_expires() {
         let record = TokenRecord {
-            user_id: 1,
+            user_id: UserId::new(1),
             expires_at_ms: 10_000,
             session_id: None,
             session_epoch: 0,

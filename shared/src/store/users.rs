@@ -10,7 +10,7 @@ use super::items::{
 use super::purge::PurgePhase;
 use super::tokens::epoch_is;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{timestamp, Email, NewUser, ProfileUpdate, User, Username};
+use crate::domain::{timestamp, Email, NewUser, ProfileUpdate, User, UserId, Username};
 
 /// Store of users.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct UserStore {
     table: Table,
 }
 
-fn marker(key: Item, user_id: u64) -> Item {
+fn marker(key: Item, user_id: UserId) -> Item {
     let mut item = key;
     item.insert("user_id".into(), n(user_id));
     item
@@ -35,29 +35,29 @@ impl UserStore {
     /// One user by id. [`Read::Eventual`] confirms a miss with a strong read
     /// before answering "no such user", so a user created a moment ago is
     /// found; [`Read::Strong`] is for read-modify-write.
-    pub async fn get(&self, id: u64, read: Read) -> Result<Option<User>, StoreError> {
+    pub async fn get(&self, id: UserId, read: Read) -> Result<Option<User>, StoreError> {
         self.table.get_by_id(id, read).await
     }
 
     /// The users with `ids` (one BatchGetItem), in the order of `ids`; ids
     /// that name no user are skipped.
-    pub async fn get_many(&self, ids: &[u64]) -> Result<Vec<User>, StoreError> {
+    pub async fn get_many(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
         self.table.get_many_by_id(ids).await
     }
 
     /// The id of the user holding `username` (ignoring case), if any. A
     /// strongly consistent read: a login right after a sign-up or a rename
     /// must see it.
-    pub async fn id_by_username(&self, username: &Username) -> Result<Option<u64>, StoreError> {
+    pub async fn id_by_username(&self, username: &Username) -> Result<Option<UserId>, StoreError> {
         self.id_by_folded_name(&username.key()).await
     }
 
-    async fn id_by_folded_name(&self, folded: &str) -> Result<Option<u64>, StoreError> {
+    async fn id_by_folded_name(&self, folded: &str) -> Result<Option<UserId>, StoreError> {
         Ok(self
             .table
             .get(username_key(folded), Read::Strong)
             .await?
-            .map(|item| get_u64(&item, "user_id"))
+            .map(|item| items::get_user_id(&item, "user_id"))
             .transpose()?)
     }
 
@@ -71,7 +71,9 @@ impl UserStore {
         match self.id_by_folded_name(&folded).await? {
             Some(id) => self.get(id, Read::Eventual).await,
             None => {
-                self.table.get(user_key(0), Read::Eventual).await?;
+                self.table
+                    .get(user_key(UserId::new(0)), Read::Eventual)
+                    .await?;
                 Ok(None)
             }
         }
@@ -120,7 +122,8 @@ impl UserStore {
         let id = self
             .table
             .increment(items::key(COUNTER_PK, "COUNTER"), "next_id", 1)
-            .await?;
+            .await
+            .map(UserId::new)?;
         let user = User {
             id,
             username: new.username.as_str().to_string(),
@@ -155,7 +158,7 @@ impl UserStore {
             }));
         match self.table.transact(transaction).await {
             Err(StoreError::Conflict(Constraint::IdInUse)) => {
-                tracing::error!(id, "a freshly allocated user id was already in use");
+                tracing::error!(%id, "a freshly allocated user id was already in use");
                 Err(StoreError::Internal)
             }
             Err(lost) if lost.may_have_written() => {
@@ -205,15 +208,15 @@ impl UserStore {
                 .expression_attribute_values(":minus_one", n(-1))
         }));
         match self.table.transact(undo).await {
-            Ok(()) => tracing::info!(id = user.id, "undid a create whose answer was lost"),
+            Ok(()) => tracing::info!(id = %user.id, "undid a create whose answer was lost"),
             Err(StoreError::Conflict(_)) => {
                 tracing::info!(
-                    id = user.id,
+                    id = %user.id,
                     "a create whose answer was lost had not committed"
                 )
             }
             Err(_) => tracing::warn!(
-                id = user.id,
+                id = %user.id,
                 "could not undo a create whose answer was lost; the user may exist"
             ),
         }
@@ -301,7 +304,7 @@ impl UserStore {
         }
         match self.table.transact(transaction).await {
             Err(StoreError::Conflict(Constraint::MarkerNotOurs)) => {
-                tracing::error!(id = current.id, "a marker we own was missing");
+                tracing::error!(id = %current.id, "a marker we own was missing");
                 Err(StoreError::Internal)
             }
             outcome => outcome.map(|()| updated),
@@ -342,7 +345,7 @@ impl UserStore {
                 | Constraint::IdInUse),
             )) => {
                 tracing::error!(
-                    id = user.id,
+                    id = %user.id,
                     ?broken,
                     "deleting a user found the table inconsistent"
                 );
@@ -424,10 +427,10 @@ impl UserStore {
     /// (a cursor) or after skipping `skip` entries (a bare page number).
     pub async fn directory_window(
         &self,
-        after: Option<u64>,
+        after: Option<UserId>,
         skip: u64,
         limit: u32,
-    ) -> Result<Vec<u64>, StoreError> {
+    ) -> Result<Vec<UserId>, StoreError> {
         self.table
             .query_window_ids(
                 QueryWindow {
@@ -443,5 +446,6 @@ impl UserStore {
                 "user_id",
             )
             .await
+            .map(|ids| ids.into_iter().map(UserId::new).collect())
     }
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use microblog_local::stream::StreamWorker;
-use microblog_shared::domain::{Email, NewUser, PostBody, Username};
+use microblog_shared::domain::{Email, NewUser, PostBody, UserId, Username};
 use microblog_shared::hashing::DUMMY_HASH;
 use microblog_tests::api::{Reply, TestApi};
 use microblog_tests::invariants;
@@ -257,7 +257,7 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
         let body = PostBody::parse(&format!("post {n}")).unwrap();
         api.app
             .posts
-            .create(star, body, chrono::Utc::now(), None)
+            .create(UserId::new(star), body, chrono::Utc::now(), None)
             .await
             .unwrap();
     }
@@ -272,7 +272,7 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
         let user = api.app.users.create(new, chrono::Utc::now()).await.unwrap();
         api.app
             .follows
-            .follow(user.id, star, n as u64 + 1)
+            .follow(user.id, UserId::new(star), n as u64 + 1)
             .await
             .unwrap();
     }

@@ -366,7 +366,7 @@ async fn interleaved_follows_and_unfollows_of_one_pair_leave_counts_equal_to_the
 
 #[tokio::test]
 async fn the_existence_checks_behind_a_404_and_a_sign_up_read_strongly() {
-    use microblog_shared::domain::{Email, Username};
+    use microblog_shared::domain::{Email, UserId, Username};
     use microblog_tests::recorder::ReadLog;
     let api = TestApi::start().await;
     api.user_with_token("susan").await;
@@ -377,8 +377,16 @@ async fn the_existence_checks_behind_a_404_and_a_sign_up_read_strongly() {
         api.client_with(|config| config.interceptor(log.clone())),
     );
     // "Does 1 follow 2?" missed: is it "not following" or "no such user"?
-    assert!(app.follows.both_exist(1, 2).await.unwrap());
-    assert!(!app.follows.both_exist(1, 99).await.unwrap());
+    assert!(app
+        .follows
+        .both_exist(UserId::new(1), UserId::new(2))
+        .await
+        .unwrap());
+    assert!(!app
+        .follows
+        .both_exist(UserId::new(1), UserId::new(99))
+        .await
+        .unwrap());
     // Registration's pre-check of the username and email markers.
     let name = Username::parse("alice").unwrap();
     let email = Email::parse("alice@example.com").unwrap();

@@ -131,12 +131,13 @@ async fn the_collection_needs_a_token() {
 
 #[tokio::test]
 async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
+    use microblog_shared::domain::UserId;
     use microblog_shared::store::items::{directory_key, n};
     use microblog_shared::store::SKIP_BATCH;
     let api = TestApi::start().await;
     // Directory entries written directly: 2.5 skip batches' worth, cheaply.
     let total = SKIP_BATCH * 5 / 2;
-    let ids: Vec<u64> = (1..=total).collect();
+    let ids: Vec<UserId> = (1..=total).map(UserId::new).collect();
     for chunk in ids.chunks(25) {
         let writes = chunk
             .iter()
@@ -161,14 +162,15 @@ async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
     }
     let skip = SKIP_BATCH * 2 + 7;
     let window = api.app.users.directory_window(None, skip, 3).await.unwrap();
-    assert_eq!(window, vec![skip + 1, skip + 2, skip + 3]);
+    let users = |range: std::ops::RangeInclusive<u64>| range.map(UserId::new).collect::<Vec<_>>();
+    assert_eq!(window, users(skip + 1..=skip + 3));
     assert_eq!(
         api.app
             .users
             .directory_window(None, total - 1, 3)
             .await
             .unwrap(),
-        vec![total]
+        users(total..=total)
     );
     assert_eq!(
         api.app
@@ -176,15 +178,15 @@ async fn a_bare_page_skips_across_many_query_batches_to_the_right_place() {
             .directory_window(None, total, 3)
             .await
             .unwrap(),
-        Vec::<u64>::new()
+        Vec::<UserId>::new()
     );
     assert_eq!(
         api.app
             .users
-            .directory_window(Some(total - 2), 0, 5)
+            .directory_window(Some(UserId::new(total - 2)), 0, 5)
             .await
             .unwrap(),
-        vec![total - 1, total]
+        users(total - 1..=total)
     );
 }
 

@@ -222,7 +222,8 @@ async fn a_hash_made_before_passwords_were_normalised_works_and_is_made_again_in
         .hash_password(decomposed.as_bytes(), &SaltString::generate(&mut OsRng))
         .unwrap()
         .to_string();
-    let profile = microblog_shared::store::items::user_key(1);
+    let profile =
+        microblog_shared::store::items::user_key(microblog_shared::domain::UserId::new(1));
     api.client
         .update_item()
         .table_name(&api.table_name)
