@@ -5,7 +5,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate_as_path_caller, token_rejected};
+use microblog_shared::auth::{authenticate, token_rejected, Own};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::hashing::{hash_password, verify_password};
 use microblog_shared::http::bodies::PasswordChange;
@@ -38,8 +38,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller =
-        authenticate_as_path_caller(app, req, "you can only change your own password").await?;
+    let caller = authenticate(app, req, Own("you can only change your own password"))
+        .await?
+        .0;
     let (old, new) = json_body::<PasswordChange>(req)?.check()?;
     // The profile authentication read strongly: the hash is current.
     let stored = Some(caller.user.password_hash.clone());

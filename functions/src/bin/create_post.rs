@@ -9,7 +9,7 @@ use chrono::Utc;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate, token_rejected};
+use microblog_shared::auth::{authenticate, token_rejected, Nothing};
 use microblog_shared::domain::{IdempotencyKey, KeyUse, NoSuchUser, Post, PostBody, UserId};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::bodies::PostForm;
@@ -59,7 +59,7 @@ fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
 }
 
 async fn create_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req).await?;
+    let (caller, ()) = authenticate(app, req, Nothing).await?;
     let body = json_body::<PostForm>(req)?.into_body()?;
     let key = idempotency_key(req)?;
     let now = Utc::now();

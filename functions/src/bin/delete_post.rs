@@ -4,7 +4,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_and_load_post;
+use microblog_shared::auth::{authenticate, PathPost};
 use microblog_shared::domain::NoSuchPost;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
@@ -31,7 +31,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn delete_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, post) = authenticate_and_load_post(app, req).await?;
+    let (caller, post) = authenticate(app, req, PathPost).await?;
     if post.author_id != caller.user_id {
         return Err(ApiError::Forbidden(
             "you can only delete your own posts".into(),

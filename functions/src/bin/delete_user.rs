@@ -6,7 +6,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_as_path_caller;
+use microblog_shared::auth::{authenticate, Own};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::hashing::verify_password;
 use microblog_shared::http::bodies::AccountDeletion;
@@ -39,8 +39,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn delete_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller =
-        authenticate_as_path_caller(app, req, "you can only delete your own account").await?;
+    let caller = authenticate(app, req, Own("you can only delete your own account"))
+        .await?
+        .0;
     let password = json_body::<AccountDeletion>(req)?.password()?;
     // The profile authentication read strongly: the hash is current.
     let stored = Some(caller.user.password_hash.clone());

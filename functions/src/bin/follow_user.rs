@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_as_path_user;
+use microblog_shared::auth::{authenticate, Own};
 use microblog_shared::domain::NoSuchUser;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{no_content, path_id};
@@ -31,8 +31,13 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn follow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id =
-        authenticate_as_path_user(app, req, "you can only change whom you follow yourself").await?;
+    let id = authenticate(
+        app,
+        req,
+        Own("you can only change whom you follow yourself"),
+    )
+    .await?
+    .1;
     let target = path_id(req, "target_id")?;
     if target == id {
         return Err(ApiError::bad_request("you cannot follow yourself"));

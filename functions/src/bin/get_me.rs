@@ -5,7 +5,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate;
+use microblog_shared::auth::{authenticate, Nothing};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::UserRepr;
@@ -30,7 +30,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req).await?;
+    let (caller, ()) = authenticate(app, req, Nothing).await?;
     json_with_etag(
         req,
         StatusCode::OK,

@@ -4,7 +4,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_and_load_post;
+use microblog_shared::auth::{authenticate, PathPost};
 use microblog_shared::domain::NoSuchPost;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
@@ -32,7 +32,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, post) = authenticate_and_load_post(app, req).await?;
+    let (_, post) = authenticate(app, req, PathPost).await?;
     // A post outlives no author: one without is as good as deleted.
     let author = app
         .users

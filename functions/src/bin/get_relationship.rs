@@ -9,7 +9,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_and_load_user;
+use microblog_shared::auth::{authenticate, PathUser};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::{respond, ApiError, App};
@@ -65,7 +65,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_relationship(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, user) = authenticate_and_load_user(app, req).await?;
+    let (caller, user) = authenticate(app, req, PathUser).await?;
     let (me, them) = (caller.user_id, user.id);
     let (following, followed_by) = if me == them {
         (false, false)

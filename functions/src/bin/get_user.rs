@@ -5,7 +5,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_and_load_user;
+use microblog_shared::auth::{authenticate, PathUser};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::UserRepr;
@@ -31,7 +31,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, user) = authenticate_and_load_user(app, req).await?;
+    let (caller, user) = authenticate(app, req, PathUser).await?;
     json_with_etag(
         req,
         StatusCode::OK,

@@ -5,7 +5,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate, authenticate_alongside};
+use microblog_shared::auth::{authenticate, Alongside, Nothing};
 use microblog_shared::domain::NoSuchUser;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::{no_content, path_id};
@@ -33,13 +33,13 @@ async fn is_following(app: &App, req: &Request) -> Result<Response<Body>, ApiErr
     let (id, target) = match (path_id(req, "id"), path_id(req, "target_id")) {
         (Ok(id), Ok(target)) => (id, target),
         (Err(not_found), _) | (_, Err(not_found)) => {
-            authenticate(app, req).await?;
+            authenticate(app, req, Nothing).await?;
             return Err(not_found);
         }
     };
     // Token and edge in one round trip.
     let (_, follows) =
-        authenticate_alongside(app, req, app.follows.is_following(id, target)).await?;
+        authenticate(app, req, Alongside(app.follows.is_following(id, target))).await?;
     if follows? {
         return Ok(no_content());
     }

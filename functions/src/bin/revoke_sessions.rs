@@ -6,7 +6,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate_as_path_user, token_rejected};
+use microblog_shared::auth::{authenticate, token_rejected, Own};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
 use microblog_shared::store::{Constraint, StoreError};
@@ -32,7 +32,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn revoke_sessions(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = authenticate_as_path_user(app, req, "you can only revoke your own sessions").await?;
+    let id = authenticate(app, req, Own("you can only revoke your own sessions"))
+        .await?
+        .1;
     match app.tokens.revoke_all(id).await {
         // Deleted since the token was checked: nothing is left to revoke.
         Err(StoreError::Conflict(Constraint::UserMissing)) => Err(token_rejected()),

@@ -3,7 +3,7 @@
 //! other sessions are untouched.
 
 use lambda_http::{Body, Error, Request, Response};
-use microblog_shared::auth::authenticate;
+use microblog_shared::auth::{authenticate, Nothing};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
 use microblog_shared::{respond, ApiError, App};
@@ -26,7 +26,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn revoke_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, req).await?;
+    let (caller, ()) = authenticate(app, req, Nothing).await?;
     match &caller.session_id {
         Some(session) => {
             app.tokens

@@ -6,7 +6,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_and_load_post;
+use microblog_shared::auth::{authenticate, PathPost};
 use microblog_shared::domain::NoSuchPost;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::bodies::PostForm;
@@ -40,7 +40,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, post) = authenticate_and_load_post(app, req).await?;
+    let (caller, post) = authenticate(app, req, PathPost).await?;
     if post.author_id != caller.user_id {
         return Err(ApiError::Forbidden(
             "you can only edit your own posts".into(),

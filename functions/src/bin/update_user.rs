@@ -6,7 +6,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::authenticate_as_path_user;
+use microblog_shared::auth::{authenticate, Own};
 use microblog_shared::domain::{NoSuchUser, ProfileUpdate};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::bodies::ProfileChanges;
@@ -46,7 +46,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn update_user(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = authenticate_as_path_user(app, req, "you can only update your own profile").await?;
+    let id = authenticate(app, req, Own("you can only update your own profile"))
+        .await?
+        .1;
     let changes: ProfileUpdate = json_body::<ProfileChanges>(req)?.into();
     let precondition = IfMatch::from_request(req)?;
     let raced = StoreError::Conflict(Constraint::ProfileChanged);

@@ -1,22 +1,20 @@
 //! Authentication: reading HTTP Basic and Bearer credentials, and checking
 //! a bearer token against the token store.
 
+mod authenticate;
 pub mod session;
 pub mod token;
-
-use std::future::Future;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
+pub use authenticate::{authenticate, Alongside, Needs, Nothing, Own, PathPost, PathUser};
 pub use token::{new_access_token, new_token, plausible_token, token_hash, token_user};
 
-use crate::domain::{NoSuchPost, NoSuchUser, Post, User, UserId};
+use crate::domain::{User, UserId};
 use crate::error::{ApiError, Challenge};
-use crate::http::{path_id, path_post_id};
-use crate::store::Read;
 use crate::App;
 
 fn authorization(req: &Request) -> Option<&str> {
@@ -71,32 +69,12 @@ pub fn token_rejected() -> ApiError {
     )
 }
 
-/// Authenticates the bearer token of `req`: the token and its user's
-/// profile, both read strongly consistently, in one BatchGetItem (a token
-/// names its user, [`token_user`]). The token must exist, be unexpired and
-/// name that user, and the profile must exist with the session epoch the
-/// token was minted under, so that revoking a session, every session, or
-/// the account takes effect at once: no read can see a revoked token as
-/// alive. Returns the caller, profile included. A missing or malformed
-/// token is a 401 without any table read.
-pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
-    check_token(app, bearer_token(req)?).await
-}
-
-/// Authenticates `req` while `read` runs, in one round trip. `read` starts
-/// only once the request carries a token of the right shape: a request
-/// without one is a 401 that touched no table, so it costs nothing and its
-/// timing tells nothing about what exists.
-pub async fn authenticate_alongside<F: Future>(
-    app: &App,
-    req: &Request,
-    read: F,
-) -> Result<(Caller, F::Output), ApiError> {
-    let token = bearer_token(req)?;
-    let (caller, output) = tokio::join!(check_token(app, token), read);
-    Ok((caller?, output))
-}
-
+/// Checks `token`: the token and its user's profile, both read strongly
+/// consistently, in one BatchGetItem (a token names its user,
+/// [`token_user`]). The token must exist, be unexpired and name that user,
+/// and the profile must exist with the session epoch the token was minted
+/// under, so that revoking a session, every session, or the account takes
+/// effect at once: no read can see a revoked token as alive.
 async fn check_token(app: &App, token: &str) -> Result<Caller, ApiError> {
     let hash = token_hash(token);
     let (record, user) = app
@@ -118,80 +96,6 @@ async fn check_token(app: &App, token: &str) -> Result<Caller, ApiError> {
             })
         }
         _ => Err(token_rejected()),
-    }
-}
-
-/// Authenticates and reads the user named by the `{id}` path parameter,
-/// concurrently: one round trip. An unauthenticated request is a 401
-/// whatever the id; then a malformed or unknown id is a 404. Callers asking
-/// for themselves cost no read beyond authentication's, which already read
-/// their profile (strongly).
-pub async fn authenticate_and_load_user(
-    app: &App,
-    req: &Request,
-) -> Result<(Caller, User), ApiError> {
-    let id = match path_id(req, "id") {
-        Ok(id) => id,
-        Err(not_found) => {
-            authenticate(app, req).await?;
-            return Err(not_found);
-        }
-    };
-    let token = bearer_token(req)?;
-    if token_user(token) == Some(id) {
-        let caller = check_token(app, token).await?;
-        let user = caller.user.clone();
-        return Ok((caller, user));
-    }
-    let (caller, user) =
-        authenticate_alongside(app, req, app.users.get(id, Read::Eventual)).await?;
-    let user = user?.ok_or(NoSuchUser::id(id))?;
-    Ok((caller, user))
-}
-
-/// Authenticates and reads the post named by the `{id}` path parameter,
-/// concurrently, like [`authenticate_and_load_user`].
-pub async fn authenticate_and_load_post(
-    app: &App,
-    req: &Request,
-) -> Result<(Caller, Post), ApiError> {
-    let id = match path_post_id(req, "id") {
-        Ok(id) => id,
-        Err(not_found) => {
-            authenticate(app, req).await?;
-            return Err(not_found);
-        }
-    };
-    let (caller, post) =
-        authenticate_alongside(app, req, app.posts.get(id, Read::Eventual)).await?;
-    let post = post?.ok_or(NoSuchPost::id(id))?;
-    Ok((caller, post))
-}
-
-/// Authenticates a request that acts as the user of the `{id}` path
-/// parameter: anyone else gets a 403 with `message`. Returns that id.
-pub async fn authenticate_as_path_user(
-    app: &App,
-    req: &Request,
-    message: &str,
-) -> Result<UserId, ApiError> {
-    Ok(authenticate_as_path_caller(app, req, message)
-        .await?
-        .user_id)
-}
-
-/// [`authenticate_as_path_user`], returning the whole caller.
-pub async fn authenticate_as_path_caller(
-    app: &App,
-    req: &Request,
-    message: &str,
-) -> Result<Caller, ApiError> {
-    let caller = authenticate(app, req).await?;
-    let id = path_id(req, "id")?;
-    if caller.user_id == id {
-        Ok(caller)
-    } else {
-        Err(ApiError::Forbidden(message.to_string()))
     }
 }
 

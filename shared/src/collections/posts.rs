@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::{invalid_cursor, split_page};
-use crate::auth::{authenticate_alongside, authenticate_and_load_user};
+use crate::auth::{authenticate, Alongside, PathUser};
 use crate::domain::{PostId, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
@@ -26,7 +26,7 @@ fn after_post(after: Option<Cursor>) -> Result<Option<PostId>, ApiError> {
 /// `post_count`) concurrently, one Query of the timeline, one BatchGetItem
 /// of the page's posts.
 pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, author) = authenticate_and_load_user(app, req).await?;
+    let (_, author) = authenticate(app, req, PathUser).await?;
     let request = PageRequest::from_request(req)?;
     let total = author.post_count;
     let window = match request.plan(Total::Counted(total))? {
@@ -57,7 +57,7 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
 /// `total_items` is null. An entry whose post was deleted, and whose
 /// removal the fan-out has not yet done, is left out of the page.
 pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, popular) = authenticate_alongside(app, req, app.feeds.popular_authors()).await?;
+    let (caller, popular) = authenticate(app, req, Alongside(app.feeds.popular_authors())).await?;
     let request = PageRequest::from_request(req)?;
     let popular = popular?;
     let merged = if popular.is_empty() {

@@ -6,7 +6,7 @@ use super::{invalid_cursor, split_page};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::auth::{authenticate_alongside, authenticate_and_load_user};
+use crate::auth::{authenticate, Alongside, PathUser};
 use crate::domain::{EdgeKind, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
@@ -17,7 +17,7 @@ use crate::App;
 /// `GET /api/users`: token and user count are read concurrently, then one
 /// Query of the directory, then one BatchGetItem fetches the page's users.
 pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, total) = authenticate_alongside(app, req, app.users.count()).await?;
+    let (_, total) = authenticate(app, req, Alongside(app.users.count())).await?;
     let request = PageRequest::from_request(req)?;
     let total = total?;
     let window = match request.plan(Total::Counted(total))? {
@@ -52,7 +52,7 @@ pub async fn list_edges(
     req: &Request,
     kind: EdgeKind,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, owner) = authenticate_and_load_user(app, req).await?;
+    let (_, owner) = authenticate(app, req, PathUser).await?;
     let request = PageRequest::from_request(req)?;
     let (total, segment) = match kind {
         EdgeKind::Follower => (owner.follower_count, "followers"),
