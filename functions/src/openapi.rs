@@ -9,6 +9,7 @@
 //! is a copy that a test keeps equal, and another test keeps its paths and
 //! methods equal to the route table.
 
+use microblog_shared::error::ErrorBody;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
@@ -135,6 +136,24 @@ pub struct IfMatchHeader {
     #[param(rename = "If-Match")]
     if_match: Option<String>,
 }
+
+/// The 401 of every route that takes a bearer token.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "No valid token.",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))
+)]
+pub struct NoValidToken(pub ErrorBody<'static>);
+
+/// The 503 of every route that reads or writes the table.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "DynamoDB is unavailable; retry.",
+    headers(("Retry-After" = u32, description = "Seconds to wait"))
+)]
+pub struct Unavailable(pub ErrorBody<'static>);
 
 /// The document: the API's description, and the operation of every
 /// handler ([`crate::Operations`], every `#[utoipa::path]` of src/bin/).

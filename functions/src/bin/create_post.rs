@@ -38,12 +38,12 @@ microblog_functions::http_function!(handler);
                 ("DeletePost" = (operation_id = "delete_post", parameters(("path.id" = "$response.body#/id")))),
             )),
         (status = 400, description = "`body` is missing or breaks its rule, the body is not a JSON object, or the `Idempotency-Key` is malformed.", body = ErrorBody),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 409, description = "The post this `Idempotency-Key` published has been deleted since.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 422, description = "This `Idempotency-Key` was used for a post with another body.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

@@ -4,6 +4,7 @@
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::domain::{CompleteRegistration, NewUser};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::hashing::hash_password;
@@ -35,7 +36,7 @@ microblog_functions::http_function!(handler);
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         (status = 429, description = "Too many sign-ups from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

@@ -20,10 +20,10 @@ microblog_functions::http_function!(handler);
     params(openapi::PostPath),
     responses(
         (status = 204, description = "The post is deleted."),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 403, description = "The post is not the caller's.", body = ErrorBody),
         (status = 404, description = "No post has this id.", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

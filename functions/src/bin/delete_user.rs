@@ -25,13 +25,13 @@ microblog_functions::http_function!(handler);
     responses(
         (status = 204, description = "The account is deleted: a 404 from now on, its tokens dead, its name and email free."),
         (status = 400, description = "`password` is missing, or the body is not a JSON object.", body = ErrorBody),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 403, description = "The id is not the caller's, or the password is wrong.", body = ErrorBody),
         (status = 409, description = "The password or the sessions changed at the same time; retry.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

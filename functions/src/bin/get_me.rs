@@ -6,7 +6,6 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate, Nothing};
-use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::UserRepr;
 use microblog_shared::{respond, ApiError, App};
@@ -21,8 +20,8 @@ microblog_functions::http_function!(handler);
     responses(
         (status = 200, description = "The caller, with their email address.", body = UserRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
         (status = 304, description = "Not modified: `If-None-Match` holds the current ETag; no body.", headers(("ETag" = String, description = "The current entity tag"))),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::NoValidToken,
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

@@ -7,6 +7,7 @@
 //! 429, past `RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS` the address does.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::basic_credentials;
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::Username;
@@ -37,7 +38,7 @@ microblog_functions::http_function!(handler);
             links(("RevokeToken" = (operation_id = "revoke_token", description = "Send the token as `Authorization: Bearer <token>`.")))),
         (status = 401, description = "Missing, malformed or wrong credentials.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Basic realm=\"Authentication Required\"`"))),
         (status = 429, description = "Too many failed logins for this username from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

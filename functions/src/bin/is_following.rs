@@ -20,9 +20,9 @@ microblog_functions::http_function!(handler);
     params(openapi::EdgePath),
     responses(
         (status = 204, description = "`id` follows `target_id`."),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 404, description = "`id` does not follow `target_id`, or either user does not exist.", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

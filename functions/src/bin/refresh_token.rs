@@ -9,6 +9,7 @@
 //! never issued is a plain 401 that changes nothing.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::session::{Grant, RefreshToken};
 use microblog_shared::error::Challenge;
 use microblog_shared::error::ErrorBody;
@@ -32,7 +33,7 @@ microblog_functions::http_function!(handler);
         (status = 401, description = "The refresh token is invalid, expired, revoked or was used already (which revokes its session).", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

@@ -21,10 +21,10 @@ microblog_functions::http_function!(handler);
     params(openapi::UserPath),
     responses(
         (status = 204, description = "Every session of the user is revoked."),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 403, description = "The id is not the caller's.", body = ErrorBody),
         (status = 404, description = "The id is not a user id (a positive integer).", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

@@ -3,8 +3,8 @@
 //! other sessions are untouched.
 
 use lambda_http::{Body, Error, Request, Response};
+use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate, Nothing};
-use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
 use microblog_shared::{respond, ApiError, App};
 
@@ -17,8 +17,8 @@ microblog_functions::http_function!(handler);
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The token is revoked."),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::NoValidToken,
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

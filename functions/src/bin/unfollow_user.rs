@@ -20,10 +20,10 @@ microblog_functions::http_function!(handler);
     responses(
         (status = 204, description = "`id` does not follow `target_id`."),
         (status = 400, description = "`target_id` is the caller.", body = ErrorBody),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 403, description = "`id` is not the caller.", body = ErrorBody),
         (status = 404, description = "No user has the id `target_id`.", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

@@ -26,13 +26,13 @@ microblog_functions::http_function!(handler);
     responses(
         (status = 200, description = "The edited post.", body = PostRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
         (status = 400, description = "`body` is missing or breaks its rule, or the body is not a JSON object.", body = ErrorBody),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 403, description = "The post is not the caller's.", body = ErrorBody),
         (status = 404, description = "No post has this id.", body = ErrorBody),
         (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {

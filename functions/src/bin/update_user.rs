@@ -31,14 +31,14 @@ microblog_functions::http_function!(handler);
     responses(
         (status = 200, description = "The updated user, with its email address.", body = UserRepr, headers(("ETag" = String, description = "The representation's strong entity tag"), ("Cache-Control" = String, description = "`private, no-cache`"))),
         (status = 400, description = "A field breaks its rule, the body is not a JSON object, or the username or email is taken.", body = ErrorBody),
-        (status = 401, description = "No valid token.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        openapi::NoValidToken,
         (status = 403, description = "The id is not the caller's.", body = ErrorBody),
         (status = 404, description = "No user has this id.", body = ErrorBody),
         (status = 409, description = "Concurrent updates of the profile kept winning; retry.", body = ErrorBody),
         (status = 412, description = "`If-Match` names a representation that is no longer the current one: GET it again.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
-        (status = 503, description = "DynamoDB is unavailable; retry.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        openapi::Unavailable,
     )
 )]
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
