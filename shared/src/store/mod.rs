@@ -15,6 +15,7 @@ pub mod posts;
 pub mod purge;
 mod query;
 pub mod schema;
+pub mod sessions;
 pub mod tokens;
 mod transaction;
 pub mod users;

@@ -24,7 +24,7 @@ use super::items::{
     timeline_key, token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK, POST_PREFIX,
     SESSION_PREFIX, SK,
 };
-use super::tokens::access_hashes_of;
+use super::sessions::access_hashes_of;
 use super::{Constraint, Order, QueryWindow, StoreError, Table, Transaction};
 use crate::domain::{EdgeKind, UserId};
 
