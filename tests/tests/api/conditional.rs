@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use microblog_tests::api::{http, Reply, TestApi};
+use microblog_tests::api::{bearer, http, Reply, TestApi};
 use serde_json::json;
 
 fn etag(reply: &Reply) -> String {
@@ -15,7 +15,7 @@ fn etag(reply: &Reply) -> String {
 }
 
 async fn conditional_get(api: &TestApi, target: &str, token: &str, tag: &str) -> Reply {
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(token);
     api.call(
         "GET",
         target,
@@ -32,7 +32,7 @@ async fn put(
     if_match: Option<&str>,
     body: &str,
 ) -> Reply {
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(token);
     let mut headers = vec![("authorization", bearer.as_str())];
     if let Some(tag) = if_match {
         headers.push(("if-match", tag));
@@ -48,7 +48,7 @@ async fn every_user_post_and_collection_page_has_an_etag_and_a_matching_if_none_
     api.call(
         "PUT",
         &format!("/api/users/{alice}/followed/{bob}"),
-        &[("authorization", &format!("Bearer {token}"))],
+        &[("authorization", &bearer(&token))],
         None,
     )
     .await;
@@ -104,7 +104,7 @@ async fn a_user_s_etag_changes_with_what_the_answer_shows_and_differs_by_viewer(
     api.call(
         "PUT",
         &format!("/api/users/{bob}/followed/{alice}"),
-        &[("authorization", &format!("Bearer {bob_token}"))],
+        &[("authorization", &bearer(&bob_token))],
         None,
     )
     .await;
@@ -187,7 +187,7 @@ async fn a_new_follower_since_the_read_also_fails_the_precondition() {
     api.call(
         "PUT",
         &format!("/api/users/{bob}/followed/{alice}"),
-        &[("authorization", &format!("Bearer {bob_token}"))],
+        &[("authorization", &bearer(&bob_token))],
         None,
     )
     .await;
@@ -267,7 +267,7 @@ async fn over_http_a_304_has_the_etag_and_no_body() {
     let api = TestApi::start().await;
     let (alice, token) = api.user_with_token("alice").await;
     let base = api.serve_http().await;
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(&token);
     let target = format!("/api/users/{alice}");
     let first = http(&base, "GET", &target, &[("authorization", &bearer)], None).await;
     let tag = etag(&first);

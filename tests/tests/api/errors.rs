@@ -1,7 +1,7 @@
 //! Unknown routes, wrong methods and hostile input: always a JSON 4xx.
 
 use microblog_shared::routes::{Auth, ROUTES};
-use microblog_tests::api::TestApi;
+use microblog_tests::api::{bearer, TestApi};
 
 #[tokio::test]
 async fn an_unknown_route_is_a_json_404() {
@@ -109,7 +109,7 @@ async fn a_missing_or_malformed_token_is_a_401_without_any_dynamodb_call() {
             .call_recorded(
                 route.method,
                 &path,
-                &[("authorization", &format!("Bearer {token}"))],
+                &[("authorization", &bearer(&token))],
                 Some(r#"{"body": "x"}"#),
             )
             .await;
@@ -146,7 +146,7 @@ async fn a_malformed_refresh_token_is_a_401_without_any_dynamodb_call() {
 async fn hostile_input_never_causes_a_5xx() {
     let api = TestApi::start().await;
     let (id, token) = api.user_with_token("susan").await;
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(&token);
     let long_name = "a".repeat(5000);
     let bodies = [
         "",

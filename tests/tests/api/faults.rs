@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use microblog_shared::auth::token_hash;
-use microblog_tests::api::{http, Reply, TestApi};
+use microblog_tests::api::{bearer, http, Reply, TestApi};
 use microblog_tests::invariants;
 use microblog_tests::proxy::{Fault, Proxy};
 
@@ -91,7 +91,7 @@ impl World {
     }
 
     async fn run(&mut self, operation: Operation) -> Reply {
-        let bearer = format!("Bearer {}", self.token);
+        let bearer = bearer(&self.token);
         let reply = match operation {
             Operation::Read => {
                 self.api
@@ -262,7 +262,7 @@ async fn over_http_an_outage_is_a_json_503_with_retry_after() {
     let base = world.api.serve_http().await;
     world.proxy.set(Fault::Refuse).await;
     let target = format!("/api/users/{}", world.bob);
-    let bearer = format!("Bearer {}", world.token);
+    let bearer = bearer(&world.token);
     let reply = http(&base, "GET", &target, &[("authorization", &bearer)], None).await;
     assert_unavailable(&reply, "over HTTP");
     assert_eq!(reply.header("retry-after"), Some("2"));

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use microblog_shared::{App, Config};
-use microblog_tests::api::TestApi;
+use microblog_tests::api::{bearer, TestApi};
 
 fn id(post: &serde_json::Value) -> u64 {
     post["id"].as_u64().unwrap()
@@ -106,7 +106,7 @@ async fn a_deleted_post_leaves_every_feed_and_edits_and_renames_show_everywhere(
         .call(
             "PUT",
             &format!("/api/posts/{kept}"),
-            &[("authorization", &format!("Bearer {alice_token}"))],
+            &[("authorization", &bearer(&alice_token))],
             Some(r#"{"body": "kept, edited"}"#),
         )
         .await;
@@ -115,7 +115,7 @@ async fn a_deleted_post_leaves_every_feed_and_edits_and_renames_show_everywhere(
         .call(
             "PUT",
             &format!("/api/users/{alice}"),
-            &[("authorization", &format!("Bearer {alice_token}"))],
+            &[("authorization", &bearer(&alice_token))],
             Some(r#"{"username": "alicia"}"#),
         )
         .await;

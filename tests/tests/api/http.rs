@@ -1,6 +1,6 @@
 //! The README walkthrough over real HTTP against the local server.
 
-use microblog_tests::api::{http, TestApi};
+use microblog_tests::api::{bearer, http, TestApi};
 use serde_json::json;
 
 #[tokio::test]
@@ -42,7 +42,7 @@ async fn the_readme_walkthrough_works_over_http() {
         .as_str()
         .unwrap()
         .to_string();
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(&token);
     let auth = [("authorization", bearer.as_str())];
 
     let me = http(&base, "GET", "/api/users/1", &auth, None).await;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use microblog_local::server::Limits;
-use microblog_tests::api::{http, parse_raw, raw, TestApi};
+use microblog_tests::api::{bearer, http, parse_raw, raw, TestApi};
 
 fn short_limits() -> Limits {
     Limits {
@@ -50,7 +50,7 @@ async fn the_largest_page_number_with_a_cursor_is_answered() {
         &base,
         "GET",
         &format!("/api/users?per_page=1&page={page}&cursor=MQ"),
-        &[("authorization", &format!("Bearer {token}"))],
+        &[("authorization", &bearer(&token))],
         None,
     )
     .await;

@@ -1,7 +1,7 @@
 //! Strict input: only JSON bodies, each key once, no control characters or
 //! bidi overrides in text, no blank or common passwords.
 
-use microblog_tests::api::{http, TestApi};
+use microblog_tests::api::{bearer, http, TestApi};
 use serde_json::json;
 
 fn registration(password: &str) -> String {
@@ -13,7 +13,7 @@ async fn a_body_not_sent_as_json_is_a_415_on_every_route_that_reads_one() {
     let api = TestApi::start().await;
     let (id, token) = api.user_with_token("susan").await;
     let post = api.post(&token, "first").await["id"].as_u64().unwrap();
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(&token);
     let base = api.serve_http().await;
     let body = r#"{"username": "mallory", "email": "m@example.com", "password": "long-enough-1", "body": "x"}"#;
     for (method, path) in [
@@ -67,7 +67,7 @@ async fn a_key_sent_twice_is_a_400_not_the_last_one_wins() {
         .call(
             "PUT",
             &format!("/api/users/{id}"),
-            &[("authorization", &format!("Bearer {token}"))],
+            &[("authorization", &bearer(&token))],
             Some(r#"{"about_me": "a", "about_me": "b"}"#),
         )
         .await;
@@ -78,7 +78,7 @@ async fn a_key_sent_twice_is_a_400_not_the_last_one_wins() {
 async fn control_characters_and_bidi_overrides_in_about_me_and_posts_are_a_400() {
     let api = TestApi::start().await;
     let (id, token) = api.user_with_token("susan").await;
-    let bearer = format!("Bearer {token}");
+    let bearer = bearer(&token);
     for (text, rule) in [
         ("nul\u{0}here", "control characters"),
         ("\u{1b}[2J\u{1b}[31mred", "control characters"),

@@ -184,13 +184,8 @@ async fn reading_a_user_needs_a_token_even_for_an_unknown_id() {
 }
 
 async fn put(api: &TestApi, id: u64, token: &str, body: &str) -> microblog_tests::api::Reply {
-    api.call(
-        "PUT",
-        &format!("/api/users/{id}"),
-        &[("authorization", &format!("Bearer {token}"))],
-        Some(body),
-    )
-    .await
+    api.send_text("PUT", &format!("/api/users/{id}"), token, Some(body))
+        .await
 }
 
 #[tokio::test]
