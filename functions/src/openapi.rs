@@ -29,6 +29,7 @@ use utoipa::{IntoParams, Modify, OpenApi};
         (name = "users", description = "Users and their profiles"),
         (name = "follows", description = "Who follows whom"),
         (name = "posts", description = "Posts, timelines and the home feed"),
+        (name = "safety", description = "Blocks and mutes"),
         (name = "tokens", description = "Bearer tokens"),
         (name = "meta", description = "This document"),
     ),
@@ -81,6 +82,19 @@ pub struct EdgePath {
     #[param(minimum = 1)]
     id: u64,
     /// The user followed.
+    #[param(minimum = 1)]
+    target_id: u64,
+}
+
+/// The caller and a user they block or mute.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct SilencePath {
+    /// The caller.
+    #[param(minimum = 1)]
+    id: u64,
+    /// The user blocked or muted.
     #[param(minimum = 1)]
     target_id: u64,
 }

@@ -35,10 +35,11 @@ pub const FIXTURE_POST: &str = "Fixture post";
 
 /// Writes the fixture users (susan = 1, john = 2, who follows susan), a
 /// session each with a fixed access token and refresh token, valid for ten
-/// years, and susan's post "Fixture post" (post 1).
+/// years, susan's post "Fixture post" (post 1), and mallory (3, no
+/// session), whom susan blocks and mutes.
 /// Safe to run again: existing fixtures are left as they are (the post is
 /// written only while susan has none). Expects an empty table so the ids
-/// come out as 1, 2 and post 1, as the sample events assume. The post
+/// come out as 1, 2, 3 and post 1, as the sample events assume. The post
 /// reaches john's feed through the fan-out, which the seed does not run. These are publicly known credentials: the
 /// `seed` command refuses endpoints that are not on this machine.
 pub async fn seed(app: &App) -> Result<(), SeedError> {
@@ -47,19 +48,7 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
         .into_iter()
         .enumerate()
     {
-        let username = Username::parse(name)?;
-        let id = match app.users.id_by_username(&username).await? {
-            Some(id) => id,
-            None => {
-                let new = NewUser {
-                    username,
-                    email: Email::parse(email)?,
-                    password_hash: hash_password(Password::parse(FIXTURE_PASSWORD)?).await?,
-                    about_me: Some(AboutMe::parse(&format!("Fixture user {name}"))?),
-                };
-                app.users.create(new, chrono::Utc::now()).await?.id
-            }
-        };
+        let id = fixture_user(app, name, email).await?;
         let token = [FIXTURE_TOKEN, FIXTURE_TOKEN_2][i];
         let refresh = [FIXTURE_REFRESH_TOKEN, FIXTURE_REFRESH_TOKEN_2][i];
         if token_user(token) != Some(id) {
@@ -120,9 +109,11 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
         }
         ids.push(id);
     }
-    app.follows
-        .follow(ids[1], ids[0], chrono::Utc::now().timestamp_micros() as u64)
-        .await?;
+    let now_micros = chrono::Utc::now().timestamp_micros() as u64;
+    app.follows.follow(ids[1], ids[0], now_micros).await?;
+    let mallory = fixture_user(app, "mallory", "mallory@example.com").await?;
+    app.safety.block(ids[0], mallory, now_micros).await?;
+    app.safety.mute(ids[0], mallory, now_micros).await?;
     if app.posts.newest(ids[0], 1).await?.is_empty() {
         app.posts
             .create(
@@ -134,6 +125,21 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             .await?;
     }
     Ok(())
+}
+
+/// The id of the fixture user `name`, created unless it exists.
+async fn fixture_user(app: &App, name: &str, email: &str) -> Result<UserId, SeedError> {
+    let username = Username::parse(name)?;
+    if let Some(id) = app.users.id_by_username(&username).await? {
+        return Ok(id);
+    }
+    let new = NewUser {
+        username,
+        email: Email::parse(email)?,
+        password_hash: hash_password(Password::parse(FIXTURE_PASSWORD)?).await?,
+        about_me: Some(AboutMe::parse(&format!("Fixture user {name}"))?),
+    };
+    Ok(app.users.create(new, chrono::Utc::now()).await?.id)
 }
 
 /// Whether `endpoint` is on this machine (or the Docker host, for `sam local

@@ -4,7 +4,8 @@
 //! validated values, `ValidationError`) and [`store`] (DynamoDB access,
 //! `StoreError`). Above them the HTTP layer: [`http`] (typed bodies,
 //! responses), [`auth`], [`pagination`], [`collections`], [`representation`],
-//! [`routes`], and [`error`], where every lower error becomes an [`ApiError`].
+//! [`safety`] (blocks and mutes), [`routes`], and [`error`], where every
+//! lower error becomes an [`ApiError`].
 
 pub mod auth;
 pub mod collections;
@@ -18,6 +19,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod representation;
 pub mod routes;
+pub mod safety;
 pub mod store;
 
 pub use config::Config;
@@ -28,6 +30,7 @@ use store::follows::FollowStore;
 use store::limits::LimitStore;
 use store::posts::PostStore;
 use store::purge::PurgeStore;
+use store::safety::SafetyStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
 use store::Table;
@@ -53,6 +56,8 @@ pub struct App {
     pub limits: LimitStore,
     /// Clean-ups of deleted accounts.
     pub purges: PurgeStore,
+    /// Blocks and mutes.
+    pub safety: SafetyStore,
 }
 
 impl App {
@@ -67,6 +72,7 @@ impl App {
             feeds: FeedStore::new(table.clone()),
             limits: LimitStore::new(table.clone()),
             purges: PurgeStore::new(table.clone(), config.cleanup_step),
+            safety: SafetyStore::new(table.clone()),
             table,
             config,
         }

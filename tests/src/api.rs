@@ -525,6 +525,37 @@ impl TestApi {
         );
     }
 
+    /// `owner` (holding `token`) blocks or mutes (`PUT`), or unblocks or
+    /// unmutes (`DELETE`), `target`; `list` is `blocked` or `muted`.
+    pub async fn silence_reply(
+        &self,
+        method: &str,
+        list: &str,
+        owner: u64,
+        target: u64,
+        token: &str,
+    ) -> Reply {
+        let path = format!("/api/users/{owner}/{list}/{target}");
+        self.authorized(method, &path, token).await
+    }
+
+    /// [`TestApi::silence_reply`], asserting the 204.
+    pub async fn silence(&self, method: &str, list: &str, owner: u64, target: u64, token: &str) {
+        let reply = self.silence_reply(method, list, owner, target, token).await;
+        assert_eq!(
+            reply.status, 204,
+            "{method} /api/users/{owner}/{list}/{target}: {}",
+            reply.body
+        );
+    }
+
+    /// Deletes account `id` with its password (`DELETE /api/users/{id}`).
+    pub async fn delete_account(&self, id: u64, token: &str, password: &str) -> Reply {
+        let body = serde_json::json!({ "password": password });
+        self.send("DELETE", &format!("/api/users/{id}"), token, Some(body))
+            .await
+    }
+
     /// Creates a user and returns (id, token).
     pub async fn user_with_token(&self, username: &str) -> (u64, String) {
         let user = self.create_user(username, "password-123").await;

@@ -67,16 +67,16 @@ mod tests {
         };
         assert_eq!(
             app.users.create(new, chrono::Utc::now()).await.unwrap().id,
-            UserId::new(3)
+            UserId::new(4)
         );
-        assert_eq!(app.users.count().await.unwrap(), 3);
+        assert_eq!(app.users.count().await.unwrap(), 4);
 
         reseed(&engine.client(), "fixtures")
             .await
             .expect("reseeded");
-        assert_eq!(app.users.count().await.unwrap(), 2);
+        assert_eq!(app.users.count().await.unwrap(), 3);
         assert_eq!(app.users.id_by_username(&alice).await.unwrap(), None);
-        for (name, id) in [("susan", 1), ("john", 2)] {
+        for (name, id) in [("susan", 1), ("john", 2), ("mallory", 3)] {
             let name = Username::parse(name).unwrap();
             assert_eq!(
                 app.users.id_by_username(&name).await.unwrap(),

@@ -1,7 +1,8 @@
 //! What must hold over the whole table whatever failed meanwhile: every
 //! count equals its list, every name marker has its user and every user its
 //! markers, the directory and the user count match the profiles, both halves
-//! of every follow edge exist, no token exists that a client was not given,
+//! of every follow edge exist, every block and mute is in both users' sets
+//! and no follow crosses a block, no token exists that a client was not given,
 //! and nothing (session, token, feed, post, clean-up job) outlives its user
 //! once the stream is settled. [`traces_of`] lists every item still naming
 //! a user. Read with a plain client (a Scan: tests and the bench only).
@@ -20,6 +21,121 @@ fn n(item: &Item, name: &str) -> Option<i64> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
+}
+
+/// The ids in the number set `name` of `item` (none if absent).
+fn ids_in(item: &Item, name: &str) -> BTreeSet<i64> {
+    item.get(name)
+        .and_then(|v| v.as_ns().ok())
+        .map(|ids| ids.iter().filter_map(|id| id.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// The broken invariants of blocks and mutes: each user's sets are exactly
+/// their entries (`blocking`, `muting`) and the other side's (`blocked_by`,
+/// `MUTED_BY` records), no follow crosses a block, and all of it belongs
+/// to users who exist.
+fn safety_problems(
+    items: &[Item],
+    profiles: &BTreeMap<i64, &Item>,
+    following: &BTreeMap<i64, BTreeSet<i64>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut entries: BTreeMap<(&str, i64), BTreeSet<i64>> = BTreeMap::new();
+    let mut sets: BTreeMap<(&str, i64), BTreeSet<i64>> = BTreeMap::new();
+    for item in items {
+        let (pk, sk) = (s(item, "pk"), s(item, "sk"));
+        let Some(owner) = pk
+            .strip_prefix("USER#")
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        if sk == "SAFETY" {
+            for set in ["blocking", "blocked_by", "muting"] {
+                sets.insert((set, owner), ids_in(item, set));
+            }
+        }
+        for (prefix, list) in [
+            ("BLOCKING#", "blocking"),
+            ("MUTING#", "muting"),
+            ("MUTED_BY#", "muted_by"),
+        ] {
+            if sk.starts_with(prefix) {
+                let other = n(item, "other_id").unwrap_or(-1);
+                entries.entry((list, owner)).or_default().insert(other);
+            }
+        }
+    }
+    let empty = BTreeSet::new();
+    let mut owners: BTreeSet<i64> = sets.keys().chain(entries.keys()).map(|(_, o)| *o).collect();
+    owners.extend(profiles.keys());
+    for owner in owners {
+        if !profiles.contains_key(&owner) {
+            problems.push(format!(
+                "blocks or mutes of user {owner}, who has no profile"
+            ));
+            continue;
+        }
+        for list in ["blocking", "muting"] {
+            let listed = entries.get(&(list, owner)).unwrap_or(&empty);
+            let set = sets.get(&(list, owner)).unwrap_or(&empty);
+            if listed != set {
+                problems.push(format!(
+                    "user {owner}: {list} set {set:?} but entries {listed:?}"
+                ));
+            }
+        }
+        for other in sets.get(&("blocking", owner)).unwrap_or(&empty) {
+            if !sets
+                .get(&("blocked_by", *other))
+                .is_some_and(|s| s.contains(&owner))
+            {
+                problems.push(format!(
+                    "{owner} blocks {other}, missing from {other}'s blocked_by"
+                ));
+            }
+            if following.get(&owner).is_some_and(|f| f.contains(other))
+                || following.get(other).is_some_and(|f| f.contains(&owner))
+            {
+                problems.push(format!("a follow crosses the block of {other} by {owner}"));
+            }
+            if !profiles.contains_key(other) {
+                problems.push(format!("{owner} blocks {other}, who has no profile"));
+            }
+        }
+        for other in sets.get(&("blocked_by", owner)).unwrap_or(&empty) {
+            if !sets
+                .get(&("blocking", *other))
+                .is_some_and(|s| s.contains(&owner))
+            {
+                problems.push(format!(
+                    "{owner} is in no blocking set of {other}, yet blocked_by it"
+                ));
+            }
+        }
+        for other in sets.get(&("muting", owner)).unwrap_or(&empty) {
+            if !entries
+                .get(&("muted_by", *other))
+                .is_some_and(|s| s.contains(&owner))
+            {
+                problems.push(format!(
+                    "{owner} mutes {other}, who has no MUTED_BY record of it"
+                ));
+            }
+        }
+        for other in entries.get(&("muted_by", owner)).unwrap_or(&empty) {
+            if !sets
+                .get(&("muting", *other))
+                .is_some_and(|s| s.contains(&owner))
+            {
+                problems.push(format!(
+                    "a MUTED_BY record of {owner} names {other}, who does not mute them"
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// Every item of `table`.
@@ -54,7 +170,19 @@ pub async fn traces_of(client: &aws_sdk_dynamodb::Client, table: &str, id: u64) 
         format!("PURGE#{id}"),
         format!("IDEMPOTENCY#{id}#"),
     ];
-    let edges = [format!("FOLLOWING#{id}"), format!("FOLLOWER#{id}")];
+    let edges = [
+        "FOLLOWING#",
+        "FOLLOWER#",
+        "BLOCKING#",
+        "MUTING#",
+        "MUTED_BY#",
+    ]
+    .map(|e| format!("{e}{id}"));
+    let in_sets = |item: &Item| {
+        ["blocking", "blocked_by", "muting"]
+            .iter()
+            .any(|set| ids_in(item, set).contains(&id))
+    };
     scan(client, table)
         .await
         .iter()
@@ -66,6 +194,7 @@ pub async fn traces_of(client: &aws_sdk_dynamodb::Client, table: &str, id: u64) 
                 || ["user_id", "author_id", "other_id"]
                     .iter()
                     .any(|attribute| n(item, attribute) == Some(id))
+                || in_sets(item)
         })
         .map(|item| format!("{} / {}", s(item, "pk"), s(item, "sk")))
         .collect()
@@ -237,6 +366,7 @@ pub async fn check(
             problems.push(format!("directory lists user {id}, who has no profile"));
         }
     }
+    problems.extend(safety_problems(&items, &profiles, &following));
     if user_count != profiles.len() as i64 {
         problems.push(format!(
             "user_count is {user_count} but {} profiles exist",

@@ -1,5 +1,7 @@
 //! `PUT /api/users/{id}/followed/{target_id}`: the caller follows a user.
-//! One TransactWriteItems; already following is also 204.
+//! One TransactWriteItems; already following is also 204. Refused with a
+//! 403 while a block stands between the two, either way: the message says
+//! which way, as the relationship's `blocking` and `blocked_by` do.
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
@@ -21,7 +23,7 @@ microblog_functions::http_function!(handler);
         (status = 204, description = "`id` follows `target_id`."),
         (status = 400, description = "`target_id` is the caller.", body = ErrorBody),
         openapi::NoValidToken,
-        (status = 403, description = "`id` is not the caller.", body = ErrorBody),
+        (status = 403, description = "`id` is not the caller, or a block stands between them (the message says which way).", body = ErrorBody),
         (status = 404, description = "No user has the id `target_id`.", body = ErrorBody),
         openapi::Unavailable,
     )
@@ -46,5 +48,11 @@ async fn follow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     match app.follows.follow(id, target, now).await? {
         EdgeChange::Changed | EdgeChange::Unchanged => Ok(no_content()),
         EdgeChange::UnknownUser => Err(NoSuchUser::id(target).into()),
+        EdgeChange::Blocking => Err(ApiError::Forbidden(
+            "you block this user: unblock them before following".into(),
+        )),
+        EdgeChange::BlockedBy => Err(ApiError::Forbidden(
+            "this user has blocked you: you cannot follow them".into(),
+        )),
     }
 }

@@ -1,10 +1,12 @@
 //! `GET /api/posts/{id}`: one post, with its author's current name. The
-//! token and the post are read concurrently, then the author.
+//! token (with the caller's blocks) and the post are read concurrently,
+//! then the author. A post of a user blocking the caller, or blocked by
+//! them, is a 404 like a missing one.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate, PathPost};
+use microblog_shared::auth::{authenticate, PathPost, Screened};
 use microblog_shared::domain::NoSuchPost;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
@@ -32,7 +34,11 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, post) = authenticate(app, req, PathPost).await?;
+    let (_, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
+    // A block either way hides the post as if it did not exist.
+    if safety.blocks_either(post.author_id) {
+        return Err(NoSuchPost::id(post.id).into());
+    }
     // A post outlives no author: one without is as good as deleted.
     let author = app
         .users

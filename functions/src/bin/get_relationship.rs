@@ -1,15 +1,17 @@
 //! `GET /api/users/{id}/relationship`: whether the caller follows user
 //! `{id}` and whether `{id}` follows the caller, in one call, as a profile
-//! screen needs for its follow button and its "follows you" badge. The
-//! token and the user are read at once (authentication's BatchGetItem and
-//! a GetItem), then both edges at once: two round trips. An edge missed by
+//! screen needs for its follow button and its "follows you" badge, and
+//! whether a block (either way) or a mute stands between them. The token
+//! with the caller's blocks and mutes, and the user, are read at once
+//! (authentication's BatchGetItem and a GetItem), then both edges at once:
+//! two round trips. An edge missed by
 //! the eventually consistent read is confirmed by a strong one, so a
 //! follow made a moment ago is seen.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate, PathUser};
+use microblog_shared::auth::{authenticate, PathUser, Screened};
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::{respond, ApiError, App};
@@ -28,6 +30,12 @@ struct Relationship {
     following: bool,
     /// Whether they follow the caller (always false for oneself).
     followed_by: bool,
+    /// Whether the caller blocks them.
+    blocking: bool,
+    /// Whether they block the caller.
+    blocked_by: bool,
+    /// Whether the caller mutes them.
+    muting: bool,
     /// Related resources.
     _links: RelationshipLinks,
 }
@@ -44,6 +52,14 @@ struct RelationshipLinks {
     /// (`/api/users/{caller}/followed/{id}`); absent for oneself.
     #[serde(skip_serializing_if = "Option::is_none")]
     follow: Option<String>,
+    /// Where the caller blocks or unblocks them
+    /// (`/api/users/{caller}/blocked/{id}`); absent for oneself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block: Option<String>,
+    /// Where the caller mutes or unmutes them
+    /// (`/api/users/{caller}/muted/{id}`); absent for oneself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mute: Option<String>,
 }
 
 /// Whether the caller follows user `id`, and whether `id` follows the
@@ -65,7 +81,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_relationship(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, user) = authenticate(app, req, PathUser).await?;
+    let (caller, (user, safety)) = authenticate(app, req, Screened(PathUser)).await?;
     let (me, them) = (caller.user_id, user.id);
     let (following, followed_by) = if me == them {
         (false, false)
@@ -80,10 +96,15 @@ async fn get_relationship(app: &App, req: &Request) -> Result<Response<Body>, Ap
         id: them.get(),
         following,
         followed_by,
+        blocking: safety.blocking.contains(&them),
+        blocked_by: safety.blocked_by.contains(&them),
+        muting: safety.muting.contains(&them),
         _links: RelationshipLinks {
             self_: format!("/api/users/{them}/relationship"),
             user: format!("/api/users/{them}"),
             follow: (me != them).then(|| format!("/api/users/{me}/followed/{them}")),
+            block: (me != them).then(|| format!("/api/users/{me}/blocked/{them}")),
+            mute: (me != them).then(|| format!("/api/users/{me}/muted/{them}")),
         },
     };
     json_with_etag(req, StatusCode::OK, &relationship)

@@ -43,7 +43,11 @@ async fn unfollow_user(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
         return Err(ApiError::bad_request("you cannot unfollow yourself"));
     }
     match app.follows.unfollow(id, target).await? {
-        EdgeChange::Changed | EdgeChange::Unchanged => Ok(no_content()),
+        // Refusals by a block come only from a follow.
+        EdgeChange::Changed
+        | EdgeChange::Unchanged
+        | EdgeChange::Blocking
+        | EdgeChange::BlockedBy => Ok(no_content()),
         EdgeChange::UnknownUser => Err(NoSuchUser::id(target).into()),
     }
 }

@@ -2,7 +2,8 @@
 //! in one shape: `authenticate(app, req, needs)`, where `needs` says what
 //! to read while the token is checked ([`Nothing`], the `{id}` user
 //! [`PathUser`], the `{id}` post [`PathPost`], an `{id}` that must be the
-//! caller [`Own`], or any read of the handler's [`Alongside`]). Whatever is
+//! caller [`Own`], or any read of the handler's [`Alongside`]), and, wrapped
+//! in [`Screened`], the caller's blocks and mutes. Whatever is
 //! needed is read in the same round trip as the token, and only once the
 //! request carries a token of the right shape: a request without one is a
 //! 401 that touched no table, so it costs nothing and its timing tells
@@ -14,7 +15,7 @@ use std::future::Future;
 use lambda_http::Request;
 
 use super::{bearer_token, check_token, token_user, Caller};
-use crate::domain::{NoSuchPost, NoSuchUser, Post, User, UserId};
+use crate::domain::{NoSuchPost, NoSuchUser, Post, Safety, User, UserId};
 use crate::error::ApiError;
 use crate::http::{path_id, path_post_id};
 use crate::store::Read;
@@ -26,10 +27,13 @@ pub trait Needs {
     type Output;
 
     /// Authenticates `req` and reads what is needed, concurrently.
+    /// Authenticates `req` and reads what is needed, concurrently; with
+    /// `screen`, the caller's blocks and mutes too.
     fn resolve(
         self,
         app: &App,
         req: &Request,
+        screen: bool,
     ) -> impl Future<Output = Result<(Caller, Self::Output), ApiError>> + Send;
 }
 
@@ -39,7 +43,7 @@ pub async fn authenticate<N: Needs>(
     req: &Request,
     needs: N,
 ) -> Result<(Caller, N::Output), ApiError> {
-    needs.resolve(app, req).await
+    needs.resolve(app, req, false).await
 }
 
 /// Only the caller.
@@ -48,8 +52,13 @@ pub struct Nothing;
 impl Needs for Nothing {
     type Output = ();
 
-    async fn resolve(self, app: &App, req: &Request) -> Result<(Caller, ()), ApiError> {
-        Ok((check_token(app, bearer_token(req)?).await?, ()))
+    async fn resolve(
+        self,
+        app: &App,
+        req: &Request,
+        screen: bool,
+    ) -> Result<(Caller, ()), ApiError> {
+        Ok((check_token(app, bearer_token(req)?, screen).await?, ()))
     }
 }
 
@@ -61,22 +70,27 @@ pub struct PathUser;
 impl Needs for PathUser {
     type Output = User;
 
-    async fn resolve(self, app: &App, req: &Request) -> Result<(Caller, User), ApiError> {
+    async fn resolve(
+        self,
+        app: &App,
+        req: &Request,
+        screen: bool,
+    ) -> Result<(Caller, User), ApiError> {
         let id = match path_id(req, "id") {
             Ok(id) => id,
             Err(not_found) => {
-                Nothing.resolve(app, req).await?;
+                Nothing.resolve(app, req, screen).await?;
                 return Err(not_found);
             }
         };
         let token = bearer_token(req)?;
         if token_user(token) == Some(id) {
-            let caller = check_token(app, token).await?;
+            let caller = check_token(app, token, screen).await?;
             let user = caller.user.clone();
             return Ok((caller, user));
         }
         let (caller, user) = Alongside(app.users.get(id, Read::Eventual))
-            .resolve(app, req)
+            .resolve(app, req, screen)
             .await?;
         let user = user?.ok_or(NoSuchUser::id(id))?;
         Ok((caller, user))
@@ -89,16 +103,21 @@ pub struct PathPost;
 impl Needs for PathPost {
     type Output = Post;
 
-    async fn resolve(self, app: &App, req: &Request) -> Result<(Caller, Post), ApiError> {
+    async fn resolve(
+        self,
+        app: &App,
+        req: &Request,
+        screen: bool,
+    ) -> Result<(Caller, Post), ApiError> {
         let id = match path_post_id(req, "id") {
             Ok(id) => id,
             Err(not_found) => {
-                Nothing.resolve(app, req).await?;
+                Nothing.resolve(app, req, screen).await?;
                 return Err(not_found);
             }
         };
         let (caller, post) = Alongside(app.posts.get(id, Read::Eventual))
-            .resolve(app, req)
+            .resolve(app, req, screen)
             .await?;
         let post = post?.ok_or(NoSuchPost::id(id))?;
         Ok((caller, post))
@@ -112,8 +131,13 @@ pub struct Own(pub &'static str);
 impl Needs for Own {
     type Output = UserId;
 
-    async fn resolve(self, app: &App, req: &Request) -> Result<(Caller, UserId), ApiError> {
-        let (caller, ()) = Nothing.resolve(app, req).await?;
+    async fn resolve(
+        self,
+        app: &App,
+        req: &Request,
+        screen: bool,
+    ) -> Result<(Caller, UserId), ApiError> {
+        let (caller, ()) = Nothing.resolve(app, req, screen).await?;
         let id = path_id(req, "id")?;
         if caller.user_id == id {
             Ok((caller, id))
@@ -134,9 +158,37 @@ where
 {
     type Output = F::Output;
 
-    async fn resolve(self, app: &App, req: &Request) -> Result<(Caller, F::Output), ApiError> {
+    async fn resolve(
+        self,
+        app: &App,
+        req: &Request,
+        screen: bool,
+    ) -> Result<(Caller, F::Output), ApiError> {
         let token = bearer_token(req)?;
-        let (caller, output) = tokio::join!(check_token(app, token), self.0);
+        let (caller, output) = tokio::join!(check_token(app, token, screen), self.0);
         Ok((caller?, output))
+    }
+}
+
+/// What `N` needs, and the caller's blocks and mutes, read in
+/// authentication's own BatchGetItem (one more key, no more round trips):
+/// for handlers that hide what a block or mute hides.
+pub struct Screened<N>(pub N);
+
+impl<N: Needs + Send> Needs for Screened<N> {
+    type Output = (N::Output, Safety);
+
+    async fn resolve(
+        self,
+        app: &App,
+        req: &Request,
+        _: bool,
+    ) -> Result<(Caller, Self::Output), ApiError> {
+        let (caller, output) = self.0.resolve(app, req, true).await?;
+        let safety = caller.safety.clone().ok_or_else(|| {
+            tracing::error!("authentication asked to screen returned no safety item");
+            ApiError::Internal
+        })?;
+        Ok((caller, (output, safety)))
     }
 }

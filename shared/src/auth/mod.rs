@@ -10,10 +10,12 @@ use base64::Engine;
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
-pub use authenticate::{authenticate, Alongside, Needs, Nothing, Own, PathPost, PathUser};
+pub use authenticate::{
+    authenticate, Alongside, Needs, Nothing, Own, PathPost, PathUser, Screened,
+};
 pub use token::{new_access_token, new_token, plausible_token, token_hash, token_user};
 
-use crate::domain::{User, UserId};
+use crate::domain::{Safety, User, UserId};
 use crate::error::{ApiError, Challenge};
 use crate::App;
 
@@ -75,11 +77,14 @@ pub fn token_rejected() -> ApiError {
 /// and the profile must exist with the session epoch the token was minted
 /// under, so that revoking a session, every session, or the account takes
 /// effect at once: no read can see a revoked token as alive.
-async fn check_token(app: &App, token: &str) -> Result<Caller, ApiError> {
+///
+/// With `screen`, the caller's blocks and mutes are read in the same
+/// BatchGetItem ([`Caller::safety`]).
+async fn check_token(app: &App, token: &str, screen: bool) -> Result<Caller, ApiError> {
     let hash = token_hash(token);
-    let (record, user) = app
+    let (record, user, safety) = app
         .tokens
-        .find_with_profile(&hash, token_user(token))
+        .find_screening(&hash, token_user(token), screen)
         .await?;
     let now = chrono::Utc::now();
     match (record, user) {
@@ -93,6 +98,7 @@ async fn check_token(app: &App, token: &str) -> Result<Caller, ApiError> {
                 token_hash: hash,
                 session_id: record.session_id,
                 user,
+                safety,
             })
         }
         _ => Err(token_rejected()),
@@ -111,6 +117,9 @@ pub struct Caller {
     pub session_id: Option<String>,
     /// The caller's profile, as read (strongly) to authenticate.
     pub user: User,
+    /// The caller's blocks and mutes, read with the token when the handler
+    /// asked for them ([`Screened`]).
+    pub safety: Option<Safety>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::{invalid_cursor, split_page};
-use crate::auth::{authenticate, Alongside, PathUser};
+use crate::auth::{authenticate, Alongside, PathUser, Screened};
 use crate::domain::{PostId, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
@@ -22,11 +22,18 @@ fn after_post(after: Option<Cursor>) -> Result<Option<PostId>, ApiError> {
     }
 }
 
-/// `GET /api/users/{id}/posts`: token and author (for the exact
-/// `post_count`) concurrently, one Query of the timeline, one BatchGetItem
-/// of the page's posts.
+/// `GET /api/users/{id}/posts`: token (with the caller's blocks) and author
+/// (for the exact `post_count`) concurrently, one Query of the timeline,
+/// one BatchGetItem of the page's posts. A 404 while a block stands
+/// between the caller and the author, either way.
 pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, author) = authenticate(app, req, PathUser).await?;
+    let (_, (author, safety)) = authenticate(app, req, Screened(PathUser)).await?;
+    if safety.blocks_either(author.id) {
+        return Err(ApiError::NotFound(format!(
+            "the posts of user {} are not available to you: a block stands between you",
+            author.id
+        )));
+    }
     let request = PageRequest::from_request(req)?;
     let total = author.post_count;
     let window = match request.plan(Total::Counted(total))? {
@@ -55,11 +62,16 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
 /// timeline, merged newest first; then one BatchGetItem of the page's posts
 /// and their authors (current bodies and names). The feed is not counted:
 /// `total_items` is null. An entry whose post was deleted, and whose
-/// removal the fan-out has not yet done, is left out of the page.
+/// removal the fan-out has not yet done, is left out of the page; so is
+/// every post of a user the caller blocks, is blocked by or mutes (the
+/// caller's safety item is read with the token), from the moment the block
+/// or mute commits, whether or not the fan-out has removed its entries.
 pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (caller, popular) = authenticate(app, req, Alongside(app.feeds.popular_authors())).await?;
+    let (caller, (popular, safety)) =
+        authenticate(app, req, Screened(Alongside(app.feeds.popular_authors()))).await?;
     let request = PageRequest::from_request(req)?;
-    let popular = popular?;
+    let mut popular = popular?;
+    popular.retain(|author| !safety.hides(*author));
     let merged = if popular.is_empty() {
         Vec::new()
     } else {
@@ -80,8 +92,9 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
         }
     };
     let (entries, more) = split_page(window, &request);
-    let ids: Vec<PostId> = entries.iter().map(|(post, _)| *post).collect();
-    let author_ids: Vec<UserId> = entries.iter().map(|(_, author)| *author).collect();
+    let shown = entries.iter().filter(|(_, author)| !safety.hides(*author));
+    let ids: Vec<PostId> = shown.clone().map(|(post, _)| *post).collect();
+    let author_ids: Vec<UserId> = shown.map(|(_, author)| *author).collect();
     let (posts, authors) = app.posts.with_authors(&ids, &author_ids).await?;
     let items = posts
         .iter()

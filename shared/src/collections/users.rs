@@ -1,13 +1,14 @@
-//! The three user collections: all users (by id), a user's followers and the
-//! users a user follows (newest follow first).
+//! The user collections: all users (by id), a user's followers and the
+//! users a user follows (newest follow first), and the users the caller
+//! blocks or mutes (newest first).
 
 use super::{invalid_cursor, split_page};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::auth::{authenticate, Alongside, PathUser};
-use crate::domain::{EdgeKind, UserId};
+use crate::auth::{authenticate, Alongside, Own, PathUser};
+use crate::domain::{EdgeKind, Silence, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -46,18 +47,36 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
 
 /// `GET /api/users/{id}/followers` and `/followed`: token and user (for the
 /// exact count) are read concurrently, then one Query of the edge index,
-/// then one BatchGetItem fetches the page's users.
+/// then one BatchGetItem fetches the page's users. `/blocked` and `/muted`
+/// are the caller's own only: the token, then the caller's safety item (for
+/// the exact count), then the same Query and BatchGetItem. A deleted user
+/// is left out of the page.
 pub async fn list_edges(
     app: &App,
     req: &Request,
     kind: EdgeKind,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, owner) = authenticate(app, req, PathUser).await?;
-    let request = PageRequest::from_request(req)?;
-    let (total, segment) = match kind {
-        EdgeKind::Follower => (owner.follower_count, "followers"),
-        EdgeKind::Following => (owner.followed_count, "followed"),
+    let (owner, total, segment) = match kind {
+        EdgeKind::Follower | EdgeKind::Following => {
+            let (_, owner) = authenticate(app, req, PathUser).await?;
+            match kind {
+                EdgeKind::Follower => (owner.id, owner.follower_count, "followers"),
+                _ => (owner.id, owner.followed_count, "followed"),
+            }
+        }
+        EdgeKind::Blocking | EdgeKind::Muting => {
+            let (silence, segment, refusal) = match kind {
+                EdgeKind::Blocking => {
+                    (Silence::Block, "blocked", "only you can see whom you block")
+                }
+                _ => (Silence::Mute, "muted", "only you can see whom you mute"),
+            };
+            let (_, owner) = authenticate(app, req, Own(refusal)).await?;
+            let total = app.safety.of(owner).await?.count(silence);
+            (owner, total, segment)
+        }
     };
+    let request = PageRequest::from_request(req)?;
     let window = match request.plan(Total::Counted(total))? {
         None => Vec::new(),
         Some((after, skip)) => {
@@ -67,7 +86,7 @@ pub async fn list_edges(
                 None => None,
             };
             app.follows
-                .window(owner.id, kind, after, skip, request.fetch_limit())
+                .window(owner, kind, after, skip, request.fetch_limit())
                 .await?
         }
     };
@@ -79,7 +98,7 @@ pub async fn list_edges(
         .filter(|_| more)
         .map(|e| Cursor(e.followed_at_micros, Some(e.other.get())));
     let items = users.iter().map(UserRepr::public).collect();
-    let path = format!("/api/users/{}/{segment}", owner.id);
+    let path = format!("/api/users/{owner}/{segment}");
     json_with_etag(
         req,
         StatusCode::OK,

@@ -1,8 +1,9 @@
-//! The ids of users and posts: positive integers, in their canonical
-//! decimal form only, so that one resource has one URL (caches, ETags and
-//! logs agree on it). A path segment that is not one names nothing: a 404,
-//! like an unknown id. Distinct types, so that a user id cannot be passed
-//! where a post id, or the other user's id, is meant by position alone.
+//! The ids of users and posts: positive integers, in their canonical decimal
+//! form only, so that one resource has one URL (caches, ETags and logs agree
+//! on it), up to 2^63 - 1 as the contract says (`int64`). A path segment that
+//! is not one names nothing: a 404, like an unknown id. Distinct types, so
+//! that a user id cannot be passed where a post id, or the other user's id,
+//! is meant by position alone.
 
 use std::fmt;
 
@@ -10,12 +11,16 @@ use serde::Serialize;
 
 use super::errors::{NoSuchPost, NoSuchUser};
 
-/// The canonical decimal form of a positive integer, or `None`: `04` is
-/// not 4.
+/// The canonical decimal form of a positive integer within the published
+/// `int64`, or `None`: `04` is not 4, and no id beyond 2^63 - 1 is ever
+/// issued (the counters start at 1).
 fn positive_id(raw: &str) -> Option<u64> {
-    raw.parse::<u64>()
-        .ok()
-        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0'))
+    raw.parse::<u64>().ok().filter(|id| {
+        *id > 0
+            && *id <= i64::MAX as u64
+            && raw.bytes().all(|b| b.is_ascii_digit())
+            && !raw.starts_with('0')
+    })
 }
 
 macro_rules! id_type {
@@ -73,9 +78,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_canonical_form_of_a_positive_integer_is_an_id() {
+    fn only_the_canonical_form_of_a_positive_int64_is_an_id() {
         assert_eq!(UserId::parse("12").unwrap(), UserId::new(12));
         assert_eq!(PostId::parse("7").unwrap().get(), 7);
+        assert_eq!(
+            UserId::parse("9223372036854775807").unwrap().get(),
+            i64::MAX as u64,
+            "the largest id the published int64 allows"
+        );
         for bad in [
             "0",
             "00",
@@ -88,6 +98,7 @@ mod tests {
             "",
             "abc",
             "18446744073709551616",
+            "9223372036854775808",
         ] {
             assert!(UserId::parse(bad).is_err(), "{bad:?}");
             assert!(PostId::parse(bad).is_err(), "{bad:?}");

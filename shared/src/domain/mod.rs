@@ -1,4 +1,4 @@
-//! The domain: users, follow edges, posts and feed entries, and the validated values they are made
+//! The domain: users, follow edges, blocks and mutes, posts and feed entries, and the validated values they are made
 //! of. Nothing here knows about HTTP or DynamoDB; a value that reaches a
 //! store has passed every rule, and a rule broken is a [`ValidationError`]
 //! that the HTTP layer turns into a 400 in one place.
@@ -7,6 +7,7 @@ mod errors;
 mod follow;
 mod ids;
 mod post;
+mod safety;
 mod session;
 pub(crate) mod text;
 mod time;
@@ -17,6 +18,7 @@ pub use errors::{NoSuchPost, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
 pub use ids::{PostId, UserId};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, MAX_POST_CHARS};
+pub use safety::{Safety, Silence, MAX_BLOCKED_BY, MAX_BLOCKS, MAX_MUTES};
 pub use session::Secret;
 pub use text::MAX_MARKS_IN_A_ROW;
 pub use time::timestamp;

@@ -96,7 +96,10 @@ impl Route {
     }
 }
 
-use Action::{BatchGetItem, BatchWriteItem, DeleteItem, GetItem, PutItem, Query, UpdateItem};
+use Action::{
+    BatchGetItem, BatchWriteItem, ConditionCheckItem, DeleteItem, GetItem, PutItem, Query,
+    UpdateItem,
+};
 
 use crate::store::items::BY_TIME_INDEX as BY_TIME;
 
@@ -236,8 +239,14 @@ pub const ROUTES: &[Route] = &[
         "PUT",
         "/api/users/{id}/followed/{target_id}",
         "follow_user",
-        // One transaction: both counts' Updates, both edge halves' Puts.
-        &[table(BatchGetItem), table(PutItem), table(UpdateItem)],
+        // One transaction: both counts' Updates, both edge halves' Puts and
+        // a check of each user's blocks.
+        &[
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(ConditionCheckItem),
+        ],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
@@ -252,6 +261,67 @@ pub const ROUTES: &[Route] = &[
             table(UpdateItem),
             table(DeleteItem),
         ],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "PUT",
+        "/api/users/{id}/blocked/{target_id}",
+        "block_user",
+        // Both edges and both profiles read; one transaction: the block's
+        // entry, both safety items, both profiles (counts, or a check) and
+        // the follow edges deleted or checked absent.
+        &[
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+            table(ConditionCheckItem),
+        ],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}/blocked/{target_id}",
+        "unblock_user",
+        // One transaction: the entry deleted, both safety items updated.
+        &[table(BatchGetItem), table(UpdateItem), table(DeleteItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "GET",
+        "/api/users/{id}/blocked",
+        "get_blocked",
+        // The caller's safety item (the count), the index, the profiles.
+        &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "PUT",
+        "/api/users/{id}/muted/{target_id}",
+        "mute_user",
+        // One transaction: the entry, the caller's safety item, both
+        // profiles checked.
+        &[
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(ConditionCheckItem),
+        ],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}/muted/{target_id}",
+        "unmute_user",
+        // One transaction: the entry deleted, the caller's safety item.
+        &[table(BatchGetItem), table(UpdateItem), table(DeleteItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "GET",
+        "/api/users/{id}/muted",
+        "get_muted",
+        &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
@@ -428,12 +498,14 @@ pub const WORKERS: &[Worker] = &[
     Worker {
         function: "purge_user",
         trigger: Trigger::TableStream,
-        // A deleted user's edges, posts, feed and sessions, a page at a
-        // time (Query); each edge unlinked with the other user's count in
-        // one transaction (Delete, Update); the rest deleted in batches
-        // (BatchWriteItem); the job advanced and the popular mark removed
-        // (UpdateItem), the job deleted (DeleteItem).
+        // A deleted user's edges, blocks, mutes, posts, feed and sessions,
+        // a page at a time (Query); each edge unlinked with the other
+        // user's count in one transaction (Delete, Update); the rest deleted
+        // in batches (BatchWriteItem); the user's safety item read (GetItem)
+        // and other users' safety items, the job and the popular mark
+        // updated (UpdateItem); the job and safety item deleted (DeleteItem).
         dynamodb: &[
+            table(GetItem),
             table(Query),
             table(DeleteItem),
             table(UpdateItem),

@@ -49,6 +49,21 @@ pub enum Constraint {
     SessionMoved,
     /// The password changed since we verified it.
     PasswordChanged,
+    /// The follower blocks the user to follow.
+    Blocking,
+    /// The user to follow blocks the follower.
+    Blocked,
+    /// The block, or mute, already exists.
+    AlreadySilenced,
+    /// The block, or mute, does not exist.
+    NotSilenced,
+    /// The caller's set of blocks, or of mutes, is at its limit.
+    SilenceListFull,
+    /// The set of users blocking the target is at its limit.
+    BlockersFull,
+    /// The follow edges or users a block read changed before it was
+    /// written: it reads again.
+    BlockRaced,
     /// An account clean-up job is not at the step we read (a redelivered
     /// record), or the item it updates is gone.
     PurgeMoved,

@@ -1,13 +1,16 @@
 //! Follow edges. A follow is two items, one in each user's partition, so that
 //! "whom does A follow" and "who follows B" are each one Query of the
 //! `by_time` index (newest first), and "does A follow B" is one GetItem.
-//! Both users' counts change in the same transaction as the edge.
+//! Both users' counts change in the same transaction as the edge, and a
+//! follow is refused while a block stands either way ([`super::safety`]).
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::items::{
-    edge_order, edge_prefix, edge_sk, key, n, s, user_key, user_pk, BY_TIME_INDEX, EDGE_ORDER,
+    edge_order, edge_prefix, edge_sk, key, n, s, safety_key, user_key, user_pk, BY_TIME_INDEX,
+    EDGE_ORDER,
 };
+use super::safety::NOT_BLOCKING;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{Edge, EdgeKind, UserId};
 
@@ -23,6 +26,10 @@ pub enum EdgeChange {
     Unchanged,
     /// One of the two users does not exist.
     UnknownUser,
+    /// The follower blocks the other user: no follow.
+    Blocking,
+    /// The other user blocks the follower: no follow.
+    BlockedBy,
 }
 
 /// Which change to a follow edge a transaction makes.
@@ -86,11 +93,29 @@ impl FollowStore {
             .to_item();
             self.table.put(item, Some("attribute_not_exists(pk)"))
         };
-        let transaction = self.edge_transaction(EdgeWrite::Follow, (follower, followed), put_side);
+        let mut transaction =
+            self.edge_transaction(EdgeWrite::Follow, (follower, followed), put_side);
+        // A block writes both users' safety items, so checking them
+        // serialises the two: a block committed first refuses this follow;
+        // a follow committed first is removed by the block.
+        for (user, other, constraint) in [
+            (follower, followed, Constraint::Blocking),
+            (followed, follower, Constraint::Blocked),
+        ] {
+            transaction.guarded(
+                self.table.check(safety_key(user), |c| {
+                    c.condition_expression(NOT_BLOCKING)
+                        .expression_attribute_values(":other", n(other))
+                }),
+                constraint,
+            );
+        }
         match self.table.transact(transaction).await {
             Ok(()) => Ok(EdgeChange::Changed),
             Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(EdgeChange::UnknownUser),
             Err(StoreError::Conflict(Constraint::AlreadyFollowing)) => Ok(EdgeChange::Unchanged),
+            Err(StoreError::Conflict(Constraint::Blocking)) => Ok(EdgeChange::Blocking),
+            Err(StoreError::Conflict(Constraint::Blocked)) => Ok(EdgeChange::BlockedBy),
             Err(other) => Err(other),
         }
     }

@@ -316,11 +316,21 @@ impl User {
     }
 }
 
+/// The sort key of a user's blocks-and-mutes item.
+pub const SAFETY: &str = "SAFETY";
+
+/// The key of `user`'s blocks-and-mutes item (`USER#<id> / SAFETY`).
+pub fn safety_key(user: UserId) -> Item {
+    key(user_pk(user), SAFETY)
+}
+
 /// The prefix of both the sort key and `edge_order` of an edge of `kind`.
 pub fn edge_prefix(kind: EdgeKind) -> &'static str {
     match kind {
         EdgeKind::Following => "FOLLOWING#",
         EdgeKind::Follower => "FOLLOWER#",
+        EdgeKind::Blocking => "BLOCKING#",
+        EdgeKind::Muting => "MUTING#",
     }
 }
 
@@ -456,13 +466,15 @@ impl Edge {
             .map(UserId::new)
             .ok_or_else(|| ItemError(format!("edge pk {pk} is not USER#<id>")))?;
         let sk = get_s(item, SK)?;
-        let kind = if sk.starts_with(edge_prefix(EdgeKind::Following)) {
-            EdgeKind::Following
-        } else if sk.starts_with(edge_prefix(EdgeKind::Follower)) {
-            EdgeKind::Follower
-        } else {
-            return Err(ItemError(format!("sort key {sk} is not an edge")));
-        };
+        let kind = [
+            EdgeKind::Following,
+            EdgeKind::Follower,
+            EdgeKind::Blocking,
+            EdgeKind::Muting,
+        ]
+        .into_iter()
+        .find(|kind| sk.starts_with(edge_prefix(*kind)))
+        .ok_or_else(|| ItemError(format!("sort key {sk} is not an edge")))?;
         Ok(Edge {
             owner,
             other: get_user_id(item, "other_id")?,

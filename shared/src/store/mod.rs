@@ -14,6 +14,7 @@ pub mod limits;
 pub mod posts;
 pub mod purge;
 mod query;
+pub mod safety;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;

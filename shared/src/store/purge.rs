@@ -6,14 +6,15 @@
 //! puts the job item `PURGE#<id>`. Each write of the job (its insert, then
 //! each advance) is a stream record, and `purge_user` answers each record
 //! with one step: at most `ACCOUNT_CLEANUP_STEP` (100) items of one phase
-//! (one Query page; edges unlinked as concurrent transactions of 3 items,
-//! the rest deleted 25 a BatchWriteItem), then an advance of
-//! the job (conditioned on the step it read, so a redelivered record does
-//! its idempotent work again and advances nothing). The phases, in order:
-//! the user's follow edges both ways (each unlinked with the other user's
-//! count in one transaction, so no count goes wrong), the posts and their
-//! timeline entries, the user's own feed, the sessions and their access
-//! tokens, and last the popular-author mark and the job itself. The edge
+//! (one Query page; edges unlinked as concurrent transactions of 3 items, the
+//! rest deleted 25 a BatchWriteItem), then an advance of the job (conditioned
+//! on the step it read, so a redelivered record does its idempotent work
+//! again and advances nothing). The phases, in order: the user's follow edges
+//! both ways (each unlinked with the other user's count in one transaction,
+//! so no count goes wrong), the user's blocks and mutes both ways (the
+//! entries, records and the other users' sets), the posts and their timeline
+//! entries, the user's own feed, the sessions and their access tokens, and
+//! last the popular-author mark, the safety item and the job itself. The edge
 //! deletions' own stream records let `fan_out` take the user's posts out of
 //! followers' feeds, as for any unfollow.
 
@@ -21,11 +22,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
     edge_prefix, edge_sk, feed_pk, get_post_id, get_s, get_user_id, key, n, post_key, purge_key, s,
-    timeline_key, token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK, POST_PREFIX,
-    SESSION_PREFIX, SK,
+    safety_key, timeline_key, token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK,
+    POST_PREFIX, SESSION_PREFIX, SK,
 };
+use super::safety::{muted_by_key, safety_of, MUTED_BY_PREFIX};
 use super::sessions::access_hashes_of;
-use super::{Constraint, Order, QueryWindow, StoreError, Table, Transaction};
+use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{EdgeKind, UserId};
 
 /// Edge transactions one step runs at once.
@@ -38,6 +40,14 @@ pub enum PurgePhase {
     Following,
     /// The users following this one: each edge, and their followed count.
     Followers,
+    /// The users this one blocked: each entry, and their `blocked_by`.
+    Blocks,
+    /// The users who blocked this one: their entries and `blocking` sets.
+    BlockedBy,
+    /// The users this one muted: each entry and their `MUTED_BY` record.
+    Mutes,
+    /// The users who muted this one: their entries and `muting` sets.
+    MutedBy,
     /// The user's posts and timeline entries.
     Posts,
     /// The user's own home feed.
@@ -51,9 +61,13 @@ pub enum PurgePhase {
 impl PurgePhase {
     /// Where every job starts.
     pub const FIRST: PurgePhase = PurgePhase::Following;
-    const ALL: [PurgePhase; 6] = [
+    const ALL: [PurgePhase; 10] = [
         PurgePhase::Following,
         PurgePhase::Followers,
+        PurgePhase::Blocks,
+        PurgePhase::BlockedBy,
+        PurgePhase::Mutes,
+        PurgePhase::MutedBy,
         PurgePhase::Posts,
         PurgePhase::Feed,
         PurgePhase::Sessions,
@@ -65,6 +79,10 @@ impl PurgePhase {
         match self {
             PurgePhase::Following => "following",
             PurgePhase::Followers => "followers",
+            PurgePhase::Blocks => "blocks",
+            PurgePhase::BlockedBy => "blocked_by",
+            PurgePhase::Mutes => "mutes",
+            PurgePhase::MutedBy => "muted_by",
             PurgePhase::Posts => "posts",
             PurgePhase::Feed => "feed",
             PurgePhase::Sessions => "sessions",
@@ -118,11 +136,16 @@ impl PurgeStore {
         let found = match job.phase {
             PurgePhase::Following => self.unlink_edges(user, EdgeKind::Following).await?,
             PurgePhase::Followers => self.unlink_edges(user, EdgeKind::Follower).await?,
+            PurgePhase::Blocks => self.delete_blocks(user).await?,
+            PurgePhase::BlockedBy => self.delete_blocked_by(user).await?,
+            PurgePhase::Mutes => self.delete_mutes(user).await?,
+            PurgePhase::MutedBy => self.delete_muted_by(user).await?,
             PurgePhase::Posts => self.delete_posts(user).await?,
             PurgePhase::Feed => self.delete_feed(user).await?,
             PurgePhase::Sessions => self.delete_sessions(user).await?,
             PurgePhase::Finish => {
                 self.unmark_popular(user).await?;
+                self.table.delete_now(safety_key(user)).await?;
                 // The last write: a redelivered record of an earlier step
                 // finds no job to advance, and its work is already done.
                 return self.table.delete_now(purge_key(user)).await;
@@ -192,6 +215,143 @@ impl PurgeStore {
             }
         }
         Ok(others.len())
+    }
+
+    /// Deletes up to a step's worth of `user`'s entries of `kind`; returns
+    /// how many it found.
+    async fn delete_entries(&self, user: UserId, kind: EdgeKind) -> Result<usize, StoreError> {
+        let entries = self.first_page(user_pk(user), edge_prefix(kind)).await?;
+        let keys = entries
+            .iter()
+            .map(|entry| Ok(key(get_s(entry, PK)?, get_s(entry, SK)?)))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(entries.len())
+    }
+
+    /// Deletes up to a step's worth of `user`'s mutes: each target's
+    /// `MUTED_BY` record, then the entries.
+    async fn delete_mutes(&self, user: UserId) -> Result<usize, StoreError> {
+        let entries = self
+            .first_page(user_pk(user), edge_prefix(EdgeKind::Muting))
+            .await?;
+        let records = entries
+            .iter()
+            .map(|item| Ok(muted_by_key(get_user_id(item, "other_id")?, user)))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.table.batch_write(Vec::new(), records).await?;
+        self.delete_entries(user, EdgeKind::Muting).await
+    }
+
+    /// For up to a step's worth of the users who muted `user`: `user` out
+    /// of their `muting` set and their entry deleted, then the `MUTED_BY`
+    /// records.
+    async fn delete_muted_by(&self, user: UserId) -> Result<usize, StoreError> {
+        let records = self.first_page(user_pk(user), MUTED_BY_PREFIX).await?;
+        let muters = records
+            .iter()
+            .map(|item| get_user_id(item, "other_id"))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.forget_in_sets(&muters, "muting", user).await?;
+        let mut keys: Vec<Item> = muters
+            .iter()
+            .map(|muter| key(user_pk(*muter), edge_sk(EdgeKind::Muting, user)))
+            .collect();
+        keys.extend(
+            records
+                .iter()
+                .map(|r| Ok::<_, ItemError>(key(get_s(r, PK)?, get_s(r, SK)?)))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(records.len())
+    }
+
+    /// Takes `user` out of the `blocked_by` set of up to a step's worth of
+    /// the users `user` blocked, then deletes those entries (so a retry
+    /// finds them again).
+    async fn delete_blocks(&self, user: UserId) -> Result<usize, StoreError> {
+        let entries = self
+            .first_page(user_pk(user), edge_prefix(EdgeKind::Blocking))
+            .await?;
+        let targets = entries
+            .iter()
+            .map(|item| get_user_id(item, "other_id"))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.forget_in_sets(&targets, "blocked_by", user).await?;
+        self.delete_entries(user, EdgeKind::Blocking).await
+    }
+
+    /// For up to a step's worth of the users who blocked `user`: their
+    /// entry and `user` out of their `blocking` set; then those users out
+    /// of `user`'s `blocked_by`, so the next step finds the rest.
+    async fn delete_blocked_by(&self, user: UserId) -> Result<usize, StoreError> {
+        let safety = match self.table.get(safety_key(user), Read::Strong).await? {
+            Some(item) => safety_of(&item)?,
+            None => return Ok(0),
+        };
+        let blockers: Vec<UserId> = safety
+            .blocked_by
+            .into_iter()
+            .take(self.step as usize)
+            .collect();
+        if blockers.is_empty() {
+            return Ok(0);
+        }
+        self.forget_in_sets(&blockers, "blocking", user).await?;
+        let entries = blockers
+            .iter()
+            .map(|blocker| key(user_pk(*blocker), edge_sk(EdgeKind::Blocking, user)))
+            .collect();
+        self.table.batch_write(Vec::new(), entries).await?;
+        let ids = blockers.iter().map(UserId::to_string).collect();
+        self.table
+            .update_guarded(safety_key(user), Constraint::PurgeMoved, |u| {
+                u.update_expression("DELETE blocked_by :ids")
+                    .expression_attribute_values(":ids", AttributeValue::Ns(ids))
+            })
+            .await?;
+        Ok(blockers.len())
+    }
+
+    /// Deletes `user` from the set `attribute` of each of `owners`' safety
+    /// items that exists (one UpdateItem each, ten at a time).
+    async fn forget_in_sets(
+        &self,
+        owners: &[UserId],
+        attribute: &'static str,
+        user: UserId,
+    ) -> Result<(), StoreError> {
+        for chunk in owners.chunks(CONCURRENT_UNLINKS) {
+            let mut running = tokio::task::JoinSet::new();
+            for owner in chunk {
+                let (table, owner) = (self.table.clone(), *owner);
+                running.spawn(async move {
+                    let forgotten = table
+                        .update_guarded(safety_key(owner), Constraint::UserMissing, |u| {
+                            u.update_expression("DELETE #set :id")
+                                .condition_expression("attribute_exists(pk)")
+                                .expression_attribute_names("#set", attribute)
+                                .expression_attribute_values(
+                                    ":id",
+                                    AttributeValue::Ns(vec![user.to_string()]),
+                                )
+                        })
+                        .await;
+                    match forgotten {
+                        Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(()),
+                        outcome => outcome,
+                    }
+                });
+            }
+            while let Some(done) = running.join_next().await {
+                done.map_err(|e| {
+                    tracing::error!(error = %e, "a block clean-up task failed");
+                    StoreError::Internal
+                })??;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes up to a step's worth of `user`'s posts with their timeline
@@ -264,6 +424,8 @@ async fn unlink(
     let (theirs, count) = match kind {
         EdgeKind::Following => (EdgeKind::Follower, "follower_count"),
         EdgeKind::Follower => (EdgeKind::Following, "followed_count"),
+        // One-sided entries with no count: their own phases remove them.
+        EdgeKind::Blocking | EdgeKind::Muting => return Ok(()),
     };
     let mine = || key(user_pk(user), edge_sk(kind, other));
     let their_half = || key(user_pk(other), edge_sk(theirs, user));

@@ -23,12 +23,13 @@
 use chrono::{DateTime, Utc};
 
 use super::items::{
-    get_s, get_u64, n, s, session_key, token_key, user_key, Item, ItemError, EXPIRES_AT, PK,
-    SESSION_EPOCH, SESSION_PREFIX, SK,
+    get_s, get_u64, n, s, safety_key, session_key, token_key, user_key, Item, ItemError,
+    EXPIRES_AT, PK, SAFETY, SESSION_EPOCH, SESSION_PREFIX, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{timestamp, User, UserId};
+use crate::domain::{timestamp, Safety, User, UserId};
 
+use super::safety::safety_of;
 use super::sessions::session_of;
 pub use super::sessions::{Presented, SessionRecord, Spare, MAX_SPARES, ROTATED_KEPT};
 
@@ -258,31 +259,53 @@ impl TokenStore {
         token_hash: &str,
         user_id: Option<UserId>,
     ) -> Result<(Option<TokenRecord>, Option<User>), StoreError> {
+        let (record, user, _) = self.find_screening(token_hash, user_id, false).await?;
+        Ok((record, user))
+    }
+
+    /// [`TokenStore::find_with_profile`], and, when `screen`, the user's
+    /// blocks and mutes (their safety item) in the same BatchGetItem.
+    pub async fn find_screening(
+        &self,
+        token_hash: &str,
+        user_id: Option<UserId>,
+        screen: bool,
+    ) -> Result<(Option<TokenRecord>, Option<User>, Option<Safety>), StoreError> {
         let token = token_key(token_hash);
+        let with_safety = |id: UserId, mut keys: Vec<Item>| {
+            if screen {
+                keys.push(safety_key(id));
+            }
+            keys
+        };
         let (mut record, keys) = match user_id {
-            Some(id) => (None, vec![token.clone(), user_key(id)]),
+            Some(id) => (None, with_safety(id, vec![token.clone(), user_key(id)])),
             None => {
                 let found = self
                     .table
                     .batch_get(vec![token.clone()], Read::Strong)
                     .await?;
                 let Some(item) = found.first() else {
-                    return Ok((None, None));
+                    return Ok((None, None, None));
                 };
                 let record = TokenRecord::from_item(item)?;
                 let profile = user_key(record.user_id);
-                (Some(record), vec![profile])
+                let keys = with_safety(record.user_id, vec![profile]);
+                (Some(record), keys)
             }
         };
         let mut user = None;
+        let mut safety = screen.then(Safety::default);
         for item in &self.table.batch_get(keys, Read::Strong).await? {
             if item.get(PK) == token.get(PK) {
                 record = Some(TokenRecord::from_item(item)?);
+            } else if item.get(SK) == Some(&s(SAFETY)) {
+                safety = Some(safety_of(item)?);
             } else {
                 user = Some(User::from_item(item)?);
             }
         }
-        Ok((record, user))
+        Ok((record, user, safety))
     }
 
     /// Session `session_id` of `user_id`, expired or not (strongly

@@ -3,8 +3,10 @@
 //! condition comes back as that constraint.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder};
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::builders::{
+    ConditionCheckBuilder, DeleteBuilder, PutBuilder, UpdateBuilder,
+};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
 use super::error::sdk_error;
 use super::items::Item;
@@ -97,6 +99,23 @@ impl Table {
             .build()
             .expect("table, key and update expression are set");
         TransactWriteItem::builder().update(update).build()
+    }
+
+    /// A ConditionCheck of `key` for a transaction (IAM's
+    /// `ConditionCheckItem`); `build` adds the condition.
+    pub fn check(
+        &self,
+        key: Item,
+        build: impl FnOnce(ConditionCheckBuilder) -> ConditionCheckBuilder,
+    ) -> TransactWriteItem {
+        let check = build(
+            ConditionCheck::builder()
+                .table_name(self.name())
+                .set_key(Some(key)),
+        )
+        .build()
+        .expect("table, key and condition are set");
+        TransactWriteItem::builder().condition_check(check).build()
     }
 
     /// Runs a TransactWriteItems, retrying while it is cancelled only by

@@ -18,16 +18,6 @@ fn token_of(login: &Value) -> String {
     login["token"].as_str().unwrap().to_string()
 }
 
-async fn delete(api: &TestApi, id: u64, token: &str, password: &str) -> Reply {
-    api.send(
-        "DELETE",
-        &format!("/api/users/{id}"),
-        token,
-        Some(json!({ "password": password })),
-    )
-    .await
-}
-
 async fn total_users(api: &TestApi, token: &str) -> u64 {
     api.get("/api/users", token).await.json()["_meta"]["total_items"]
         .as_u64()
@@ -64,16 +54,16 @@ async fn a_deleted_account_is_gone_at_once_and_the_stream_cleans_up_everything_e
     assert_eq!(api.feed_ids(&susan_token).await, [his, hers]);
     assert_eq!(total_users(&api, &john_token).await, 3);
 
-    delete(&api, susan, &susan_token, "wrong-password")
+    api.delete_account(susan, &susan_token, "wrong-password")
         .await
         .assert_error(403, "password is wrong");
-    delete(&api, susan, &john_token, PASSWORD)
+    api.delete_account(susan, &john_token, PASSWORD)
         .await
         .assert_error(403, "your own account");
     api.send("DELETE", "/api/users/1", &susan_token, Some(json!({})))
         .await
         .assert_error(400, "must include password");
-    let reply = delete(&api, susan, &susan_token, PASSWORD).await;
+    let reply = api.delete_account(susan, &susan_token, PASSWORD).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
 
     // At once, before any clean-up ran.
@@ -148,7 +138,9 @@ async fn with_the_workers_running_as_on_the_local_server_the_clean_up_is_done_wi
 
     let deleted = Instant::now();
     assert_eq!(
-        delete(&api, susan, &susan_token, PASSWORD).await.status,
+        api.delete_account(susan, &susan_token, PASSWORD)
+            .await
+            .status,
         204
     );
     loop {
@@ -227,7 +219,7 @@ async fn deleting_an_account_during_its_own_follows_posts_and_logins_leaves_noth
     };
     let deletion = async {
         tokio::time::sleep(Duration::from_millis(30)).await;
-        delete(&api, victim, &victim_token, PASSWORD).await
+        api.delete_account(victim, &victim_token, PASSWORD).await
     };
     let (.., deleted) = tokio::join!(follows_in, follows_out, unfollows, posts, logins, deletion);
     assert_eq!(deleted.status, 204, "{}", deleted.body);
@@ -285,7 +277,10 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
     for _ in 0..STEP {
         api.login("star", PASSWORD).await;
     }
-    assert_eq!(delete(&api, star, &star_token, PASSWORD).await.status, 204);
+    assert_eq!(
+        api.delete_account(star, &star_token, PASSWORD).await.status,
+        204
+    );
     api.settle_feeds().await;
     assert_gone(&api, star).await;
     assert!(api.feed_ids(&fan_token).await.is_empty());
@@ -403,7 +398,10 @@ async fn a_user_counted_before_shards_is_uncounted_from_the_old_count_on_deletio
         .unwrap();
     let token = api.token("susan", "password-123").await;
     assert_eq!(total_users(&api, &token).await, 2);
-    assert_eq!(delete(&api, 1, &token, "password-123").await.status, 204);
+    assert_eq!(
+        api.delete_account(1, &token, "password-123").await.status,
+        204
+    );
     let john = api.token("john", "password-123").await;
     assert_eq!(total_users(&api, &john).await, 1);
     assert_eq!(count_items(&api).await, [("COUNT".to_string(), 1)]);

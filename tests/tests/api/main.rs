@@ -13,6 +13,7 @@ mod local_server;
 mod openapi;
 mod pagination;
 mod posts;
+mod safety;
 mod sessions;
 mod strict_input;
 mod tokens;
