@@ -3,8 +3,9 @@
 //! screened, popular authors included), a mute empties the feed of the
 //! muted user and nothing else, the lists are the owner's own, races with
 //! follows and posts leave every invariant true, and a deleted account
-//! takes its blocks and mutes, both ways, with it.
+//! takes its blocks and mutes, both ways, with it, redelivered or not.
 
+use microblog_local::stream::StreamWorker;
 use microblog_tests::api::{ids, Reply, TestApi};
 use microblog_tests::invariants;
 
@@ -365,5 +366,12 @@ async fn a_deleted_account_takes_its_blocks_and_mutes_both_ways_with_it() {
             assert_eq!(page["_meta"]["total_items"], 0, "{list} of {who}");
         }
     }
+    assert_invariants(&api).await;
+    // Every record of the stream handed to purge_user again, as a
+    // redelivery would: nothing comes back, nothing breaks.
+    let mut again = api.new_poller_for(StreamWorker::named("purge_user")).await;
+    again.settle(&api.app).await.unwrap();
+    let traces = invariants::traces_of(&api.client, &api.table_name, ann).await;
+    assert!(traces.is_empty(), "after redelivery: {traces:#?}");
     assert_invariants(&api).await;
 }
