@@ -81,6 +81,31 @@ pub(crate) fn muted_by_key(muted: UserId, muter: UserId) -> Item {
     key(user_pk(muted), format!("{MUTED_BY_PREFIX}{muter}"))
 }
 
+/// The put of `owner`'s new entry of blocking or muting `other`, which
+/// must not exist yet.
+fn new_entry(
+    table: &Table,
+    owner: UserId,
+    other: UserId,
+    silence: Silence,
+    at_micros: u64,
+) -> TransactWriteItem {
+    let entry = Edge {
+        owner,
+        other,
+        kind: kind_of(silence),
+        followed_at_micros: at_micros,
+    };
+    table.put(entry.to_item(), Some("attribute_not_exists(pk)"))
+}
+
+/// A check that `user`'s profile exists.
+fn profile_exists(table: &Table, user: UserId) -> TransactWriteItem {
+    table.check(user_key(user), |c| {
+        c.condition_expression("attribute_exists(pk)")
+    })
+}
+
 /// `ADD` of `id` to the set `attribute` of `owner`'s safety item, while the
 /// set holds fewer than `max`.
 fn add_to_set(
@@ -116,9 +141,7 @@ fn profile_write(table: &Table, user: UserId, followed: bool, follower: bool) ->
         .filter_map(|(removed, count)| removed.then_some(count))
         .collect();
     if counts.is_empty() {
-        return table.check(user_key(user), |c| {
-            c.condition_expression("attribute_exists(pk)")
-        });
+        return profile_exists(table, user);
     }
     let adds: Vec<String> = counts.iter().map(|c| format!("{c} :minus_one")).collect();
     let floors: Vec<String> = counts.iter().map(|c| format!("{c} >= :one")).collect();
@@ -201,16 +224,10 @@ impl SafetyStore {
         backward: bool,
     ) -> Transaction {
         let table = &self.table;
-        let entry = Edge {
-            owner: blocker,
-            other: target,
-            kind: EdgeKind::Blocking,
-            followed_at_micros: at_micros,
-        };
         let mut transaction = Transaction::new("Block");
         transaction
             .guarded(
-                table.put(entry.to_item(), Some("attribute_not_exists(pk)")),
+                new_entry(table, blocker, target, Silence::Block, at_micros),
                 Constraint::AlreadySilenced,
             )
             .guarded(
@@ -293,23 +310,13 @@ impl SafetyStore {
         at_micros: u64,
     ) -> Result<SilenceChange, StoreError> {
         let table = &self.table;
-        let entry = Edge {
-            owner: muter,
-            other: target,
-            kind: EdgeKind::Muting,
-            followed_at_micros: at_micros,
-        };
-        let exists = |user| {
-            table.check(user_key(user), |c| {
-                c.condition_expression("attribute_exists(pk)")
-            })
-        };
+        let exists = |user| profile_exists(table, user);
         let mut muted_by = muted_by_key(target, muter);
         muted_by.insert("other_id".into(), n(muter));
         let mut transaction = Transaction::new("Mute");
         transaction
             .guarded(
-                table.put(entry.to_item(), Some("attribute_not_exists(pk)")),
+                new_entry(table, muter, target, Silence::Mute, at_micros),
                 Constraint::AlreadySilenced,
             )
             .always(table.put(muted_by, None))
