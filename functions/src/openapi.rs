@@ -30,6 +30,7 @@ use utoipa::{IntoParams, Modify, OpenApi};
         (name = "follows", description = "Who follows whom"),
         (name = "posts", description = "Posts, timelines and the home feed"),
         (name = "safety", description = "Blocks and mutes"),
+        (name = "moderation", description = "Reports, and the moderators' queue"),
         (name = "tokens", description = "Bearer tokens"),
         (name = "meta", description = "This document"),
     ),
@@ -71,6 +72,27 @@ pub struct PostPath {
     /// The post's id.
     #[param(minimum = 1)]
     id: u64,
+}
+
+/// The `{id}` of a report.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ReportPath {
+    /// The report's id.
+    #[param(minimum = 1)]
+    id: u64,
+}
+
+/// Which reports a moderator lists.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReportStatusQuery {
+    /// `open` (the default): the queue. Closed reports are not listed;
+    /// their audit records keep what was decided.
+    #[param(pattern = "^open$")]
+    status: Option<String>,
 }
 
 /// The two users of a follow.
@@ -174,7 +196,51 @@ pub struct Unavailable(pub ErrorBody<'static>);
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     document.merge(crate::Operations::openapi());
+    add_suspension_answers(&mut document);
     document
+}
+
+/// What every route taking a bearer token may answer to a suspended user,
+/// said once, for the routes the route table says take one: a 403
+/// `account suspended` (added to the route's own 403, if it has one).
+fn add_suspension_answers(document: &mut utoipa::openapi::OpenApi) {
+    use microblog_shared::routes::{Auth, ROUTES};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const SUSPENDED: &str = "The caller's account is suspended (`account suspended`).";
+    for route in ROUTES.iter().filter(|r| r.auth == Auth::Bearer) {
+        let Some(item) = document.paths.paths.get_mut(route.path) else {
+            continue;
+        };
+        let operation = match route.method {
+            "GET" => item.get.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "POST" => item.post.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        let Some(operation) = operation else {
+            continue;
+        };
+        match operation.responses.responses.get_mut("403") {
+            Some(RefOr::T(response)) => {
+                response.description.push_str(" Or: ");
+                response.description.push_str(SUSPENDED);
+            }
+            _ => {
+                let content = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Error")))
+                    .build();
+                let response = ResponseBuilder::new()
+                    .description(SUSPENDED)
+                    .content("application/json", content)
+                    .build();
+                operation
+                    .responses
+                    .responses
+                    .insert("403".into(), RefOr::T(response));
+            }
+        }
+    }
 }
 
 /// The document as served and committed: pretty JSON, with a final newline.

@@ -26,6 +26,13 @@ microblog-local: the microblog API on one machine
 USAGE:
     microblog-local [serve] [OPTIONS]   serve the API (default)
     microblog-local seed [OPTIONS]      write the fixture users and tokens, then exit
+    microblog-local grant-moderator USERNAME [--data PATH]
+                                        make USERNAME a moderator (with an audit record)
+    microblog-local revoke-moderator USERNAME [--data PATH]
+                                        take the moderator role back
+                                        (both use the server's own settings: --data,
+                                        TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB; safe while
+                                        a server runs on the same file)
     microblog-local openapi             print the OpenAPI document (docs/openapi.json)
     microblog-local template            print the SAM template (template.yaml)
 
@@ -68,10 +75,19 @@ ENVIRONMENT:
                                 failed logins per client address, any usernames, in 15
                                 minutes before 429 (default 100; 0: no limit)
     RATE_LIMIT_SIGNUPS_PER_HOUR sign-ups per client address per hour (default 30; 0: no limit)
+    RATE_LIMIT_REPORTS_PER_HOUR reports one user may make per hour (default 20; 0: no limit)
     RUST_LOG                    log level (default info)";
+
+/// An operator's change of the moderator role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoleChange {
+    username: String,
+    grant: bool,
+}
 
 #[derive(Debug)]
 struct Options {
+    role: Option<RoleChange>,
     seed_only: bool,
     seed: bool,
     host: String,
@@ -83,6 +99,7 @@ struct Options {
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
+        role: None,
         seed_only: false,
         seed: false,
         host: "127.0.0.1".into(),
@@ -99,6 +116,22 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         }
         Some("serve") => {
             args.next();
+        }
+        Some(command @ ("grant-moderator" | "revoke-moderator")) => {
+            let grant = command == "grant-moderator";
+            args.next();
+            let username = args
+                .next()
+                .filter(|name| !name.starts_with('-'))
+                .ok_or(format!(
+                    "{} needs a USERNAME",
+                    if grant {
+                        "grant-moderator"
+                    } else {
+                        "revoke-moderator"
+                    }
+                ))?;
+            options.role = Some(RoleChange { username, grant });
         }
         _ => {}
     }
@@ -199,6 +232,24 @@ async fn run(options: Options) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
 
+    if options.role.is_some() && options.data.is_none() {
+        return Err(
+            "--memory holds no users to change: give --data PATH (or AWS_ENDPOINT_URL_DYNAMODB)"
+                .into(),
+        );
+    }
+    if let (Some(_), Some(path), Err(_)) = (
+        &options.role,
+        &options.data,
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB"),
+    ) {
+        if !path.exists() {
+            return Err(format!(
+                "{} does not exist: start microblog-local once (it creates it), or give --data PATH",
+                path.display()
+            ));
+        }
+    }
     let mut engine = None;
     let (client, streams, endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
@@ -264,6 +315,13 @@ async fn run(options: Options) -> Result<(), String> {
     };
 
     let app = App::new(config, client.clone());
+    if let Some(change) = &options.role {
+        let outcome = change_role(&app, change).await;
+        if let Some(engine) = engine {
+            engine.stop().await;
+        }
+        return outcome.map_err(|e| format!("{e} (table {} at {endpoint})", app.table_name()));
+    }
     if app.create_table_if_missing().await.map_err(|e| {
         format!(
             "cannot create the table {} at the DynamoDB endpoint {endpoint}: {e}",
@@ -284,7 +342,7 @@ async fn run(options: Options) -> Result<(), String> {
             .map_err(|e| format!("cannot seed the table at {endpoint}: {e}"))?;
         stream::settle_all(&mut pollers, &app).await?;
         println!(
-            "seeded: users susan (1) and john (2), password {:?}; tokens {} and {}",
+            "seeded: users susan (1, a moderator) and john (2), password {:?}; tokens {} and {}",
             seed::FIXTURE_PASSWORD,
             seed::FIXTURE_TOKEN,
             seed::FIXTURE_TOKEN_2
@@ -328,6 +386,35 @@ async fn run(options: Options) -> Result<(), String> {
         engine.stop().await;
     }
     Ok(())
+}
+
+/// Grants or revokes the moderator role of `change.username`, with its
+/// audit record, and says what it did.
+async fn change_role(app: &App, change: &RoleChange) -> Result<(), String> {
+    use microblog_shared::domain::Username;
+    use microblog_shared::store::{Constraint, StoreError};
+    let name = Username::parse(&change.username).map_err(|e| e.to_string())?;
+    let id = app
+        .users
+        .id_by_username(&name)
+        .await
+        .map_err(|e| format!("cannot read the users: {e}"))?
+        .ok_or(format!("no user is named {}", change.username))?;
+    match app
+        .moderation
+        .set_moderator(id, change.grant, chrono::Utc::now())
+        .await
+    {
+        Ok(()) => {
+            let now = if change.grant { "now" } else { "no longer" };
+            println!("{} (user {id}) is {now} a moderator", change.username);
+            Ok(())
+        }
+        Err(StoreError::Conflict(Constraint::UserMissing)) => {
+            Err(format!("no user is named {}", change.username))
+        }
+        Err(e) => Err(format!("cannot change the role: {e}")),
+    }
 }
 
 #[cfg(test)]
@@ -375,6 +462,27 @@ mod tests {
             assert!(parse(&["--connections-per-client", bad])
                 .unwrap_err()
                 .contains("--connections-per-client"));
+        }
+    }
+
+    #[test]
+    fn grant_and_revoke_moderator_take_a_username_and_the_server_s_data_option() {
+        let o = parse(&["grant-moderator", "susan", "--data", "x.db"]).unwrap();
+        assert_eq!(
+            o.role,
+            Some(RoleChange {
+                username: "susan".into(),
+                grant: true
+            })
+        );
+        assert_eq!(o.data, Some(PathBuf::from("x.db")));
+        let o = parse(&["revoke-moderator", "susan"]).unwrap();
+        assert!(!o.role.unwrap().grant);
+        for bad in [
+            &["grant-moderator"][..],
+            &["revoke-moderator", "--data", "x"],
+        ] {
+            assert!(parse(bad).unwrap_err().contains("needs a USERNAME"));
         }
     }
 

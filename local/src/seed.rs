@@ -4,9 +4,13 @@
 
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
-use microblog_shared::domain::{AboutMe, Email, NewUser, Password, PostBody, UserId, Username};
+use microblog_shared::domain::{
+    AboutMe, Email, NewUser, Password, PostBody, Reason, ReportId, ReportTarget, UserId, Username,
+};
 use microblog_shared::hashing::hash_password;
+use microblog_shared::store::reports::NewReport;
 use microblog_shared::store::tokens::TokenPair;
+use microblog_shared::store::Read;
 use microblog_shared::App;
 
 /// Why seeding failed: a store or hashing failure (logged), or a fixture
@@ -32,11 +36,14 @@ pub const FIXTURE_ROTATED_REFRESH_TOKEN: &str =
 pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
 /// The body of susan's fixture post (post 1).
 pub const FIXTURE_POST: &str = "Fixture post";
+/// The comment of john's fixture report on mallory (report 1).
+pub const FIXTURE_REPORT_COMMENT: &str = "Fixture report";
 
 /// Writes the fixture users (susan = 1, john = 2, who follows susan), a
 /// session each with a fixed access token and refresh token, valid for ten
 /// years, susan's post "Fixture post" (post 1), and mallory (3, no
-/// session), whom susan blocks and mutes.
+/// session), whom susan blocks and mutes; susan is a moderator, and john
+/// has two open reports: on mallory (report 1) and on susan's post (2).
 /// Safe to run again: existing fixtures are left as they are (the post is
 /// written only while susan has none). Expects an empty table so the ids
 /// come out as 1, 2, 3 and post 1, as the sample events assume. The post
@@ -114,6 +121,16 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
     let mallory = fixture_user(app, "mallory", "mallory@example.com").await?;
     app.safety.block(ids[0], mallory, now_micros).await?;
     app.safety.mute(ids[0], mallory, now_micros).await?;
+    if !app
+        .users
+        .get(ids[0], Read::Strong)
+        .await?
+        .is_some_and(|susan| susan.moderator)
+    {
+        app.moderation
+            .set_moderator(ids[0], true, chrono::Utc::now())
+            .await?;
+    }
     if app.posts.newest(ids[0], 1).await?.is_empty() {
         app.posts
             .create(
@@ -123,6 +140,38 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
                 None,
             )
             .await?;
+    }
+    if app
+        .reports
+        .get(ReportId::new(1), Read::Strong)
+        .await?
+        .is_none()
+    {
+        let post = app
+            .posts
+            .newest(ids[0], 1)
+            .await?
+            .first()
+            .copied()
+            .ok_or("the fixture post was not written")?;
+        for (target, target_user, reason, comment) in [
+            (
+                ReportTarget::User(mallory),
+                mallory,
+                Reason::Harassment,
+                Some(FIXTURE_REPORT_COMMENT.to_string()),
+            ),
+            (ReportTarget::Post(post), ids[0], Reason::Spam, None),
+        ] {
+            let report = NewReport {
+                reporter: ids[1],
+                target,
+                target_user,
+                reason,
+                comment,
+            };
+            app.reports.create(report, chrono::Utc::now()).await?;
+        }
     }
     Ok(())
 }

@@ -50,6 +50,9 @@ pub struct RateLimits {
     /// Sign-ups per address in an hour (`RATE_LIMIT_SIGNUPS_PER_HOUR`,
     /// default 30).
     pub signups_per_hour: u32,
+    /// Reports one user may make in an hour (`RATE_LIMIT_REPORTS_PER_HOUR`,
+    /// default 20); a repeat of an open report does not count.
+    pub reports_per_hour: u32,
 }
 
 /// Default failed logins per (username, address) per 15 minutes.
@@ -58,6 +61,8 @@ pub const DEFAULT_LOGIN_FAILURES: u32 = 10;
 pub const DEFAULT_LOGIN_FAILURES_PER_ADDRESS: u32 = 100;
 /// Default sign-ups per address per hour.
 pub const DEFAULT_SIGNUPS_PER_HOUR: u32 = 30;
+/// Default reports per user per hour.
+pub const DEFAULT_REPORTS_PER_HOUR: u32 = crate::domain::DEFAULT_REPORTS_PER_HOUR;
 /// Largest limit accepted (a million is "off" for any real client, but 0
 /// says so).
 pub const MAX_RATE_LIMIT: u32 = 1_000_000;
@@ -68,6 +73,7 @@ impl Default for RateLimits {
             login_failures: DEFAULT_LOGIN_FAILURES,
             login_failures_per_address: DEFAULT_LOGIN_FAILURES_PER_ADDRESS,
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
+            reports_per_hour: DEFAULT_REPORTS_PER_HOUR,
         }
     }
 }
@@ -97,6 +103,7 @@ impl RateLimits {
                 DEFAULT_LOGIN_FAILURES_PER_ADDRESS,
             )?,
             signups_per_hour: limit("RATE_LIMIT_SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
+            reports_per_hour: limit("RATE_LIMIT_REPORTS_PER_HOUR", DEFAULT_REPORTS_PER_HOUR)?,
         })
     }
 }
@@ -535,7 +542,8 @@ mod tests {
             RateLimits {
                 login_failures: 10,
                 login_failures_per_address: 100,
-                signups_per_hour: 30
+                signups_per_hour: 30,
+                reports_per_hour: 20
             }
         );
         let off = Config::from_lookup(env(&[

@@ -13,7 +13,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{NoSuchPost, NoSuchUser, ValidationError};
+use crate::domain::{NoSuchPost, NoSuchReport, NoSuchUser, ValidationError};
 use crate::hashing::HashError;
 use crate::store::{Constraint, StoreError};
 
@@ -209,6 +209,12 @@ impl From<NoSuchUser> for ApiError {
 
 impl From<NoSuchPost> for ApiError {
     fn from(err: NoSuchPost) -> Self {
+        ApiError::NotFound(err.to_string())
+    }
+}
+
+impl From<NoSuchReport> for ApiError {
+    fn from(err: NoSuchReport) -> Self {
         ApiError::NotFound(err.to_string())
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod lambda;
+pub mod moderation;
 pub mod openapi;
 pub mod pagination;
 pub mod representation;
@@ -28,8 +29,10 @@ pub use error::{respond, ApiError};
 use store::feed::FeedStore;
 use store::follows::FollowStore;
 use store::limits::LimitStore;
+use store::moderation::ModerationStore;
 use store::posts::PostStore;
 use store::purge::PurgeStore;
+use store::reports::ReportStore;
 use store::safety::SafetyStore;
 use store::tokens::TokenStore;
 use store::users::UserStore;
@@ -58,6 +61,10 @@ pub struct App {
     pub purges: PurgeStore,
     /// Blocks and mutes.
     pub safety: SafetyStore,
+    /// Reports and the open queue.
+    pub reports: ReportStore,
+    /// Moderators' acts and their audit records.
+    pub moderation: ModerationStore,
 }
 
 impl App {
@@ -73,6 +80,8 @@ impl App {
             limits: LimitStore::new(table.clone()),
             purges: PurgeStore::new(table.clone(), config.cleanup_step),
             safety: SafetyStore::new(table.clone()),
+            reports: ReportStore::new(table.clone()),
+            moderation: ModerationStore::new(table.clone()),
             table,
             config,
         }

@@ -17,8 +17,8 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::text;
 use crate::domain::{
-    AboutMe, Email, Password, PostBody, Username, MAX_ABOUT_ME_CHARS, MAX_EMAIL_CHARS,
-    MAX_POST_CHARS, PASSWORD_CHARS, USERNAME_CHARS,
+    AboutMe, Email, Password, PostBody, ReportText, Username, MAX_ABOUT_ME_CHARS, MAX_EMAIL_CHARS,
+    MAX_POST_CHARS, MAX_REPORT_TEXT_CHARS, PASSWORD_CHARS, USERNAME_CHARS,
 };
 
 /// Characters RFC 5322 allows unquoted in an email's local part (`atext`).
@@ -188,6 +188,14 @@ named_schema! {
         .max_length(Some(MAX_ABOUT_ME_CHARS))
         .pattern(Some(format!("^$|{}", with_one_visible(&classes().free))))
         .examples(["Hello, my name is Susan!"]);
+    ReportText => text(
+        "free text of 1 to 1,000 characters with at least one visible, by the rules of \
+         about_me (a report's comment, a moderator's note)",
+    )
+        .min_length(Some(1))
+        .max_length(Some(MAX_REPORT_TEXT_CHARS))
+        .pattern(Some(with_one_visible(&classes().free)))
+        .examples(["They keep posting my address"]);
     PostBody => text(
         "1 to 280 characters once trimmed (it is stored trimmed) of white space and of \
          what draws nothing at its ends (combining marks, zero-width joiners, Hangul \
@@ -332,6 +340,13 @@ mod tests {
             "\u{3164}",
         ]));
         agree::<AboutMe>(|t| AboutMe::parse(t).is_ok(), &abouts);
+        let mut report_texts: Vec<String> = abouts
+            .iter()
+            .filter(|t| t.chars().count() <= 140)
+            .cloned()
+            .collect();
+        report_texts.extend(lengths("é", &[1000, 1001]));
+        agree::<ReportText>(|t| ReportText::parse("comment", t).is_ok(), &report_texts);
     }
 
     #[test]

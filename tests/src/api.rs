@@ -563,6 +563,33 @@ impl TestApi {
         (user["id"].as_u64().unwrap(), token)
     }
 
+    /// Creates a user whom an operator makes a moderator (as
+    /// `microblog-local grant-moderator` does); returns (id, token).
+    pub async fn moderator_with_token(&self, username: &str) -> (u64, String) {
+        let (id, token) = self.user_with_token(username).await;
+        self.app
+            .moderation
+            .set_moderator(
+                microblog_shared::domain::UserId::new(id),
+                true,
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("granting the moderator role");
+        (id, token)
+    }
+
+    /// Files a report (`POST /api/reports`) with `body`.
+    pub async fn report(&self, token: &str, body: Value) -> Reply {
+        self.send("POST", "/api/reports", token, Some(body)).await
+    }
+
+    /// A moderator's decision on report `id` (`PUT /api/reports/{id}`).
+    pub async fn decide(&self, id: u64, token: &str, body: Value) -> Reply {
+        self.send("PUT", &format!("/api/reports/{id}"), token, Some(body))
+            .await
+    }
+
     /// Serves this API over HTTP on an ephemeral loopback port; returns the
     /// base URL. The server stops when the test's runtime ends.
     pub async fn serve_http(&self) -> String {

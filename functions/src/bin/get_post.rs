@@ -1,7 +1,8 @@
 //! `GET /api/posts/{id}`: one post, with its author's current name. The
 //! token (with the caller's blocks) and the post are read concurrently,
 //! then the author. A post of a user blocking the caller, or blocked by
-//! them, is a 404 like a missing one.
+//! them, is a 404 like a missing one; so is a post of a suspended user,
+//! to anyone but a moderator.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
@@ -34,7 +35,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
+    let (caller, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
     // A block either way hides the post as if it did not exist.
     if safety.blocks_either(post.author_id) {
         return Err(NoSuchPost::id(post.id).into());
@@ -44,6 +45,7 @@ async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         .users
         .get(post.author_id, Read::Eventual)
         .await?
+        .filter(|author| author.visible_to(&caller.user))
         .ok_or(NoSuchPost::id(post.id))?;
     json_with_etag(req, StatusCode::OK, &PostRepr::new(&post, &author))
 }

@@ -8,8 +8,8 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::basic_credentials;
 use microblog_shared::auth::session::{new_session_id, Grant};
+use microblog_shared::auth::{account_suspended, basic_credentials};
 use microblog_shared::domain::Username;
 use microblog_shared::error::Challenge;
 use microblog_shared::error::ErrorBody;
@@ -37,6 +37,7 @@ microblog_functions::http_function!(handler);
             headers(("Cache-Control" = String, description = "`no-store`")),
             links(("RevokeToken" = (operation_id = "revoke_token", description = "Send the token as `Authorization: Bearer <token>`.")))),
         (status = 401, description = "Missing, malformed or wrong credentials.", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Basic realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The password is right, but the account is suspended (`account suspended`).", body = ErrorBody),
         (status = 429, description = "Too many failed logins for this username from this address; retry after the window.", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds until the window closes"))),
         openapi::Unavailable,
     )
@@ -83,6 +84,15 @@ async fn get_token(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
             return Err(rejected());
         }
         let found = user.ok_or_else(rejected)?;
+        if found.suspended_at.is_some() {
+            // A right password is no failure, but opens nothing here.
+            if let Some(reservation) = reservation.take() {
+                if let Err(e) = app.limits.give_back(reservation).await {
+                    lambda_http::tracing::warn!(error = %e, "could not give back a suspended login's attempt");
+                }
+            }
+            return Err(account_suspended());
+        }
         let session_id = new_session_id();
         let now = chrono::Utc::now();
         let grant = Grant::new(&app.config, found.id, &session_id, now);

@@ -10,6 +10,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
+use microblog_shared::auth::account_suspended;
 use microblog_shared::auth::session::{Grant, RefreshToken};
 use microblog_shared::error::Challenge;
 use microblog_shared::error::ErrorBody;
@@ -31,6 +32,7 @@ microblog_functions::http_function!(handler);
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`refresh_token` is missing, or the body is not a JSON object.", body = ErrorBody),
         (status = 401, description = "The refresh token is invalid, expired, revoked or was used already (which revokes its session).", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"Authentication Required\"`"))),
+        (status = 403, description = "The session's user is suspended (`account suspended`).", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
         openapi::Unavailable,
@@ -71,6 +73,9 @@ async fn refresh(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (Some(mut session), Some(user)) = (session?, user?) else {
         return Err(rejected());
     };
+    if user.suspended_at.is_some() {
+        return Err(account_suspended());
+    }
     if user.session_epoch != session.session_epoch {
         // Every session of the user was revoked after this one opened.
         return Err(rejected());

@@ -50,6 +50,7 @@ impl Server {
     }
 
     /// The process id.
+    #[allow(dead_code)] // each test binary compiles this module; not all ask
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -62,8 +62,9 @@ impl Needs for Nothing {
     }
 }
 
-/// The user of the `{id}` path parameter. Callers asking for themselves
-/// cost no read beyond authentication's, which already read their profile
+/// The user of the `{id}` path parameter (a 404 for a suspended user,
+/// unless the caller is a moderator). Callers asking for themselves cost
+/// no read beyond authentication's, which already read their profile
 /// (strongly).
 pub struct PathUser;
 
@@ -92,7 +93,10 @@ impl Needs for PathUser {
         let (caller, user) = Alongside(app.users.get(id, Read::Eventual))
             .resolve(app, req, screen)
             .await?;
-        let user = user?.ok_or(NoSuchUser::id(id))?;
+        // A suspended user is hidden from all but moderators.
+        let user = user?
+            .filter(|user| user.visible_to(&caller.user))
+            .ok_or(NoSuchUser::id(id))?;
         Ok((caller, user))
     }
 }

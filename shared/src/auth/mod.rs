@@ -63,6 +63,11 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     }
 }
 
+/// The 403 of a suspended user's every request and log-in.
+pub fn account_suspended() -> ApiError {
+    ApiError::Forbidden("account suspended".into())
+}
+
 /// The 401 of a token that does not (or no longer) work.
 pub fn token_rejected() -> ApiError {
     ApiError::Unauthorized(
@@ -88,6 +93,11 @@ async fn check_token(app: &App, token: &str, screen: bool) -> Result<Caller, Api
         .await?;
     let now = chrono::Utc::now();
     match (record, user) {
+        // A suspension also ended the user's sessions; their token, had it
+        // been minted just before, still gets the reason rather than a 401.
+        (Some(record), Some(user)) if record.user_id == user.id && user.suspended_at.is_some() => {
+            Err(account_suspended())
+        }
         (Some(record), Some(user))
             if record.is_valid_at(now)
                 && record.user_id == user.id

@@ -65,7 +65,8 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
 /// removal the fan-out has not yet done, is left out of the page; so is
 /// every post of a user the caller blocks, is blocked by or mutes (the
 /// caller's safety item is read with the token), from the moment the block
-/// or mute commits, whether or not the fan-out has removed its entries.
+/// or mute commits, whether or not the fan-out has removed its entries,
+/// and every post of a suspended author (read with the page's posts).
 pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, (popular, safety)) =
         authenticate(app, req, Screened(Alongside(app.feeds.popular_authors()))).await?;
@@ -99,7 +100,9 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
     let items = posts
         .iter()
         .filter_map(|post| {
-            let author = authors.iter().find(|a| a.id == post.author_id)?;
+            let author = authors
+                .iter()
+                .find(|a| a.id == post.author_id && a.visible_to(&caller.user))?;
             Some(PostRepr::new(post, author))
         })
         .collect();

@@ -18,7 +18,7 @@ use crate::App;
 /// `GET /api/users`: token and user count are read concurrently, then one
 /// Query of the directory, then one BatchGetItem fetches the page's users.
 pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, total) = authenticate(app, req, Alongside(app.users.count())).await?;
+    let (caller, total) = authenticate(app, req, Alongside(app.users.count())).await?;
     let request = PageRequest::from_request(req)?;
     let total = total?;
     let window = match request.plan(Total::Counted(total))? {
@@ -37,7 +37,7 @@ pub async fn list_users(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     let (ids, more) = split_page(window, &request);
     let users = app.users.get_many(&ids).await?;
     let next = ids.last().filter(|_| more).map(|id| Cursor(id.get(), None));
-    let items = users.iter().map(UserRepr::public).collect();
+    let items = visible(&users, &caller.user);
     json_with_etag(
         req,
         StatusCode::OK,
@@ -56,12 +56,12 @@ pub async fn list_edges(
     req: &Request,
     kind: EdgeKind,
 ) -> Result<Response<Body>, ApiError> {
-    let (owner, total, segment) = match kind {
+    let (caller, owner, total, segment) = match kind {
         EdgeKind::Follower | EdgeKind::Following => {
-            let (_, owner) = authenticate(app, req, PathUser).await?;
+            let (caller, owner) = authenticate(app, req, PathUser).await?;
             match kind {
-                EdgeKind::Follower => (owner.id, owner.follower_count, "followers"),
-                _ => (owner.id, owner.followed_count, "followed"),
+                EdgeKind::Follower => (caller, owner.id, owner.follower_count, "followers"),
+                _ => (caller, owner.id, owner.followed_count, "followed"),
             }
         }
         EdgeKind::Blocking | EdgeKind::Muting => {
@@ -71,9 +71,9 @@ pub async fn list_edges(
                 }
                 _ => (Silence::Mute, "muted", "only you can see whom you mute"),
             };
-            let (_, owner) = authenticate(app, req, Own(refusal)).await?;
+            let (caller, owner) = authenticate(app, req, Own(refusal)).await?;
             let total = app.safety.of(owner).await?.count(silence);
-            (owner, total, segment)
+            (caller, owner, total, segment)
         }
     };
     let request = PageRequest::from_request(req)?;
@@ -97,11 +97,22 @@ pub async fn list_edges(
         .last()
         .filter(|_| more)
         .map(|e| Cursor(e.followed_at_micros, Some(e.other.get())));
-    let items = users.iter().map(UserRepr::public).collect();
+    let items = visible(&users, &caller.user);
     let path = format!("/api/users/{owner}/{segment}");
     json_with_etag(
         req,
         StatusCode::OK,
         &Collection::new(&path, &request, Total::Counted(total), items, next),
     )
+}
+
+/// `users` as `viewer` may see them: suspended users only for moderators.
+/// Counts include them (an exact count of what each viewer may see would
+/// cost a read per suspended user).
+fn visible(users: &[crate::domain::User], viewer: &crate::domain::User) -> Vec<UserRepr> {
+    users
+        .iter()
+        .filter(|user| user.visible_to(viewer))
+        .map(UserRepr::public)
+        .collect()
 }

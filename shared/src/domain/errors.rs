@@ -1,6 +1,6 @@
 //! The domain's two ways to refuse: a broken rule, and an id naming nobody.
 
-use super::ids::{PostId, UserId};
+use super::ids::{PostId, ReportId, UserId};
 use std::fmt;
 
 /// A value breaks a rule. The message names the field, so a client knows
@@ -96,6 +96,32 @@ impl fmt::Display for NoSuchPost {
 }
 
 impl std::error::Error for NoSuchPost {}
+
+/// No report has the id asked for, or the caller may not see it (neither
+/// its reporter nor a moderator): the same 404, so that report ids tell
+/// nothing to anyone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoSuchReport(String);
+
+impl NoSuchReport {
+    /// No report has `id` that the caller may see.
+    pub fn id(id: ReportId) -> Self {
+        NoSuchReport(id.to_string())
+    }
+
+    /// `raw` (from a path) is not a report id at all.
+    pub fn malformed(raw: &str) -> Self {
+        NoSuchReport(format!("'{raw}'"))
+    }
+}
+
+impl fmt::Display for NoSuchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no report you may see has the id {}", self.0)
+    }
+}
+
+impl std::error::Error for NoSuchReport {}
 
 #[cfg(test)]
 mod tests {

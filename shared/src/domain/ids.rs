@@ -1,4 +1,4 @@
-//! The ids of users and posts: positive integers, in their canonical decimal
+//! The ids of users, posts and reports: positive integers, in their canonical decimal
 //! form only, so that one resource has one URL (caches, ETags and logs agree
 //! on it), up to 2^63 - 1 as the contract says (`int64`). A path segment that
 //! is not one names nothing: a 404, like an unknown id. Distinct types, so
@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::errors::{NoSuchPost, NoSuchUser};
+use super::errors::{NoSuchPost, NoSuchReport, NoSuchUser};
 
 /// The canonical decimal form of a positive integer within the published
 /// `int64`, or `None`: `04` is not 4, and no id beyond 2^63 - 1 is ever
@@ -71,6 +71,11 @@ id_type!(
     /// A post's id.
     PostId,
     NoSuchPost
+);
+id_type!(
+    /// A report's id.
+    ReportId,
+    NoSuchReport
 );
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The domain: users, follow edges, blocks and mutes, posts and feed entries, and the validated values they are made
+//! The domain: users, follow edges, blocks and mutes, posts and feed
+//! entries, reports and moderation, and the validated values they are made
 //! of. Nothing here knows about HTTP or DynamoDB; a value that reaches a
 //! store has passed every rule, and a rule broken is a [`ValidationError`]
 //! that the HTTP layer turns into a 400 in one place.
@@ -7,6 +8,7 @@ mod errors;
 mod follow;
 mod ids;
 mod post;
+mod report;
 mod safety;
 mod session;
 pub(crate) mod text;
@@ -14,10 +16,14 @@ mod time;
 mod user;
 mod values;
 
-pub use errors::{NoSuchPost, NoSuchUser, ValidationError};
+pub use errors::{NoSuchPost, NoSuchReport, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
-pub use ids::{PostId, UserId};
+pub use ids::{PostId, ReportId, UserId};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, MAX_POST_CHARS};
+pub use report::{
+    Decision, ModerationAction, Reason, Report, ReportStatus, ReportTarget, ReportText, Resolution,
+    ResolutionRefused, DEFAULT_REPORTS_PER_HOUR, MAX_REPORT_TEXT_CHARS,
+};
 pub use safety::{Safety, Silence, MAX_BLOCKED_BY, MAX_BLOCKS, MAX_MUTES};
 pub use session::Secret;
 pub use text::MAX_MARKS_IN_A_ROW;

@@ -31,6 +31,22 @@ pub struct User {
     /// under an older one is dead. Raised to revoke every session at once
     /// (a password change, logging out everywhere); 0 until then.
     pub session_epoch: u64,
+    /// Whether the user may work the moderation queue; granted and revoked
+    /// only by an operator (`microblog-local grant-moderator`), never
+    /// through the API.
+    pub moderator: bool,
+    /// When a moderator suspended the user, while suspended: no log-in, no
+    /// request, and their profile and posts hidden from all but
+    /// moderators.
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// Whether `viewer` may see this user and their posts: anyone, unless
+    /// the user is suspended, when only moderators may.
+    pub fn visible_to(&self, viewer: &User) -> bool {
+        self.suspended_at.is_none() || viewer.moderator
+    }
 }
 
 /// A registration with every required field present and valid.

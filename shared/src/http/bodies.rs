@@ -8,8 +8,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    AboutMe, Change, CompleteRegistration, Email, Password, PostBody, ProfileUpdate, Secret,
-    Unchecked, UncheckedChange, Username, ValidationError,
+    AboutMe, Change, CompleteRegistration, Email, ModerationAction, Password, PostBody, PostId,
+    ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, Resolution, Secret, Unchecked,
+    UncheckedChange, UserId, Username, ValidationError,
 };
 
 /// The body of `POST /api/users`. Its checks run in a fixed order, the
@@ -164,6 +165,139 @@ impl From<ProfileChanges> for ProfileUpdate {
             email: body.email,
             about_me: body.about_me,
         }
+    }
+}
+
+/// The body of `POST /api/reports`: a post or a user, a reason, and
+/// perhaps a comment. Read loosely (any JSON value) and checked here, so
+/// that every mistake is a 400 naming its field in words.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    description = "What is reported and why: exactly one of `post_id` and `user_id`, a `reason`, and an optional `comment`; other fields are ignored."
+)]
+pub struct ReportForm {
+    /// The post reported (or give `user_id`).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub post_id: Option<serde_json::Value>,
+    /// The user reported (or give `post_id`).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub user_id: Option<serde_json::Value>,
+    /// Required: why.
+    #[serde(default)]
+    #[schema(value_type = Reason, required = true)]
+    pub reason: Option<serde_json::Value>,
+    /// Optional: what the moderators should know; null is none.
+    #[serde(default)]
+    #[schema(value_type = Option<ReportText>)]
+    pub comment: Option<serde_json::Value>,
+}
+
+/// A report's target, reason and comment, checked.
+pub type ReportRequest = (ReportTarget, Reason, Option<ReportText>);
+
+/// A positive id within `int64` in field `field`.
+fn id_field(field: &'static str, value: &serde_json::Value) -> Result<u64, ValidationError> {
+    value
+        .as_u64()
+        .filter(|id| (1..=i64::MAX as u64).contains(id))
+        .ok_or(ValidationError::invalid(
+            field,
+            "must be a positive integer id",
+        ))
+}
+
+/// Optional text of field `field`: absent or null is none.
+fn text_field(
+    field: &'static str,
+    value: Option<serde_json::Value>,
+) -> Result<Option<ReportText>, ValidationError> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) => ReportText::parse(field, &text).map(Some),
+        Some(_) => Err(ValidationError::invalid(field, "must be a string or null")),
+    }
+}
+
+impl ReportForm {
+    /// The target, reason and comment; 400s name the field.
+    pub fn check(self) -> Result<ReportRequest, ValidationError> {
+        let target = match (self.post_id, self.user_id) {
+            (Some(post), None) => ReportTarget::Post(PostId::new(id_field("post_id", &post)?)),
+            (None, Some(user)) => ReportTarget::User(UserId::new(id_field("user_id", &user)?)),
+            (Some(_), Some(_)) => {
+                return Err(ValidationError::invalid(
+                    "post_id",
+                    "and user_id cannot both be given: report one thing at a time",
+                ))
+            }
+            (None, None) => return Err(ValidationError::Missing(&["post_id or user_id"])),
+        };
+        let reason = match self.reason {
+            None | Some(serde_json::Value::Null) => {
+                return Err(ValidationError::Missing(&["reason"]))
+            }
+            Some(value) => value.as_str().and_then(Reason::parse).ok_or(
+                ValidationError::invalid(
+                    "reason",
+                    "must be one of spam, harassment, hate, violence, sexual, self_harm, illegal or other",
+                ),
+            )?,
+        };
+        Ok((target, reason, text_field("comment", self.comment)?))
+    }
+}
+
+/// The body of `PUT /api/reports/{id}`: a moderator's decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    description = "A moderator's decision: `status` (`resolved` or `dismissed`), an `action` (default `none`; a dismissal takes none) and an optional `note` for the audit."
+)]
+pub struct ReportDecision {
+    /// Required: `resolved` or `dismissed`.
+    #[serde(default)]
+    #[schema(value_type = String, pattern = "^(resolved|dismissed)$", required = true)]
+    pub status: Option<serde_json::Value>,
+    /// What to do; absent or null is `none`.
+    #[serde(default)]
+    #[schema(value_type = Option<ModerationAction>)]
+    pub action: Option<serde_json::Value>,
+    /// Why, for the audit record; null is none.
+    #[serde(default)]
+    #[schema(value_type = Option<ReportText>)]
+    pub note: Option<serde_json::Value>,
+}
+
+impl TryFrom<ReportDecision> for Resolution {
+    type Error = ValidationError;
+
+    fn try_from(body: ReportDecision) -> Result<Self, Self::Error> {
+        let status = match body.status {
+            None | Some(serde_json::Value::Null) => {
+                return Err(ValidationError::Missing(&["status"]))
+            }
+            Some(value) => value
+                .as_str()
+                .and_then(ReportStatus::parse)
+                .filter(|s| *s != ReportStatus::Open)
+                .ok_or(ValidationError::invalid(
+                    "status",
+                    "must be resolved or dismissed",
+                ))?,
+        };
+        let action =
+            match body.action {
+                None | Some(serde_json::Value::Null) => ModerationAction::None,
+                Some(value) => value.as_str().and_then(ModerationAction::parse).ok_or(
+                    ValidationError::invalid("action", "must be none, remove_post or suspend_user"),
+                )?,
+            };
+        Ok(Resolution {
+            status,
+            action,
+            note: text_field("note", body.note)?,
+        })
     }
 }
 

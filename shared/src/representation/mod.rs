@@ -1,9 +1,11 @@
-//! The JSON representations of users and posts, with their hypermedia
-//! links.
+//! The JSON representations of users, posts and reports, with their
+//! hypermedia links.
 
 mod post;
+mod report;
 
 pub use post::{AuthorLinks, AuthorRepr, PostLinks, PostRepr};
+pub use report::{ModeratedReport, QueueMeta, ReportLinks, ReportQueue, ReportRepr, TargetRepr};
 
 use md5::{Digest, Md5};
 use serde::Serialize;
@@ -133,6 +135,8 @@ mod tests {
             follower_count: 4,
             followed_count: 5,
             session_epoch: 0,
+            moderator: false,
+            suspended_at: None,
         }
     }
 

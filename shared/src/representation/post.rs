@@ -107,6 +107,8 @@ mod tests {
             follower_count: 0,
             followed_count: 0,
             session_epoch: 0,
+            moderator: false,
+            suspended_at: None,
         };
         let post = Post {
             id: PostId::new(17),

@@ -144,6 +144,17 @@ pub mod keys {
     pub const SIGNUP_LIMIT: &str = "LIMIT#signup#*";
     /// Clean-up jobs of deleted accounts: `PURGE#<id>`.
     pub const PURGE: &str = "PURGE#*";
+    /// Reports: `REPORT#<id>`.
+    pub const REPORT: &str = "REPORT#*";
+    /// The open queue and its count (`REPORTS#open`), and each target's
+    /// count of open reports (`REPORTS#<post|user>#<id>`).
+    pub const REPORTS: &str = "REPORTS#*";
+    /// The next report id.
+    pub const REPORT_COUNTER: &str = crate::store::reports::REPORT_COUNTER_PK;
+    /// Report counters, per reporter and hour.
+    pub const REPORT_LIMIT: &str = "LIMIT#report#*";
+    /// Audit records of moderators' acts: `AUDIT#<yyyy-mm-dd>`.
+    pub const AUDIT: &str = "AUDIT#*";
 
     /// Whether `pk` matches `pattern` as IAM's StringLike does (for the
     /// patterns above: a trailing `*`, or exact).

@@ -326,6 +326,89 @@ pub const ROUTES: &[Route] = &[
     .keys(&[keys::TOKEN, keys::USER]),
     Route::new(
         "POST",
+        "/api/reports",
+        "create_report",
+        // The target (post or profile) alongside authentication; the
+        // reporter's open marker; the limit and the report id counter
+        // (UpdateItem); one transaction: the report, its queue entry, marker
+        // and reporter's entry (Puts), both counts (Updates), the target and
+        // the reporter checked; the marker again when a report raced it.
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(ConditionCheckItem),
+        ],
+    )
+    .keys(&[
+        keys::TOKEN,
+        keys::USER,
+        keys::POST,
+        keys::REPORT_LIMIT,
+        keys::REPORT_COUNTER,
+        keys::REPORT,
+        keys::REPORTS,
+    ]),
+    Route::new(
+        "GET",
+        "/api/reports/{id}",
+        "get_report",
+        &[table(GetItem), table(BatchGetItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::REPORT]),
+    Route::new(
+        "GET",
+        "/api/reports",
+        "list_reports",
+        // The queue's count (GetItem) and oldest entry (Query) alongside
+        // authentication; one Query of the queue; one BatchGetItem of the
+        // targets' posts and users and one of their counts.
+        &[table(GetItem), table(BatchGetItem), table(Query)],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::POST, keys::REPORTS]),
+    Route::new(
+        "PUT",
+        "/api/reports/{id}",
+        "resolve_report",
+        // The report (and, to remove it, the post) read strongly; one
+        // transaction: the report updated, its queue entry and marker
+        // deleted, both counts updated, the audit record put, and the
+        // post's delete (post, timeline and own-feed entries, post_count)
+        // or the user's suspension; then the targets read to answer.
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
+    )
+    .keys(&[
+        keys::TOKEN,
+        keys::USER,
+        keys::POST,
+        keys::FEED,
+        keys::REPORT,
+        keys::REPORTS,
+        keys::AUDIT,
+    ]),
+    Route::new(
+        "DELETE",
+        "/api/users/{id}/suspension",
+        "unsuspend_user",
+        // The user alongside authentication; one transaction: the profile
+        // updated, the audit record put.
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+        ],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::AUDIT]),
+    Route::new(
+        "POST",
         "/api/posts",
         "create_post",
         // The post id counter and post_count (UpdateItem); one transaction
@@ -498,8 +581,9 @@ pub const WORKERS: &[Worker] = &[
     Worker {
         function: "purge_user",
         trigger: Trigger::TableStream,
-        // A deleted user's edges, blocks, mutes, posts, feed and sessions,
-        // a page at a time (Query); each edge unlinked with the other
+        // A deleted user's edges, blocks, mutes, reports, posts, feed and
+        // sessions, a page at a time (Query); each report read (GetItem) and
+        // deleted with its queue entry, marker and counts in one transaction; each edge unlinked with the other
         // user's count in one transaction (Delete, Update); the rest deleted
         // in batches (BatchWriteItem); the user's safety item read (GetItem)
         // and other users' safety items, the job and the popular mark
@@ -518,6 +602,8 @@ pub const WORKERS: &[Worker] = &[
             keys::POST,
             keys::TOKEN,
             keys::POPULAR,
+            keys::REPORT,
+            keys::REPORTS,
         ],
         description: "table stream -> clean-up of deleted accounts, in bounded steps",
         // One step is at most 100 edge transactions (10 at a time) or four

@@ -64,6 +64,19 @@ pub enum Constraint {
     /// The follow edges or users a block read changed before it was
     /// written: it reads again.
     BlockRaced,
+    /// The reporter has an open report on the target already.
+    AlreadyReported,
+    /// The reported post or user does not exist.
+    ReportTargetMissing,
+    /// The report is no longer open (a moderator closed it meanwhile), or
+    /// is gone.
+    ReportNotOpen,
+    /// The post a moderator removes is already gone.
+    PostToRemoveMissing,
+    /// The user a moderator suspends is gone.
+    UserToSuspendMissing,
+    /// The user is not suspended.
+    NotSuspended,
     /// An account clean-up job is not at the step we read (a redelivered
     /// record), or the item it updates is gone.
     PurgeMoved,

@@ -107,7 +107,7 @@ pub fn get_u64(item: &Item, name: &str) -> Result<u64, ItemError> {
     }
 }
 
-fn parse_timestamp(item: &Item, name: &str) -> Result<DateTime<Utc>, ItemError> {
+pub(crate) fn parse_timestamp(item: &Item, name: &str) -> Result<DateTime<Utc>, ItemError> {
     let raw = get_s(item, name)?;
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
@@ -288,6 +288,12 @@ impl User {
         item.insert("follower_count".into(), n(self.follower_count));
         item.insert("followed_count".into(), n(self.followed_count));
         item.insert(SESSION_EPOCH.into(), n(self.session_epoch));
+        if self.moderator {
+            item.insert(MODERATOR.into(), AttributeValue::Bool(true));
+        }
+        if let Some(at) = self.suspended_at {
+            item.insert(SUSPENDED_AT.into(), s(timestamp(at)));
+        }
         item
     }
 
@@ -312,9 +318,19 @@ impl User {
                 None => 0,
                 Some(_) => get_u64(item, SESSION_EPOCH)?,
             },
+            moderator: matches!(item.get(MODERATOR), Some(AttributeValue::Bool(true))),
+            suspended_at: match item.get(SUSPENDED_AT) {
+                None => None,
+                Some(_) => Some(parse_timestamp(item, SUSPENDED_AT)?),
+            },
         })
     }
 }
+
+/// The profile attribute that makes a user a moderator (true, or absent).
+pub const MODERATOR: &str = "moderator";
+/// The profile attribute of a suspended user: when (RFC 3339).
+pub const SUSPENDED_AT: &str = "suspended_at";
 
 /// The sort key of a user's blocks-and-mutes item.
 pub const SAFETY: &str = "SAFETY";
@@ -532,6 +548,8 @@ mod tests {
             follower_count: 2,
             followed_count: 3,
             session_epoch: 0,
+            moderator: false,
+            suspended_at: None,
         }
     }
 
@@ -544,6 +562,15 @@ mod tests {
             ..user()
         };
         assert_eq!(User::from_item(&no_about.to_item()).unwrap(), no_about);
+        let suspended_moderator = User {
+            moderator: true,
+            suspended_at: Some(Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap()),
+            ..user()
+        };
+        assert_eq!(
+            User::from_item(&suspended_moderator.to_item()).unwrap(),
+            suspended_moderator
+        );
     }
 
     #[test]

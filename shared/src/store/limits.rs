@@ -37,6 +37,8 @@ pub struct Limited {
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The window of sign-ups.
 pub const SIGNUP_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// The window of reports.
+pub const REPORT_WINDOW: Duration = Duration::from_secs(60 * 60);
 
 impl Limited {
     /// Failed logins as `username` (any text, case ignored) from `source`.
@@ -71,6 +73,15 @@ impl Limited {
             kind: "signup",
             subject: client_of(source),
             window: SIGNUP_WINDOW,
+        }
+    }
+
+    /// Reports made by `reporter`.
+    pub fn reports(reporter: crate::domain::UserId) -> Limited {
+        Limited {
+            kind: "report",
+            subject: reporter.to_string(),
+            window: REPORT_WINDOW,
         }
     }
 

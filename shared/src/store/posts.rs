@@ -209,27 +209,7 @@ impl PostStore {
     /// entries are removed by the fan-out.
     pub async fn delete(&self, post: &Post) -> Result<(), StoreError> {
         let mut transaction = Transaction::new("DeletePost");
-        transaction
-            .guarded(
-                self.table.delete(post_key(post.id), |d| {
-                    d.condition_expression("attribute_exists(pk)")
-                }),
-                Constraint::PostMissing,
-            )
-            .always(
-                self.table
-                    .delete(timeline_key(post.author_id, post.id), |d| d),
-            )
-            .always(self.table.delete(feed_key(post.author_id, post.id), |d| d))
-            .guarded(
-                self.table.update(user_key(post.author_id), |u| {
-                    u.update_expression("ADD post_count :minus_one")
-                        .condition_expression("attribute_exists(pk) AND post_count >= :one")
-                        .expression_attribute_values(":minus_one", n(-1))
-                        .expression_attribute_values(":one", n(1))
-                }),
-                Constraint::CountBelowZero,
-            );
+        delete_writes(&self.table, &mut transaction, post, Constraint::PostMissing);
         self.table.transact(transaction).await
     }
 
@@ -268,4 +248,33 @@ impl PostStore {
             order: Order::NewestFirst,
         }
     }
+}
+
+/// The writes deleting `post` (`missing` when it is already gone), its
+/// timeline entry and the author's own feed entry, and `post_count - 1`:
+/// for the author's delete and a moderator's removal alike.
+pub(crate) fn delete_writes(
+    table: &Table,
+    transaction: &mut Transaction,
+    post: &Post,
+    missing: Constraint,
+) {
+    transaction
+        .guarded(
+            table.delete(post_key(post.id), |d| {
+                d.condition_expression("attribute_exists(pk)")
+            }),
+            missing,
+        )
+        .always(table.delete(timeline_key(post.author_id, post.id), |d| d))
+        .always(table.delete(feed_key(post.author_id, post.id), |d| d))
+        .guarded(
+            table.update(user_key(post.author_id), |u| {
+                u.update_expression("ADD post_count :minus_one")
+                    .condition_expression("attribute_exists(pk) AND post_count >= :one")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":one", n(1))
+            }),
+            Constraint::CountBelowZero,
+        );
 }

@@ -12,7 +12,8 @@
 //! again and advances nothing). The phases, in order: the user's follow edges
 //! both ways (each unlinked with the other user's count in one transaction,
 //! so no count goes wrong), the user's blocks and mutes both ways (the
-//! entries, records and the other users' sets), the posts and their timeline
+//! entries, records and the other users' sets), the reports the user made
+//! (reports about them stay, for the audit), the posts and their timeline
 //! entries, the user's own feed, the sessions and their access tokens, and
 //! last the popular-author mark, the safety item and the job itself. The edge
 //! deletions' own stream records let `fan_out` take the user's posts out of
@@ -21,14 +22,16 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
-    edge_prefix, edge_sk, feed_pk, get_post_id, get_s, get_user_id, key, n, post_key, purge_key, s,
-    safety_key, timeline_key, token_key, user_key, user_pk, Item, ItemError, PK, POPULAR_PK,
-    POST_PREFIX, SESSION_PREFIX, SK,
+    edge_prefix, edge_sk, feed_pk, get_post_id, get_s, get_u64, get_user_id, key, n, post_key,
+    purge_key, s, safety_key, timeline_key, token_key, user_key, user_pk, Item, ItemError, PK,
+    POPULAR_PK, POST_PREFIX, SESSION_PREFIX, SK,
 };
+use super::reports::{ReportStore, REPORTER_ENTRY_PREFIX};
 use super::safety::{muted_by_key, safety_of, MUTED_BY_PREFIX};
 use super::sessions::access_hashes_of;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{EdgeKind, UserId};
+use crate::domain::{EdgeKind, ReportId, UserId};
+use futures_util::future::join_all;
 
 /// Edge transactions one step runs at once.
 const CONCURRENT_UNLINKS: usize = 10;
@@ -48,6 +51,9 @@ pub enum PurgePhase {
     Mutes,
     /// The users who muted this one: their entries and `muting` sets.
     MutedBy,
+    /// The reports this one made, open or closed (reports about them stay,
+    /// for the audit).
+    Reports,
     /// The user's posts and timeline entries.
     Posts,
     /// The user's own home feed.
@@ -61,13 +67,14 @@ pub enum PurgePhase {
 impl PurgePhase {
     /// Where every job starts.
     pub const FIRST: PurgePhase = PurgePhase::Following;
-    const ALL: [PurgePhase; 10] = [
+    const ALL: [PurgePhase; 11] = [
         PurgePhase::Following,
         PurgePhase::Followers,
         PurgePhase::Blocks,
         PurgePhase::BlockedBy,
         PurgePhase::Mutes,
         PurgePhase::MutedBy,
+        PurgePhase::Reports,
         PurgePhase::Posts,
         PurgePhase::Feed,
         PurgePhase::Sessions,
@@ -83,6 +90,7 @@ impl PurgePhase {
             PurgePhase::BlockedBy => "blocked_by",
             PurgePhase::Mutes => "mutes",
             PurgePhase::MutedBy => "muted_by",
+            PurgePhase::Reports => "reports",
             PurgePhase::Posts => "posts",
             PurgePhase::Feed => "feed",
             PurgePhase::Sessions => "sessions",
@@ -140,6 +148,7 @@ impl PurgeStore {
             PurgePhase::BlockedBy => self.delete_blocked_by(user).await?,
             PurgePhase::Mutes => self.delete_mutes(user).await?,
             PurgePhase::MutedBy => self.delete_muted_by(user).await?,
+            PurgePhase::Reports => self.delete_reports(user).await?,
             PurgePhase::Posts => self.delete_posts(user).await?,
             PurgePhase::Feed => self.delete_feed(user).await?,
             PurgePhase::Sessions => self.delete_sessions(user).await?,
@@ -227,6 +236,25 @@ impl PurgeStore {
             .collect::<Result<Vec<_>, ItemError>>()?;
         self.table.batch_write(Vec::new(), keys).await?;
         Ok(entries.len())
+    }
+
+    /// Deletes up to a step's worth of the reports `user` made, each with
+    /// what stands for it while open ([`ReportStore::forget`]), ten at a
+    /// time.
+    async fn delete_reports(&self, user: UserId) -> Result<usize, StoreError> {
+        let entries = self
+            .first_page(user_pk(user), REPORTER_ENTRY_PREFIX)
+            .await?;
+        let ids = entries
+            .iter()
+            .map(|item| get_u64(item, "report_id").map(ReportId::new))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        let reports = ReportStore::new(self.table.clone());
+        for chunk in ids.chunks(CONCURRENT_UNLINKS) {
+            let forgotten = join_all(chunk.iter().map(|id| reports.forget(user, *id))).await;
+            forgotten.into_iter().collect::<Result<Vec<()>, _>>()?;
+        }
+        Ok(ids.len())
     }
 
     /// Deletes up to a step's worth of `user`'s mutes: each target's

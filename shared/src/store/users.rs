@@ -135,6 +135,8 @@ impl UserStore {
             follower_count: 0,
             followed_count: 0,
             session_epoch: 0,
+            moderator: false,
+            suspended_at: None,
         };
         let mut directory = directory_key(id);
         directory.insert("user_id".into(), n(id));

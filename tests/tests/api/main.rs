@@ -10,6 +10,7 @@ mod feed;
 mod follows;
 mod http;
 mod local_server;
+mod moderation;
 mod openapi;
 mod pagination;
 mod posts;

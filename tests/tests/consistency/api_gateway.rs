@@ -157,6 +157,11 @@ fn the_abuse_limits_are_parameters_whose_defaults_are_the_code_s() {
             "RateLimitSignupsPerHour",
             defaults.signups_per_hour,
         ),
+        (
+            "RATE_LIMIT_REPORTS_PER_HOUR",
+            "RateLimitReportsPerHour",
+            defaults.reports_per_hour,
+        ),
     ] {
         assert_eq!(variables[variable], reference(parameter), "{variable}");
         let declared = &template.doc["Parameters"][parameter];

@@ -38,6 +38,7 @@ fn security_md_names_each_limit_setting_the_threat_model_and_how_to_report() {
         "RATE_LIMIT_LOGIN_FAILURES",
         "RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS",
         "RATE_LIMIT_SIGNUPS_PER_HOUR",
+        "RATE_LIMIT_REPORTS_PER_HOUR",
         "## Reporting a vulnerability",
         "## What is protected, and from whom",
         "## Accepted risks",

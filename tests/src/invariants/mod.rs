@@ -2,10 +2,13 @@
 //! count equals its list, every name marker has its user and every user its
 //! markers, the directory and the user count match the profiles, both halves
 //! of every follow edge exist, every block and mute is in both users' sets
-//! and no follow crosses a block, no token exists that a client was not given,
+//! and no follow crosses a block, every open report is queued, marked and
+//! counted exactly (`reports`), no token exists that a client was not given,
 //! and nothing (session, token, feed, post, clean-up job) outlives its user
 //! once the stream is settled. [`traces_of`] lists every item still naming
 //! a user. Read with a plain client (a Scan: tests and the bench only).
+
+mod reports;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -161,7 +164,8 @@ pub async fn scan(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Item> {
 
 /// Every item that still names user `id`, one line each: in its keys (its
 /// partition, an edge to it, a clean-up job) or as its `user_id`,
-/// `author_id` or `other_id`. Empty once a deleted user is wholly gone.
+/// `author_id`, `other_id` or `reporter_id` (not audit records, which are
+/// kept). Empty once a deleted user is wholly gone.
 pub async fn traces_of(client: &aws_sdk_dynamodb::Client, table: &str, id: u64) -> Vec<String> {
     let id = id as i64;
     let keys = [
@@ -186,12 +190,14 @@ pub async fn traces_of(client: &aws_sdk_dynamodb::Client, table: &str, id: u64) 
     scan(client, table)
         .await
         .iter()
+        // Audit records name users for good, deleted or not.
+        .filter(|item| !s(item, "pk").starts_with("AUDIT#"))
         .filter(|item| {
             let (pk, sk) = (s(item, "pk"), s(item, "sk"));
             keys.iter()
                 .any(|k| pk == k || (k.ends_with('#') && pk.starts_with(k.as_str())))
                 || edges.iter().any(|e| sk == e)
-                || ["user_id", "author_id", "other_id"]
+                || ["user_id", "author_id", "other_id", "reporter_id"]
                     .iter()
                     .any(|attribute| n(item, attribute) == Some(id))
                 || in_sets(item)
@@ -367,6 +373,7 @@ pub async fn check(
         }
     }
     problems.extend(safety_problems(&items, &profiles, &following));
+    problems.extend(reports::report_problems(&items, &profiles));
     if user_count != profiles.len() as i64 {
         problems.push(format!(
             "user_count is {user_count} but {} profiles exist",
