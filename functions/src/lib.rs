@@ -1,5 +1,6 @@
 //! Every Lambda function of the API. Each is one file of `src/bin/`: its
-//! handler, and through [`http_function!`] or [`stream_function!`] the
+//! handler, and through [`http_function!`], [`stream_function!`] or
+//! [`scheduled_function!`] the
 //! entry point of its binary, so that each stays its own small Lambda
 //! function (its zip holds its own code and what it calls, nothing of the
 //! others).
@@ -39,6 +40,14 @@ pub type StreamHandler =
         LambdaEvent<Event>,
     ) -> BoxFuture<'a, Result<DynamoDbEventResponse, lambda_runtime::Error>>;
 
+/// A function invoked on a schedule (EventBridge's scheduled event, which
+/// it ignores); its answer is what it found, for logs and tests.
+pub type ScheduledHandler =
+    for<'a> fn(
+        &'a App,
+        LambdaEvent<serde_json::Value>,
+    ) -> BoxFuture<'a, Result<serde_json::Value, lambda_runtime::Error>>;
+
 /// One function's handler, by what invokes it.
 #[derive(Clone, Copy)]
 pub enum Function {
@@ -46,6 +55,8 @@ pub enum Function {
     Http(HttpHandler),
     /// The table's stream.
     Stream(StreamHandler),
+    /// A schedule.
+    Scheduled(ScheduledHandler),
 }
 
 include!(concat!(env!("OUT_DIR"), "/functions.rs"));
@@ -59,7 +70,7 @@ pub fn function(name: &str) -> Option<Function> {
 pub fn http(name: &str) -> Option<HttpHandler> {
     match function(name)? {
         Function::Http(handler) => Some(handler),
-        Function::Stream(_) => None,
+        _ => None,
     }
 }
 
@@ -67,7 +78,15 @@ pub fn http(name: &str) -> Option<HttpHandler> {
 pub fn stream(name: &str) -> Option<StreamHandler> {
     match function(name)? {
         Function::Stream(handler) => Some(handler),
-        Function::Http(_) => None,
+        _ => None,
+    }
+}
+
+/// The scheduled handler called `name`, if there is one.
+pub fn scheduled(name: &str) -> Option<ScheduledHandler> {
+    match function(name)? {
+        Function::Scheduled(handler) => Some(handler),
+        _ => None,
     }
 }
 
@@ -89,6 +108,15 @@ pub fn serve_http(handler: HttpHandler) -> Result<(), lambda_http::Error> {
 
 /// The `main` of a stream worker, as [`serve_http`].
 pub fn serve_stream(handler: StreamHandler) -> Result<(), lambda_runtime::Error> {
+    runtime()?.block_on(async {
+        init_tracing();
+        let app = app_from_env().await?;
+        lambda_runtime::run(lambda_runtime::service_fn(|event| handler(&app, event))).await
+    })
+}
+
+/// The `main` of a scheduled worker, as [`serve_http`].
+pub fn serve_scheduled(handler: ScheduledHandler) -> Result<(), lambda_runtime::Error> {
     runtime()?.block_on(async {
         init_tracing();
         let app = app_from_env().await?;
@@ -158,6 +186,34 @@ macro_rules! stream_function {
     };
 }
 
+/// Makes `handler` (`async fn(&App, LambdaEvent<serde_json::Value>) ->
+/// Result<serde_json::Value, Error>`) the function of its file, as
+/// [`http_function!`] does for HTTP.
+#[macro_export]
+macro_rules! scheduled_function {
+    ($handler:ident) => {
+        fn __boxed(
+            app: &$crate::__private::App,
+            event: $crate::__private::LambdaEvent<$crate::__private::serde_json::Value>,
+        ) -> $crate::BoxFuture<
+            '_,
+            Result<$crate::__private::serde_json::Value, $crate::__private::lambda_runtime::Error>,
+        > {
+            Box::pin($handler(app, event))
+        }
+
+        /// This function, for the local server and the tests.
+        #[allow(dead_code)]
+        pub const FUNCTION: $crate::Function = $crate::Function::Scheduled(__boxed);
+
+        // The binary's entry point; in the library, a function never called.
+        #[allow(dead_code)]
+        fn main() -> Result<(), $crate::__private::lambda_runtime::Error> {
+            $crate::serve_scheduled(__boxed)
+        }
+    };
+}
+
 /// What the macros name, whatever the calling file imports.
 #[doc(hidden)]
 pub mod __private {
@@ -167,6 +223,7 @@ pub mod __private {
     pub use lambda_runtime;
     pub use lambda_runtime::LambdaEvent;
     pub use microblog_shared::App;
+    pub use serde_json;
 }
 
 #[cfg(test)]
@@ -180,13 +237,16 @@ mod tests {
             match (function(name), worker_of(name)) {
                 (None, _) => panic!("{name} has no file: add functions/src/bin/{name}.rs"),
                 (Some(Function::Http(_)), Some(_)) => {
-                    panic!("{name} is a worker: its file calls stream_function!")
+                    panic!("{name} is a worker: its file calls stream_function! or scheduled_function!")
                 }
-                (Some(Function::Stream(_)), None) => {
+                (Some(Function::Stream(_) | Function::Scheduled(_)), None) => {
                     panic!("{name} serves HTTP: its file calls http_function!")
                 }
                 (Some(Function::Stream(_)), Some(worker)) => {
-                    assert_eq!(worker.trigger, Trigger::TableStream)
+                    assert_eq!(worker.trigger, Trigger::TableStream, "{name}")
+                }
+                (Some(Function::Scheduled(_)), Some(worker)) => {
+                    assert!(matches!(worker.trigger, Trigger::Schedule(_)), "{name}")
                 }
                 (Some(Function::Http(_)), None) => {}
             }

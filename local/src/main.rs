@@ -372,10 +372,14 @@ async fn run(options: Options) -> Result<(), String> {
                 })
             })
             .collect();
+        let schedules = scheduled_workers(&app, &stopped);
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
         server::serve_with(listener, app, shutdown, options.limits).await;
+        for schedule in schedules {
+            schedule.abort();
+        }
         let _ = stop.send(true);
         for worker in workers {
             let _ = worker.await;
@@ -386,6 +390,58 @@ async fn run(options: Options) -> Result<(), String> {
         engine.stop().await;
     }
     Ok(())
+}
+
+/// Runs each scheduled worker (`report_age`) as EventBridge would, at its
+/// rate, from now until the server stops; what each run answers is logged.
+fn scheduled_workers(
+    app: &Arc<App>,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use microblog_shared::routes::{Trigger, WORKERS};
+    WORKERS
+        .iter()
+        .filter_map(|worker| match worker.trigger {
+            Trigger::Schedule(expression) => Some((worker.function, expression)),
+            Trigger::TableStream => None,
+        })
+        .filter_map(|(name, expression)| {
+            let handler = microblog_functions::scheduled(name)?;
+            let every = schedule_period(expression)?;
+            let (app, mut stopped) = (app.clone(), stopped.clone());
+            Some(tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = ticks.tick() => {}
+                        _ = stopped.changed() => return,
+                    }
+                    let event = lambda_runtime::LambdaEvent::new(
+                        serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event"}),
+                        lambda_runtime::Context::default(),
+                    );
+                    match handler(&app, event).await {
+                        Ok(answer) => tracing::info!(worker = name, %answer, "scheduled run"),
+                        Err(e) => tracing::warn!(worker = name, error = %e, "scheduled run failed"),
+                    }
+                }
+            }))
+        })
+        .collect()
+}
+
+/// The period of an EventBridge `rate(N minutes)` (or `minute`, `hours`,
+/// `hour`) expression; `None` for anything else.
+fn schedule_period(expression: &str) -> Option<std::time::Duration> {
+    let inner = expression.strip_prefix("rate(")?.strip_suffix(')')?;
+    let (count, unit) = inner.split_once(' ')?;
+    let count: u64 = count.parse().ok()?;
+    let seconds = match unit {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(count * seconds))
 }
 
 /// Grants or revokes the moderator role of `change.username`, with its
@@ -483,6 +539,19 @@ mod tests {
             &["revoke-moderator", "--data", "x"],
         ] {
             assert!(parse(bad).unwrap_err().contains("needs a USERNAME"));
+        }
+    }
+
+    #[test]
+    fn a_rate_expression_is_read_as_its_period() {
+        let minutes = |n: u64| Some(std::time::Duration::from_secs(n * 60));
+        assert_eq!(schedule_period("rate(5 minutes)"), minutes(5));
+        assert_eq!(schedule_period("rate(1 hour)"), minutes(60));
+        assert_eq!(schedule_period("cron(0 12 * * ? *)"), None);
+        for worker in microblog_shared::routes::WORKERS {
+            if let microblog_shared::routes::Trigger::Schedule(expression) = worker.trigger {
+                assert!(schedule_period(expression).is_some(), "{expression}");
+            }
         }
     }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod lambda;
+pub mod metrics;
 pub mod moderation;
 pub mod openapi;
 pub mod pagination;

@@ -367,3 +367,23 @@ async fn moderated(app: &App, reports: &[Report]) -> Result<Vec<ModeratedReport>
         })
         .collect())
 }
+
+/// The open queue now: how many reports are open and how long the oldest
+/// has waited (one GetItem and one Query of one item, concurrently).
+pub async fn queue_state(app: &App) -> Result<QueueState, StoreError> {
+    let (open, oldest) = tokio::join!(app.reports.open_count(), app.reports.oldest_open());
+    let now = chrono::Utc::now();
+    Ok(QueueState {
+        open: open?,
+        oldest_age_seconds: oldest?.map_or(0, |r| (now - r.created_at).num_seconds().max(0) as u64),
+    })
+}
+
+/// What [`queue_state`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct QueueState {
+    /// Open reports.
+    pub open: u64,
+    /// Seconds the oldest open report has waited; 0 when none is open.
+    pub oldest_age_seconds: u64,
+}

@@ -30,6 +30,7 @@ pub fn declared_index(name: &str) -> Option<&'static str> {
 pub fn trigger_event(trigger: Trigger) -> &'static str {
     match trigger {
         Trigger::TableStream => "a DynamoDB event on !GetAtt Table.StreamArn",
+        Trigger::Schedule(_) => "a Schedule event with the declared expression",
     }
 }
 

@@ -400,6 +400,16 @@ pub async fn invoke_worker(
             let event = LambdaEvent::new(sample.stream_event()?, Context::default());
             handler(app, event).await.map(serde_json::to_value)
         }
+        Trigger::Schedule(_) => {
+            let handler = microblog_functions::scheduled(worker.function).ok_or_else(|| {
+                format!(
+                    "{} has no scheduled handler: add functions/src/bin/{}.rs calling scheduled_function!",
+                    worker.function, worker.function
+                )
+            })?;
+            let event = LambdaEvent::new(sample.event.clone(), Context::default());
+            handler(app, event).await.map(Ok)
+        }
     };
     response
         .map_err(|e| format!("the handler failed: {e}"))?

@@ -172,6 +172,15 @@ impl Function {
         let mut problems = Vec::new();
         let p = &event["Properties"];
         match trigger {
+            Trigger::Schedule(expression) => {
+                if event["Type"] != "Schedule" || p["Schedule"] != expression {
+                    problems.push(format!(
+                        "{id}: its event is not {}: {event}",
+                        trigger_event(trigger)
+                    ));
+                }
+                return problems;
+            }
             Trigger::TableStream => {
                 if event["Type"] != "DynamoDB" || p["Stream"] != get_att("Table", "StreamArn") {
                     problems.push(format!(

@@ -531,6 +531,8 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 pub enum Trigger {
     /// Batches of records of the table's DynamoDB stream.
     TableStream,
+    /// An EventBridge schedule, as its expression (`rate(5 minutes)`).
+    Schedule(&'static str),
 }
 
 /// A function started by something other than an HTTP request.
@@ -613,6 +615,18 @@ pub const WORKERS: &[Worker] = &[
         timeout_seconds: 120,
         // Only clean-up jobs matter to it.
         only_partitions_starting: Some(crate::store::items::PURGE_PREFIX),
+    },
+    Worker {
+        function: "report_age",
+        trigger: Trigger::Schedule("rate(5 minutes)"),
+        // The open queue's count (GetItem) and its oldest entry (a Query
+        // of one item).
+        dynamodb: &[table(GetItem), table(Query)],
+        leading_keys: &[keys::REPORTS],
+        description: "every 5 minutes -> the oldest open report's age, as a CloudWatch metric",
+        // Two reads.
+        timeout_seconds: 30,
+        only_partitions_starting: None,
     },
 ];
 

@@ -2,7 +2,7 @@
 //! [`WORKERS`]: one `AWS::Serverless::Function` and its log group each, its
 //! inline policy granting exactly the declared DynamoDB access on the
 //! declared partition keys, and its trigger (an HTTP API route, the
-//! `$default` route, or the table's stream).
+//! `$default` route, the table's stream, or a schedule).
 //!
 //! What no declaration implies is written by hand in template.in.yaml (the
 //! parameters, `Globals`, the table, the API, the on-failure queues and
@@ -131,7 +131,9 @@ fn worker_properties(worker: &Worker) -> Properties<'_> {
         timeout_seconds: Some(worker.timeout_seconds),
         dynamodb: worker.dynamodb,
         leading_keys: worker.leading_keys,
-        sends_failures_to: Some(failure_queue(worker.function)),
+        // A scheduled run that fails is simply the next run's to redo.
+        sends_failures_to: matches!(worker.trigger, Trigger::TableStream)
+            .then(|| failure_queue(worker.function)),
         ..Properties::new(worker.function)
     }
 }
@@ -241,8 +243,9 @@ const FALLBACK_EVENT: &str =
      ApiId: !Ref HttpApi\n            # No Method and no Path: the `$default` route.\n            \
      PayloadFormatVersion: \"2.0\"\n";
 
-/// The event source mapping of a worker. The same settings for every
-/// stream worker: from the oldest record (the stream keeps 24 hours, so
+/// The trigger of a worker: a schedule, or the event source mapping of a
+/// stream worker, with the same settings for every one: from the oldest
+/// record (the stream keeps 24 hours, so
 /// nothing written before the mapping existed is skipped); batches of 100
 /// within a second; the first failed record reported, retried from there
 /// and a failing batch bisected, so one bad record holds up the others
@@ -250,8 +253,12 @@ const FALLBACK_EVENT: &str =
 /// stream's retention to replay it from the queue's pointer,
 /// docs/DEPLOYING.md) and sent to its on-failure queue.
 fn worker_event(worker: &Worker) -> String {
-    match worker.trigger {
-        Trigger::TableStream => {}
+    if let Trigger::Schedule(expression) = worker.trigger {
+        return format!(
+            "        Schedule:\n          Type: Schedule\n          Properties:\n            \
+             Schedule: {expression}\n            Description: {}\n",
+            scalar(worker.description)
+        );
     }
     let mut out = String::from(
         "        TableStream:\n          Type: DynamoDB\n          Properties:\n            \

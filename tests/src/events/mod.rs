@@ -205,6 +205,15 @@ pub fn load<'a>(
             Some(Trigger::TableStream) => stream_event(&event)
                 .map(|_| event)
                 .map_err(|e| format!("{name} is {e}")),
+            Some(Trigger::Schedule(_)) => {
+                if event["source"] == "aws.events" && event["detail-type"] == "Scheduled Event" {
+                    Ok(event)
+                } else {
+                    Err(format!(
+                        "{name} is not EventBridge's scheduled event (source aws.events, detail-type Scheduled Event)"
+                    ))
+                }
+            }
             None => Ok(event),
         });
         match (event, expect) {

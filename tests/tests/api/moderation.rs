@@ -633,3 +633,49 @@ async fn a_deleted_reporter_takes_their_reports_along_and_reports_about_a_delete
     assert_eq!(queue["items"][0]["user"], Value::Null);
     assert_invariants(&api).await;
 }
+
+#[tokio::test]
+async fn the_scheduled_age_check_reports_the_oldest_open_report_and_zero_once_all_are_closed() {
+    let api = TestApi::start().await;
+    let (_, moderator_token) = api.moderator_with_token("mod").await;
+    let (_, ann_token) = api.user_with_token("ann").await;
+    let (bob, _) = api.user_with_token("bob").await;
+    let check = microblog_functions::scheduled("report_age").expect("report_age is scheduled");
+    let run = || async {
+        let event = lambda_runtime::LambdaEvent::new(json!({}), lambda_runtime::Context::default());
+        check(&api.app, event).await.expect("the check runs")
+    };
+    assert_eq!(
+        run().await,
+        json!({"open_reports": 0, "oldest_open_age_seconds": 0})
+    );
+    let report = id(&created(
+        api.report(&ann_token, json!({"user_id": bob, "reason": "spam"}))
+            .await,
+    ));
+    // Made a moment ago: open, and young.
+    let state = run().await;
+    assert_eq!(state["open_reports"], 1);
+    assert!(state["oldest_open_age_seconds"].as_u64().unwrap() < 600);
+    api.decide(report, &moderator_token, json!({"status": "dismissed"}))
+        .await;
+    assert_eq!(run().await["open_reports"], 0);
+    // A report a day and a half old is what the alarm (24 h) fires on.
+    let old = microblog_shared::store::reports::NewReport {
+        reporter: microblog_shared::domain::UserId::new(bob),
+        target: microblog_shared::domain::ReportTarget::User(
+            microblog_shared::domain::UserId::new(1),
+        ),
+        target_user: microblog_shared::domain::UserId::new(1),
+        reason: microblog_shared::domain::Reason::Spam,
+        comment: None,
+    };
+    let made = chrono::Utc::now() - chrono::Duration::hours(36);
+    api.app.reports.create(old, made).await.expect("filed");
+    let state = run().await;
+    assert_eq!(state["open_reports"], 1);
+    let age = state["oldest_open_age_seconds"].as_u64().unwrap();
+    assert!((36 * 3600..37 * 3600).contains(&age), "{age}");
+    let page = api.get("/api/reports", &moderator_token).await.json();
+    assert!(page["_meta"]["oldest_open_age_seconds"].as_u64().unwrap() >= 36 * 3600);
+}
