@@ -69,7 +69,8 @@ fn statements<'a>(template: &'a mut Template, function: &str) -> &'a mut Vec<Val
 }
 
 #[test]
-fn a_worker_is_granted_what_its_workers_entry_declares_and_a_stream_worker_may_send_to_its_on_failure_queue() {
+fn a_worker_is_granted_what_its_workers_entry_declares_and_a_stream_worker_may_send_to_its_on_failure_queue(
+) {
     let template = Template::load();
     let functions = template.functions();
     for worker in microblog_shared::routes::WORKERS {
