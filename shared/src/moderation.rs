@@ -69,7 +69,9 @@ pub async fn file_report(app: &App, req: &Request) -> Result<Response<Body>, Api
         ReportTarget::User(id) => {
             let (caller, user) =
                 authenticate(app, req, Alongside(app.users.get(id, Read::Eventual))).await?;
-            user?.ok_or(NoSuchUser::id(id))?;
+            user?
+                .filter(|user| user.visible_to(&caller.user))
+                .ok_or(NoSuchUser::id(id))?;
             (caller, id)
         }
     };
@@ -127,6 +129,8 @@ pub async fn file_report(app: &App, req: &Request) -> Result<Response<Body>, Api
             ReportTarget::Post(id) => NoSuchPost::id(id).into(),
             ReportTarget::User(id) => NoSuchUser::id(id).into(),
         }),
+        // The account was deleted while it reported: its token is dead.
+        Filed::NoReporter => Err(crate::auth::token_rejected()),
     }
 }
 
@@ -140,8 +144,9 @@ pub async fn show_report(app: &App, req: &Request) -> Result<Response<Body>, Api
             return Err(not_found);
         }
     };
+    // Strongly: a client following a 201's Location at once finds it.
     let (caller, report) =
-        authenticate(app, req, Alongside(app.reports.get(id, Read::Eventual))).await?;
+        authenticate(app, req, Alongside(app.reports.get(id, Read::Strong))).await?;
     let report = report?
         .filter(|r| r.reporter == caller.user_id || caller.user.moderator)
         .ok_or(NoSuchReport::id(id))?;
@@ -268,7 +273,11 @@ pub async fn decide_report(app: &App, req: &Request) -> Result<Response<Body>, A
             StoreError::Conflict(Constraint::ReportNotOpen) => ApiError::Conflict(format!(
                 "report {id} was closed by another moderator meanwhile"
             )),
-            StoreError::Conflict(Constraint::PostToRemoveMissing) => post_gone(),
+            // The post, or its author's profile (the account deleted, its
+            // posts not yet cleaned up), is gone.
+            StoreError::Conflict(
+                Constraint::PostToRemoveMissing | Constraint::CountBelowZero,
+            ) => post_gone(),
             StoreError::Conflict(Constraint::UserToSuspendMissing) => ApiError::Conflict(
                 "the user has deleted their account: there is no one to suspend; resolve with action none".into(),
             ),

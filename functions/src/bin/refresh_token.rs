@@ -73,7 +73,9 @@ async fn refresh(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (Some(mut session), Some(user)) = (session?, user?) else {
         return Err(rejected());
     };
-    if user.suspended_at.is_some() {
+    // A session alive until the suspension (which raised the epoch by one)
+    // is told why it ended.
+    if user.suspended_at.is_some() && session.session_epoch + 1 == user.session_epoch {
         return Err(account_suspended());
     }
     if user.session_epoch != session.session_epoch {

@@ -93,9 +93,15 @@ async fn check_token(app: &App, token: &str, screen: bool) -> Result<Caller, Api
         .await?;
     let now = chrono::Utc::now();
     match (record, user) {
-        // A suspension also ended the user's sessions; their token, had it
-        // been minted just before, still gets the reason rather than a 401.
-        (Some(record), Some(user)) if record.user_id == user.id && user.suspended_at.is_some() => {
+        // A suspension raised the session epoch, ending every session; a
+        // token that was alive just before it gets the reason rather than
+        // a 401 (a token dead already, expired or revoked, gets the 401).
+        (Some(record), Some(user))
+            if record.user_id == user.id
+                && user.suspended_at.is_some()
+                && record.is_valid_at(now)
+                && record.session_epoch + 1 == user.session_epoch =>
+        {
             Err(account_suspended())
         }
         (Some(record), Some(user))

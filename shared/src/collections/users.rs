@@ -97,7 +97,12 @@ pub async fn list_edges(
         .last()
         .filter(|_| more)
         .map(|e| Cursor(e.followed_at_micros, Some(e.other.get())));
-    let items = visible(&users, &caller.user);
+    // One's own blocks and mutes show suspended users too, so that they
+    // can be undone.
+    let items = match kind {
+        EdgeKind::Blocking | EdgeKind::Muting => users.iter().map(UserRepr::public).collect(),
+        EdgeKind::Follower | EdgeKind::Following => visible(&users, &caller.user),
+    };
     let path = format!("/api/users/{owner}/{segment}");
     json_with_etag(
         req,

@@ -99,6 +99,10 @@ struct Properties<'a> {
     dynamodb: &'a [Access],
     leading_keys: &'a [&'a str],
     sends_failures_to: Option<String>,
+    /// Whether its log level is INFO whatever `LogLevel` says: a scheduled
+    /// worker's metric line is an INFO line, and filtering it out would
+    /// silence its alarm.
+    logs_at_info: bool,
 }
 
 impl<'a> Properties<'a> {
@@ -111,6 +115,7 @@ impl<'a> Properties<'a> {
             dynamodb: &[],
             leading_keys: &[],
             sends_failures_to: None,
+            logs_at_info: false,
         }
     }
 }
@@ -134,6 +139,7 @@ fn worker_properties(worker: &Worker) -> Properties<'_> {
         // A scheduled run that fails is simply the next run's to redo.
         sends_failures_to: matches!(worker.trigger, Trigger::TableStream)
             .then(|| failure_queue(worker.function)),
+        logs_at_info: matches!(worker.trigger, Trigger::Schedule(_)),
         ..Properties::new(worker.function)
     }
 }
@@ -169,10 +175,15 @@ fn function(p: &Properties<'_>, events: String) -> String {
     if let Some(seconds) = p.timeout_seconds {
         let _ = writeln!(out, "      Timeout: {seconds}");
     }
+    let level = if p.logs_at_info {
+        "INFO # its metric line is INFO: filtering it out would silence its alarm"
+    } else {
+        "!Ref LogLevel"
+    };
     let _ = write!(
         out,
         "      LoggingConfig:\n        LogFormat: JSON\n        \
-         ApplicationLogLevel: !Ref LogLevel\n        SystemLogLevel: WARN\n        \
+         ApplicationLogLevel: {level}\n        SystemLogLevel: WARN\n        \
          LogGroup: !Ref {name}LogGroup\n"
     );
     out.push_str(&policies(p));

@@ -31,7 +31,6 @@ use super::safety::{muted_by_key, safety_of, MUTED_BY_PREFIX};
 use super::sessions::access_hashes_of;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{EdgeKind, ReportId, UserId};
-use futures_util::future::join_all;
 
 /// Edge transactions one step runs at once.
 const CONCURRENT_UNLINKS: usize = 10;
@@ -239,8 +238,7 @@ impl PurgeStore {
     }
 
     /// Deletes up to a step's worth of the reports `user` made, each with
-    /// what stands for it while open ([`ReportStore::forget`]), ten at a
-    /// time.
+    /// what stands for it while open ([`ReportStore::forget`]).
     async fn delete_reports(&self, user: UserId) -> Result<usize, StoreError> {
         let entries = self
             .first_page(user_pk(user), REPORTER_ENTRY_PREFIX)
@@ -250,9 +248,10 @@ impl PurgeStore {
             .map(|item| get_u64(item, "report_id").map(ReportId::new))
             .collect::<Result<Vec<_>, ItemError>>()?;
         let reports = ReportStore::new(self.table.clone());
-        for chunk in ids.chunks(CONCURRENT_UNLINKS) {
-            let forgotten = join_all(chunk.iter().map(|id| reports.forget(user, *id))).await;
-            forgotten.into_iter().collect::<Result<Vec<()>, _>>()?;
+        // One at a time: each open one changes the queue's one count item,
+        // which concurrent transactions would contend for.
+        for id in &ids {
+            reports.forget(user, *id).await?;
         }
         Ok(ids.len())
     }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use super::items::{
     get_s, get_u64, get_user_id, key, n, parse_timestamp, post_key, s, user_key, user_pk, Item,
-    ItemError, SK,
+    ItemError, SK, SUSPENDED_AT,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{
@@ -93,8 +93,11 @@ pub enum Filed {
     New(Report),
     /// The reporter's open report on the target, made before.
     Existing(Report),
-    /// The target does not exist (any more).
+    /// The target does not exist (any more), or is a suspended user or
+    /// their post.
     NoTarget,
+    /// The reporter's account was deleted meanwhile.
+    NoReporter,
 }
 
 /// Store of reports.
@@ -210,8 +213,9 @@ impl ReportStore {
 
     /// Files `new` as an open report made at `now`: the report id from its
     /// counter, then one transaction of the report, its queue entry, marker
-    /// and reporter's entry, both counts, and checks that the target and
-    /// the reporter exist. A concurrent report of the same reporter on the
+    /// and reporter's entry, both counts, and checks that the target (and a
+    /// post's author) exists and is not suspended, and that the reporter
+    /// exists. A concurrent report of the same reporter on the
     /// same target makes this one [`Filed::Existing`].
     pub async fn create(&self, new: NewReport, now: DateTime<Utc>) -> Result<Filed, StoreError> {
         let id = ReportId::new(
@@ -230,12 +234,15 @@ impl ReportStore {
             status: ReportStatus::Open,
             decision: None,
         };
-        let target_key = match report.target {
-            ReportTarget::Post(post) => post_key(post),
-            ReportTarget::User(user) => user_key(user),
-        };
         let exists = |d: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder| {
             d.condition_expression("attribute_exists(pk)")
+        };
+        // A suspended user, or one whose account is gone, is no target: to
+        // anyone but a moderator they do not exist.
+        let shown = |d: aws_sdk_dynamodb::types::builders::ConditionCheckBuilder| {
+            d.condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists({SUSPENDED_AT})"
+            ))
         };
         let mut reporter_entry = reporter_entry_key(report.reporter, id);
         reporter_entry.insert("report_id".into(), n(id));
@@ -264,13 +271,19 @@ impl ReportStore {
             ))
             .always(count_change(&self.table, queue_count_key(), 1))
             .guarded(
-                self.table.check(target_key, exists),
+                self.table.check(user_key(report.target_user), shown),
                 Constraint::ReportTargetMissing,
             )
             .guarded(
                 self.table.check(user_key(report.reporter), exists),
                 Constraint::UserMissing,
             );
+        if let ReportTarget::Post(post) = report.target {
+            transaction.guarded(
+                self.table.check(post_key(post), exists),
+                Constraint::ReportTargetMissing,
+            );
+        }
         match self.table.transact(transaction).await {
             Ok(()) => Ok(Filed::New(report)),
             Err(StoreError::Conflict(Constraint::AlreadyReported)) => {
@@ -281,6 +294,7 @@ impl ReportStore {
                 }
             }
             Err(StoreError::Conflict(Constraint::ReportTargetMissing)) => Ok(Filed::NoTarget),
+            Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(Filed::NoReporter),
             Err(other) => Err(other),
         }
     }

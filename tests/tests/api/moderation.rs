@@ -541,6 +541,21 @@ async fn a_suspension_ends_every_session_refuses_log_in_and_hides_the_user_until
         .await
         .json();
     assert_eq!(queue_view["action"], "suspend_user");
+    // Nor can they or their posts be reported; a moderator's report stands.
+    api.report(&ann_token, json!({"user_id": bob, "reason": "spam"}))
+        .await
+        .assert_error(404, "no user has the id");
+    api.report(&ann_token, json!({"post_id": id(&post), "reason": "spam"}))
+        .await
+        .assert_error(404, "no post has the id");
+    // One's own blocks still list them, so they can be undone.
+    let (cat, cat_token) = api.user_with_token("cat").await;
+    api.silence("PUT", "blocked", cat, bob, &cat_token).await;
+    let blocked = api
+        .get(&format!("/api/users/{cat}/blocked"), &cat_token)
+        .await
+        .json();
+    assert_eq!(ids(&blocked), vec![bob]);
 
     // Lifted: seen again, and a new log-in works (old sessions stay ended).
     let lift = format!("/api/users/{bob}/suspension");
