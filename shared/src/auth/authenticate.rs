@@ -26,7 +26,6 @@ pub trait Needs {
     /// What the handler gets besides the caller.
     type Output;
 
-    /// Authenticates `req` and reads what is needed, concurrently.
     /// Authenticates `req` and reads what is needed, concurrently; with
     /// `screen`, the caller's blocks and mutes too.
     fn resolve(
