@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::items::{
     edge_order, edge_prefix, edge_sk, key, n, s, safety_key, user_key, user_pk, BY_TIME_INDEX,
-    EDGE_ORDER,
+    EDGE_ORDER, SUSPENDED_AT,
 };
 use super::safety::NOT_BLOCKING;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
@@ -59,7 +59,11 @@ fn count_update(table: &Table, user: UserId, attribute: &str, delta: i64) -> Tra
             u.condition_expression("attribute_exists(pk) AND #count >= :one")
                 .expression_attribute_values(":one", n(1))
         } else {
-            u.condition_expression("attribute_exists(pk)")
+            // No one follows a suspended user: to all but moderators they
+            // do not exist (their follow is a 404, as for a missing user).
+            u.condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists({SUSPENDED_AT})"
+            ))
         }
     })
 }

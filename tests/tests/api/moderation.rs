@@ -550,6 +550,9 @@ async fn a_suspension_ends_every_session_refuses_log_in_and_hides_the_user_until
         .assert_error(404, "no post has the id");
     // One's own blocks still list them, so they can be undone.
     let (cat, cat_token) = api.user_with_token("cat").await;
+    api.follow_reply(cat, bob, &cat_token)
+        .await
+        .assert_error(404, "no user has the id");
     api.silence("PUT", "blocked", cat, bob, &cat_token).await;
     let blocked = api
         .get(&format!("/api/users/{cat}/blocked"), &cat_token)
@@ -572,6 +575,8 @@ async fn a_suspension_ends_every_session_refuses_log_in_and_hides_the_user_until
         204
     );
     assert_eq!(api.get(&profile, &ann_token).await.status, 200);
+    api.silence("DELETE", "blocked", cat, bob, &cat_token).await;
+    api.follow(cat, bob, &cat_token).await;
     assert_eq!(api.feed_ids(&ann_token).await, vec![id(&post)]);
     api.get("/api/me", &bob_token)
         .await
