@@ -217,20 +217,7 @@ impl ModerationStore {
                 }),
                 Constraint::NotSuspended,
             )
-            .always(
-                self.table.put(
-                    AuditRecord {
-                        actor: Actor::Moderator(moderator),
-                        act: "unsuspended",
-                        at: now,
-                        report: None,
-                        user: Some(user),
-                        note: None,
-                    }
-                    .to_item(),
-                    None,
-                ),
-            );
+            .always(self.audit_of_user(Actor::Moderator(moderator), "unsuspended", user, now));
         self.table.transact(transaction).await
     }
 
@@ -259,24 +246,36 @@ impl ModerationStore {
                 }),
                 Constraint::UserMissing,
             )
-            .always(
-                self.table.put(
-                    AuditRecord {
-                        actor: Actor::Operator,
-                        act: if on {
-                            "granted_moderator"
-                        } else {
-                            "revoked_moderator"
-                        },
-                        at: now,
-                        report: None,
-                        user: Some(user),
-                        note: None,
-                    }
-                    .to_item(),
-                    None,
-                ),
-            );
+            .always(self.audit_of_user(
+                Actor::Operator,
+                if on {
+                    "granted_moderator"
+                } else {
+                    "revoked_moderator"
+                },
+                user,
+                now,
+            ));
         self.table.transact(transaction).await
+    }
+
+    /// The put of the audit record of `act` by `actor` on `user` alone (no
+    /// report, no note).
+    fn audit_of_user(
+        &self,
+        actor: Actor,
+        act: &'static str,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> aws_sdk_dynamodb::types::TransactWriteItem {
+        let record = AuditRecord {
+            actor,
+            act,
+            at,
+            report: None,
+            user: Some(user),
+            note: None,
+        };
+        self.table.put(record.to_item(), None)
     }
 }

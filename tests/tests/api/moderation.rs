@@ -652,6 +652,18 @@ async fn a_deleted_reporter_takes_their_reports_along_and_reports_about_a_delete
     assert_eq!(ids(&queue), vec![by_bob]);
     assert_eq!(queue["items"][0]["user"], Value::Null);
     assert_invariants(&api).await;
+    // Every record of the stream handed to purge_user again, as a
+    // redelivery would: no report comes back, no count moves.
+    let mut again = api
+        .new_poller_for(microblog_local::stream::StreamWorker::named("purge_user"))
+        .await;
+    again.settle(&api.app).await.unwrap();
+    let traces = invariants::traces_of(&api.client, &api.table_name, ann).await;
+    assert!(traces.is_empty(), "after redelivery: {traces:?}");
+    let queue = api.get("/api/reports", &moderator_token).await.json();
+    assert_eq!(ids(&queue), vec![by_bob]);
+    assert_eq!(queue["_meta"]["total_items"], 1);
+    assert_invariants(&api).await;
 }
 
 #[tokio::test]
