@@ -3,14 +3,16 @@
 //! each answer checked against its `.expect.json` by the events harness.
 //!
 //! `scripts/sam-local-check` runs it after `sam build`, with Docker and the
-//! base image ready. It serves one embedded engine on `--listen` (Docker's
-//! bridge address, which containers reach as `host.docker.internal`) at the
-//! port of the endpoint in the env file, and before each event empties the
-//! env file's table and writes the fixtures again: every expectation holds
-//! for a freshly seeded table.
+//! base image ready. It runs `--jobs` invocations at a time, each worker with
+//! an embedded engine of its own on `--listen` (Docker's bridge address,
+//! which containers reach as `host.docker.internal`): the first at the port
+//! of the endpoint in the env file, the next ones at the ports after it, each
+//! named in an env file of the worker's. Before each event the worker empties
+//! the env file's table and writes the fixtures again: every expectation
+//! holds for a freshly seeded table, whatever runs beside it.
 //!
 //! ```text
-//! sam-local-invoke --listen 172.17.0.1 [--docker-network NAME]
+//! sam-local-invoke --listen 172.17.0.1 [--docker-network NAME] [--jobs N]
 //!                  [--env-vars events/env.json]
 //!                  [--template .aws-sam/build/template.yaml] [--sam sam] [NAME...]
 //! ```
@@ -22,6 +24,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use microblog_local::engine::{client_for_endpoint, Engine};
@@ -43,11 +46,21 @@ const DOCKER_HOST_NAME: &str = "host.docker.internal";
 /// emulator image on the base image (under qemu on x86_64 hosts).
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(300);
 
-const USAGE: &str = "usage: sam-local-invoke --listen ADDRESS [--docker-network NAME] [--env-vars FILE] [--template FILE] [--sam PATH] [NAME...]";
+const USAGE: &str = "usage: sam-local-invoke --listen ADDRESS [--docker-network NAME] [--jobs N] [--env-vars FILE] [--template FILE] [--sam PATH] [NAME...]";
+
+/// Invocations at a time unless `--jobs` says otherwise. Most of an
+/// invocation is waiting (SAM's start-up, Docker creating the container, the
+/// emulator starting under qemu), so more run at once than there are cores;
+/// docs/PERFORMANCE.md has the figures this was chosen by.
+const DEFAULT_JOBS: usize = 4;
+/// More workers than this gain nothing on any machine this runs on, and
+/// each takes a port after the env file's.
+const MAX_JOBS: usize = 16;
 
 struct Options {
     listen: String,
     docker_network: Option<String>,
+    jobs: usize,
     env_vars: PathBuf,
     template: PathBuf,
     sam: PathBuf,
@@ -58,6 +71,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
     let mut options = Options {
         listen: String::new(),
         docker_network: None,
+        jobs: DEFAULT_JOBS,
         env_vars: events_dir().join("env.json"),
         template: PathBuf::from(".aws-sam/build/template.yaml"),
         sam: PathBuf::from("sam"),
@@ -68,6 +82,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         match arg.as_str() {
             "--listen" => options.listen = value("--listen")?,
             "--docker-network" => options.docker_network = Some(value("--docker-network")?),
+            "--jobs" => {
+                let jobs = value("--jobs")?;
+                options.jobs = match jobs.parse::<usize>() {
+                    Ok(n @ 1..=MAX_JOBS) => n,
+                    _ => return Err(format!("--jobs is 1 to {MAX_JOBS}, not {jobs:?}")),
+                };
+            }
             "--env-vars" => options.env_vars = value("--env-vars")?.into(),
             "--template" => options.template = value("--template")?.into(),
             "--sam" => options.sam = value("--sam")?.into(),
@@ -85,9 +106,29 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 /// What the env file tells the functions: the table and the engine's
 /// endpoint, which must be on the Docker host.
 struct EnvFile {
+    path: PathBuf,
+    json: Value,
     table: String,
     endpoint: String,
     port: u16,
+}
+
+impl EnvFile {
+    /// The same settings but the engine at `port`, written as `path`.
+    fn with_port(&self, port: u16, path: PathBuf) -> Result<EnvFile, String> {
+        let endpoint = format!("http://{DOCKER_HOST_NAME}:{port}");
+        let mut json = self.json.clone();
+        json["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"] = Value::String(endpoint.clone());
+        std::fs::write(&path, format!("{json:#}\n"))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(EnvFile {
+            path,
+            json,
+            table: self.table.clone(),
+            endpoint,
+            port,
+        })
+    }
 }
 
 fn read_env_file(path: &Path) -> Result<EnvFile, String> {
@@ -112,6 +153,8 @@ fn read_env_file(path: &Path) -> Result<EnvFile, String> {
             )
         })?;
     Ok(EnvFile {
+        path: path.to_path_buf(),
+        json,
         table,
         endpoint,
         port,
@@ -232,7 +275,7 @@ fn sam_invoke(event: &SampleEvent, logical_id: &str, options: &Options, env: &En
         .arg("--event")
         .arg(events_dir().join(format!("{}.json", event.name())))
         .arg("--env-vars")
-        .arg(&options.env_vars)
+        .arg(&env.path)
         .arg("--parameter-overrides")
         .arg(format!("LocalDynamoDbEndpoint={}", env.endpoint))
         .args(["--skip-pull-image", "--add-host"])
@@ -318,55 +361,98 @@ fn main() -> ExitCode {
     }
 }
 
+/// One worker's own engine and the env file that points the functions at it.
+struct Worker {
+    client: aws_sdk_dynamodb::Client,
+    env: EnvFile,
+}
+
+/// Starts worker `index`'s engine at the env file's port plus `index`.
+fn start_worker(
+    runtime: &tokio::runtime::Runtime,
+    options: &Options,
+    env: &EnvFile,
+    index: usize,
+    env_dir: &Path,
+) -> Result<(Engine, Worker), String> {
+    let port = u16::try_from(index)
+        .ok()
+        .and_then(|i| env.port.checked_add(i))
+        .ok_or_else(|| format!("no port after {} for worker {index}", env.port))?;
+    let env = env.with_port(port, env_dir.join(format!("env-{index}.json")))?;
+    let address = format!("{}:{port}", options.listen);
+    let engine =
+        runtime.block_on(async {
+            let db = dynoxide::Database::memory().map_err(|e| e.to_string())?;
+            Engine::start_on(db, &address).await.map_err(|e| {
+                format!(
+                "the engine of worker {index} cannot listen on {address} (the port of {}{}): {e}",
+                env.endpoint,
+                if index == 0 { "" } else { " plus the worker's number" }
+            )
+            })
+        })?;
+    let client = client_for_endpoint(&engine.endpoint, &ClientSettings::default());
+    Ok((engine, Worker { client, env }))
+}
+
+/// What the workers found so far.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: Vec<String>,
+}
+
 /// Runs every selected event; `Ok(false)` when one failed.
 fn run_all(options: &Options) -> Result<bool, String> {
     let dir = events_dir();
     let events = load(&dir, functions())
         .map_err(|problems| format!("{}:\n  {}", dir.display(), problems.join("\n  ")))?;
     let events = select(events, &options.names)?;
-    if events.is_empty() {
+    let Some((first, rest)) = events.split_first() else {
         return Err(format!("no events in {}", dir.display()));
-    }
+    };
     let env = read_env_file(&options.env_vars)?;
     let template = Template::load().functions();
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let address = format!("{}:{}", options.listen, env.port);
-    let engine = runtime.block_on(async {
-        let db = dynoxide::Database::memory().map_err(|e| e.to_string())?;
-        Engine::start_on(db, &address).await.map_err(|e| {
-            format!(
-                "the engine cannot listen on {address} (the port of {}): {e}",
-                env.endpoint
-            )
-        })
-    })?;
-    let client = client_for_endpoint(&engine.endpoint, &ClientSettings::default());
+    let env_dir = std::env::temp_dir().join(format!("microblog-sam-invoke-{}", std::process::id()));
+    std::fs::create_dir_all(&env_dir).map_err(|e| format!("{}: {e}", env_dir.display()))?;
+    let jobs = options.jobs.min(events.len());
+    let (engines, workers): (Vec<Engine>, Vec<Worker>) = (0..jobs)
+        .map(|index| start_worker(&runtime, options, &env, index, &env_dir))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     println!(
-        "{} events, one `sam local invoke` each, each on a freshly seeded table {:?}; the engine listens on {} ({} in the containers)",
+        "{} events, one `sam local invoke` each, {jobs} at a time, each on a freshly seeded table {:?} of its worker's engine; the engines listen on {}:{}..{} ({} .. in the containers)",
         events.len(),
         env.table,
-        engine.endpoint,
+        options.listen,
+        env.port,
+        workers.last().map_or(env.port, |w| w.env.port),
         env.endpoint
     );
 
-    let (mut passed, mut failed) = (0, 0);
-    let started = Instant::now();
-    for event in &events {
+    let tally = Mutex::new(Tally::default());
+    let invoke = |worker: &Worker, event: &SampleEvent| {
         let took = Instant::now();
         let result = match template.get(&event.function) {
             None => Err(format!(
                 "template.yaml has no function whose Metadata.BuildProperties.Binary is {}",
                 event.function
             )),
-            Some(function) => check(event, &function.logical_id, options, &env, || {
-                runtime.block_on(reseed(&client, &env.table))
+            Some(function) => check(event, &function.logical_id, options, &worker.env, || {
+                runtime.block_on(reseed(&worker.client, &worker.env.table))
             }),
         };
         let seconds = took.elapsed().as_secs_f64();
+        let mut tally = tally
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match result {
             Ok(attempts) => {
-                passed += 1;
+                tally.passed += 1;
                 let retried = match attempts {
                     1 => String::new(),
                     n => format!("  ({n} attempts: SAM posted before the emulator listened)"),
@@ -374,19 +460,45 @@ fn run_all(options: &Options) -> Result<bool, String> {
                 println!("ok    {:<40} {seconds:5.1} s{retried}", event.name());
             }
             Err(problems) => {
-                failed += 1;
+                tally.failed.push(event.name());
                 println!(
                     "FAIL  {:<40} {seconds:5.1} s\n      {problems}",
                     event.name()
                 );
             }
         }
+    };
+    let started = Instant::now();
+    // The first alone: it builds SAM's emulator image on the base image,
+    // which invocations started together would each set out to build.
+    invoke(&workers[0], first);
+    let queue = Mutex::new(rest.iter());
+    std::thread::scope(|scope| {
+        for worker in &workers {
+            let (queue, invoke) = (&queue, &invoke);
+            scope.spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                match next {
+                    Some(event) => invoke(worker, event),
+                    None => break,
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    for engine in engines {
+        runtime.block_on(engine.stop());
     }
-    runtime.block_on(engine.stop());
+    let _ = std::fs::remove_dir_all(&env_dir);
+    let tally = tally.into_inner().unwrap_or_else(|p| p.into_inner());
+    let failed = tally.failed.len();
+    if failed > 0 {
+        println!("\nfailed: {}", tally.failed.join(" "));
+    }
     println!(
-        "\nsam local invoke: {} events in {:.0} s\n{passed} passed, {failed} failed",
-        passed + failed,
-        started.elapsed().as_secs_f64()
+        "\nsam local invoke: {} events in {elapsed:.0} s, {jobs} at a time\n{} passed, {failed} failed",
+        tally.passed + failed,
+        tally.passed
     );
     Ok(failed == 0)
 }
@@ -402,12 +514,24 @@ mod tests {
         let file = dir.join("env.json");
         let write = |endpoint: &str| {
             let json = serde_json::json!({"Parameters": {
-                "TABLE_NAME": "microblog", "AWS_ENDPOINT_URL_DYNAMODB": endpoint}});
+                "TABLE_NAME": "microblog", "TOKEN_TTL_SECONDS": "3600",
+                "AWS_ENDPOINT_URL_DYNAMODB": endpoint}});
             std::fs::write(&file, json.to_string()).unwrap();
         };
         write("http://host.docker.internal:8000");
         let env = read_env_file(&file).unwrap();
         assert_eq!((env.table.as_str(), env.port), ("microblog", 8000));
+        let second = env.with_port(8001, dir.join("env-1.json")).unwrap();
+        let reread = read_env_file(&second.path).unwrap();
+        assert_eq!(
+            (
+                reread.port,
+                reread.table.as_str(),
+                reread.json["Parameters"]["TOKEN_TTL_SECONDS"].as_str()
+            ),
+            (8001, "microblog", Some("3600")),
+            "a worker's env file differs from the original in the engine's port only"
+        );
         write("http://127.0.0.1:8000");
         let refused = read_env_file(&file).err();
         std::fs::remove_dir_all(&dir).unwrap();
@@ -415,6 +539,23 @@ mod tests {
             refused.is_some_and(|e| e.contains("host.docker.internal")),
             "a loopback endpoint is unreachable from a container"
         );
+    }
+
+    #[test]
+    fn jobs_are_one_to_sixteen() {
+        let parse = |jobs: &str| {
+            parse_args(
+                ["--listen", "172.17.0.1", "--jobs", jobs]
+                    .map(String::from)
+                    .into_iter(),
+            )
+            .map(|o| o.jobs)
+        };
+        assert_eq!(parse("1"), Ok(1));
+        assert_eq!(parse("16"), Ok(16));
+        for refused in ["0", "17", "many", "-1"] {
+            assert!(parse(refused).is_err(), "--jobs {refused}");
+        }
     }
 
     #[test]
