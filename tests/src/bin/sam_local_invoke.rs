@@ -50,8 +50,9 @@ const USAGE: &str = "usage: sam-local-invoke --listen ADDRESS [--docker-network 
 
 /// Invocations at a time unless `--jobs` says otherwise. Most of an
 /// invocation is waiting (SAM's start-up, Docker creating the container, the
-/// emulator starting under qemu), so more run at once than there are cores;
-/// docs/PERFORMANCE.md has the figures this was chosen by.
+/// emulator starting under qemu), so more run at once than there are cores.
+/// docs/DEPLOYING.md ("What it costs") has what 4 measured; other values
+/// have not been compared yet.
 const DEFAULT_JOBS: usize = 4;
 /// More workers than this gain nothing on any machine this runs on, and
 /// each takes a port after the env file's.
