@@ -1,5 +1,6 @@
-//! Abuse limits: how many failed logins and sign-ups a client made lately,
-//! counted in the table so that every Lambda instance sees the same count.
+//! Abuse limits: how many failed logins, sign-ups and reports a client
+//! made lately, counted in the table so that every Lambda instance sees
+//! the same count.
 //!
 //! A counter is one item per subject and fixed window
 //! (`LIMIT#<kind>#<subject>` / `WINDOW#<n>`, where `n` is the window's
