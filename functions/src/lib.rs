@@ -19,8 +19,8 @@ pub mod openapi;
 use std::future::Future;
 use std::pin::Pin;
 
-use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::LambdaEvent;
 use microblog_shared::lambda::{app_from_env, init_tracing};
@@ -104,6 +104,33 @@ pub fn serve_http(handler: HttpHandler) -> Result<(), lambda_http::Error> {
         let app = app_from_env().await?;
         lambda_http::run(lambda_http::service_fn(|req| handler(&app, req))).await
     })
+}
+
+/// A stream worker's answer to a batch: `apply` runs on each record in
+/// order, and the first that fails is reported (`ReportBatchItemFailures`)
+/// and logged as `work` failing, so Lambda retries the batch from that
+/// record; the records after it are not tried now.
+pub async fn in_order<'a, F, Fut>(
+    records: &'a [EventRecord],
+    work: &str,
+    mut apply: F,
+) -> DynamoDbEventResponse
+where
+    F: FnMut(&'a EventRecord) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let mut response = DynamoDbEventResponse::default();
+    for record in records {
+        if let Err(error) = apply(record).await {
+            let sequence = record.change.sequence_number.clone();
+            tracing::error!(event_id = %record.event_id, ?sequence, %error, "{work} failed; the batch is retried from this record");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = sequence;
+            response.batch_item_failures.push(failure);
+            break;
+        }
+    }
+    response
 }
 
 /// The `main` of a stream worker, as [`serve_http`].

@@ -76,7 +76,22 @@ ENVIRONMENT:
                                 minutes before 429 (default 100; 0: no limit)
     RATE_LIMIT_SIGNUPS_PER_HOUR sign-ups per client address per hour (default 30; 0: no limit)
     RATE_LIMIT_REPORTS_PER_HOUR reports one user may make per hour (default 20; 0: no limit)
+    RATE_LIMIT_RESETS_PER_EMAIL password reset requests per email address per hour (default 3)
+    RATE_LIMIT_RESETS_PER_ADDRESS
+                                password reset requests per client address per hour (default 20)
+    MAIL_OUTBOX_DIR             where mail is written, one .eml file a message
+                                (default .microblog/outbox)
+    SMTP_URL                    send mail through this SMTP server instead, e.g.
+                                smtp://127.0.0.1:1025 (a mail catcher)
+    MAIL_FROM                   the sender (default microblog <no-reply@microblog.localhost>)
+    PRODUCT_NAME                the product's name in messages (default microblog)
+    RESET_URL_TEMPLATE          the link of a reset mail, with {token} (default
+                                microblog://reset-password?token={token})
+    RESET_TOKEN_TTL_SECONDS     how long a reset code works (default 900)
     RUST_LOG                    log level (default info)";
+
+/// Where mail goes unless `MAIL_OUTBOX_DIR` or `SMTP_URL` says otherwise.
+const DEFAULT_OUTBOX: &str = ".microblog/outbox";
 
 /// An operator's change of the moderator role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,9 +241,13 @@ async fn start() -> ExitCode {
 
 async fn run(options: Options) -> Result<(), String> {
     let config = Config::from_lookup(|name| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| (name == "TABLE_NAME").then(|| "microblog".to_string()))
+        std::env::var(name).ok().or_else(|| match name {
+            "TABLE_NAME" => Some("microblog".to_string()),
+            // The same worker as on AWS sends mail; here it writes each
+            // message into a directory unless SMTP_URL names a server.
+            "MAIL_OUTBOX_DIR" => Some(DEFAULT_OUTBOX.to_string()),
+            _ => None,
+        })
     })
     .map_err(|e| e.to_string())?;
 

@@ -5,9 +5,11 @@
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
 use microblog_shared::domain::{
-    AboutMe, Email, NewUser, Password, PostBody, Reason, ReportId, ReportTarget, UserId, Username,
+    AboutMe, Email, NewUser, Password, PostBody, Reason, ReportId, ReportTarget, ResetGrant,
+    UserId, Username,
 };
 use microblog_shared::hashing::hash_password;
+use microblog_shared::store::items::sha256_hex;
 use microblog_shared::store::reports::NewReport;
 use microblog_shared::store::tokens::TokenPair;
 use microblog_shared::store::Read;
@@ -38,6 +40,12 @@ pub const FIXTURE_PASSWORD: &str = "correct-horse-battery";
 pub const FIXTURE_POST: &str = "Fixture post";
 /// The comment of john's fixture report on mallory (report 1).
 pub const FIXTURE_REPORT_COMMENT: &str = "Fixture report";
+/// john's password reset code (as if mailed to him), for the sample events
+/// of `PUT /api/tokens/reset`.
+pub const FIXTURE_RESET_CODE: &str = "fixture-reset-code-for-sample-events-000001";
+/// The id of a mail job asking for a reset code for susan's address, for
+/// the sample event of `send_mail`.
+pub const FIXTURE_MAIL_JOB: &str = "fixture-mail-job-0001";
 
 /// Writes the fixture users (susan = 1, john = 2, who follows susan), a
 /// session each with a fixed access token and refresh token, valid for ten
@@ -172,6 +180,33 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             };
             app.reports.create(report, chrono::Utc::now()).await?;
         }
+    }
+    seed_recovery(app, ids[1]).await
+}
+
+/// john's reset code and a reset job for susan's address, unless there.
+async fn seed_recovery(app: &App, john: UserId) -> Result<(), SeedError> {
+    let code_hash = sha256_hex(FIXTURE_RESET_CODE);
+    if app.mail.reset_grant(&code_hash).await?.is_none() {
+        let profile = app
+            .users
+            .get(john, Read::Strong)
+            .await?
+            .ok_or("john was not written")?;
+        let ten_years = chrono::Utc::now() + chrono::Duration::days(3650);
+        let grant = ResetGrant {
+            code_hash,
+            user_id: john,
+            email: profile.email,
+            session_epoch: profile.session_epoch,
+            expires_at: ten_years.timestamp(),
+        };
+        app.mail.put_reset_code(&grant).await?;
+    }
+    if app.mail.job(FIXTURE_MAIL_JOB).await?.is_none() {
+        app.mail
+            .request_reset(FIXTURE_MAIL_JOB, "susan@example.com", chrono::Utc::now())
+            .await?;
     }
     Ok(())
 }

@@ -32,6 +32,8 @@ pub struct Config {
     pub dynamodb: ClientSettings,
     /// Abuse limits per client address.
     pub rate_limits: RateLimits,
+    /// How mail goes out and what it says.
+    pub mail: crate::mail::MailSettings,
 }
 
 /// How many attempts a client address may make, in the table's counters
@@ -53,6 +55,13 @@ pub struct RateLimits {
     /// Reports one user may make in an hour (`RATE_LIMIT_REPORTS_PER_HOUR`,
     /// default 20); a repeat of an open report does not count.
     pub reports_per_hour: u32,
+    /// Password reset requests for one email address in an hour, whoever
+    /// asks (`RATE_LIMIT_RESETS_PER_EMAIL`, default 3): a mailbox is not
+    /// flooded.
+    pub resets_per_email: u32,
+    /// Password reset requests from one client address in an hour, for any
+    /// email addresses (`RATE_LIMIT_RESETS_PER_ADDRESS`, default 20).
+    pub resets_per_address: u32,
 }
 
 /// Default failed logins per (username, address) per 15 minutes.
@@ -63,6 +72,10 @@ pub const DEFAULT_LOGIN_FAILURES_PER_ADDRESS: u32 = 100;
 pub const DEFAULT_SIGNUPS_PER_HOUR: u32 = 30;
 /// Default reports per user per hour.
 pub const DEFAULT_REPORTS_PER_HOUR: u32 = crate::domain::DEFAULT_REPORTS_PER_HOUR;
+/// Default reset requests per email address per hour.
+pub const DEFAULT_RESETS_PER_EMAIL: u32 = 3;
+/// Default reset requests per client address per hour.
+pub const DEFAULT_RESETS_PER_ADDRESS: u32 = 20;
 /// Largest limit accepted (a million is "off" for any real client, but 0
 /// says so).
 pub const MAX_RATE_LIMIT: u32 = 1_000_000;
@@ -74,6 +87,8 @@ impl Default for RateLimits {
             login_failures_per_address: DEFAULT_LOGIN_FAILURES_PER_ADDRESS,
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
             reports_per_hour: DEFAULT_REPORTS_PER_HOUR,
+            resets_per_email: DEFAULT_RESETS_PER_EMAIL,
+            resets_per_address: DEFAULT_RESETS_PER_ADDRESS,
         }
     }
 }
@@ -104,6 +119,8 @@ impl RateLimits {
             )?,
             signups_per_hour: limit("RATE_LIMIT_SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
             reports_per_hour: limit("RATE_LIMIT_REPORTS_PER_HOUR", DEFAULT_REPORTS_PER_HOUR)?,
+            resets_per_email: limit("RATE_LIMIT_RESETS_PER_EMAIL", DEFAULT_RESETS_PER_EMAIL)?,
+            resets_per_address: limit("RATE_LIMIT_RESETS_PER_ADDRESS", DEFAULT_RESETS_PER_ADDRESS)?,
         })
     }
 }
@@ -356,6 +373,7 @@ impl Config {
             refresh_reuse_interval: Duration::from_secs(refresh_reuse_interval),
             popular_followers,
             rate_limits: RateLimits::from_lookup(&lookup)?,
+            mail: crate::mail::MailSettings::from_lookup(&lookup)?,
             dynamodb: ClientSettings::from_lookup(lookup)?,
         })
     }
@@ -543,7 +561,9 @@ mod tests {
                 login_failures: 10,
                 login_failures_per_address: 100,
                 signups_per_hour: 30,
-                reports_per_hour: 20
+                reports_per_hour: 20,
+                resets_per_email: 3,
+                resets_per_address: 20,
             }
         );
         let off = Config::from_lookup(env(&[
@@ -566,6 +586,8 @@ mod tests {
             ("RATE_LIMIT_LOGIN_FAILURES", "ten"),
             ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "many"),
             ("RATE_LIMIT_SIGNUPS_PER_HOUR", "1000001"),
+            ("RATE_LIMIT_RESETS_PER_EMAIL", "x"),
+            ("RATE_LIMIT_RESETS_PER_ADDRESS", "-3"),
         ] {
             let err =
                 Config::from_lookup(env(&[("TABLE_NAME", "microblog"), (name, bad)])).unwrap_err();

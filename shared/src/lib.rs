@@ -15,6 +15,7 @@ pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod lambda;
+pub mod mail;
 pub mod metrics;
 pub mod moderation;
 pub mod openapi;
@@ -30,6 +31,7 @@ pub use error::{respond, ApiError};
 use store::feed::FeedStore;
 use store::follows::FollowStore;
 use store::limits::LimitStore;
+use store::mail::MailStore;
 use store::moderation::ModerationStore;
 use store::posts::PostStore;
 use store::purge::PurgeStore;
@@ -66,6 +68,10 @@ pub struct App {
     pub reports: ReportStore,
     /// Moderators' acts and their audit records.
     pub moderation: ModerationStore,
+    /// Mail jobs and reset codes.
+    pub mail: MailStore,
+    /// Sends mail (only the `send_mail` worker does).
+    pub mailer: mail::Mailer,
 }
 
 impl App {
@@ -83,6 +89,8 @@ impl App {
             safety: SafetyStore::new(table.clone()),
             reports: ReportStore::new(table.clone()),
             moderation: ModerationStore::new(table.clone()),
+            mail: MailStore::new(table.clone()),
+            mailer: mail::Mailer::new(config.mail.clone()),
             table,
             config,
         }

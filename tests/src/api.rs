@@ -81,6 +81,9 @@ pub struct TestApi {
     pub client: aws_sdk_dynamodb::Client,
     /// The table's name.
     pub table_name: String,
+    /// Where the mail worker writes this API's messages (`MAIL_OUTBOX_DIR`),
+    /// unless the test gave `SMTP_URL`.
+    pub outbox: std::path::PathBuf,
     recorder: Recorder,
     /// Read the table's stream for [`TestApi::settle_feeds`], one per
     /// stream worker, remembering where they stopped.
@@ -119,9 +122,14 @@ impl TestApi {
             std::process::id(),
             TABLES.fetch_add(1, Ordering::Relaxed)
         );
+        let outbox = std::env::temp_dir().join(format!("{table}-outbox"));
+        let _ = std::fs::remove_dir_all(&outbox);
         let config = Config::from_lookup(|name| {
             if name == "TABLE_NAME" {
                 return Some(table.clone());
+            }
+            if name == "MAIL_OUTBOX_DIR" && !env.iter().any(|(k, _)| *k == "SMTP_URL") {
+                return Some(outbox.display().to_string());
             }
             let given = env.iter().find(|(k, _)| *k == name);
             match given {
@@ -155,6 +163,7 @@ impl TestApi {
             );
         }
         TestApi {
+            outbox,
             table_name: app.table_name().to_string(),
             app: Arc::new(app),
             client,

@@ -35,7 +35,7 @@ use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use microblog_local::dispatch::dispatch;
 use microblog_local::engine::Engine;
-use microblog_shared::{App, Config};
+use microblog_shared::App;
 
 use crate::events::{differences, response_differences, Answer, SampleEvent};
 use crate::recorder::{invoke_worker, operation_name};
@@ -238,10 +238,7 @@ const TABLE: &str = "microblog";
 /// the fixtures and measures its DynamoDB capacity. `Err` when the event
 /// cannot run or is not answered as its expectation says.
 pub async fn measure(sample: &SampleEvent) -> Result<EventCost, String> {
-    let config = || {
-        Config::from_lookup(|name| (name == "TABLE_NAME").then(|| TABLE.to_string()))
-            .map_err(|e| e.to_string())
-    };
+    let config = || crate::fixtures::config(TABLE);
     let engine = Engine::memory()
         .await
         .map_err(|e| format!("the engine does not start: {e}"))?;

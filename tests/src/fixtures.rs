@@ -9,8 +9,19 @@ use microblog_shared::{App, Config};
 /// A function's configuration with `table` and every other setting at its
 /// default.
 pub fn config(table: &str) -> Result<Config, String> {
-    Config::from_lookup(|name| (name == "TABLE_NAME").then(|| table.to_string()))
-        .map_err(|e| e.to_string())
+    Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(table.to_string()),
+        "MAIL_OUTBOX_DIR" => Some(outbox_dir().display().to_string()),
+        _ => None,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Where the mail worker writes when it runs on the sample events (in
+/// process, and in the smoke test's real binary): outside the workspace,
+/// one directory per test process.
+pub fn outbox_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("microblog-events-outbox-{}", std::process::id()))
 }
 
 /// A fresh in-memory engine on a loopback port whose `table` holds only

@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod generated;
 pub mod invariants;
 pub mod lambda_emulator;
+pub mod mail;
 pub mod proxy;
 pub mod recorder;
 pub mod template;

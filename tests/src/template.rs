@@ -323,6 +323,9 @@ pub struct Grants {
     /// Whether a statement allows exactly `sqs:SendMessage` on the queue
     /// its event's on-failure destination names.
     pub sends_to_on_failure_queue: bool,
+    /// Whether a statement allows exactly `ses:SendEmail` as the stack's
+    /// identity (`MailIdentity`) and its configuration set, if one is given.
+    pub sends_mail: bool,
     /// The `dynamodb:LeadingKeys` patterns of each DynamoDB statement, in
     /// order; `None` for a statement without that condition.
     pub leading_keys: Vec<Option<BTreeSet<String>>>,
@@ -371,6 +374,7 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
     let id = &f.logical_id;
     let mut granted = BTreeSet::new();
     let mut sends = false;
+    let mut mails = false;
     let mut leading_keys = Vec::new();
     let mut problems = Vec::new();
     let Some(policies) = f.properties.get("Policies") else {
@@ -416,6 +420,22 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
                 }
                 continue;
             }
+            if actions.iter().any(|a| {
+                a.as_str()
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("ses:"))
+            }) {
+                if actions == [json!("ses:SendEmail")]
+                    && keys == plain
+                    && statement["Resource"] == mail_resources()
+                {
+                    mails = true;
+                } else {
+                    problems.push(format!(
+                        "{id}: the only SES statement allowed is ses:SendEmail as MailIdentity (and SesConfigurationSet): {statement}"
+                    ));
+                }
+                continue;
+            }
             match statement.get("Condition") {
                 None => leading_keys.push(None),
                 Some(condition) => match leading_keys_condition(condition) {
@@ -454,11 +474,26 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
         Ok(Grants {
             dynamodb: granted,
             sends_to_on_failure_queue: sends,
+            sends_mail: mails,
             leading_keys,
         })
     } else {
         Err(problems)
     }
+}
+
+/// The resources a mail worker may send as, as template.yaml reads in JSON:
+/// the stack's SES identity, and its configuration set when one is given.
+fn mail_resources() -> Value {
+    let arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}";
+    json!([
+        { "Fn::Sub": format!("{arn}:identity/${{MailIdentity}}") },
+        { "Fn::If": [
+            "HasSesConfigurationSet",
+            { "Fn::Sub": format!("{arn}:configuration-set/${{SesConfigurationSet}}") },
+            { "Ref": "AWS::NoValue" }
+        ] }
+    ])
 }
 
 fn one_or_many(value: &Value) -> Vec<Value> {
@@ -524,6 +559,22 @@ pub fn permission_mismatches(template: &Template) -> Vec<String> {
                     "{id} ({name}) may not send to its on-failure queue {queue}: add a statement allowing sqs:SendMessage on !GetAtt {queue}.Arn"
                 ));
             }
+        }
+        let sends_mail = worker_of(name).is_some_and(|w| w.sends_mail);
+        if grants.sends_mail != sends_mail {
+            mismatches.push(format!(
+                "{id} ({name}) {} ses:SendEmail, but its declaration says it {}",
+                if grants.sends_mail {
+                    "is granted"
+                } else {
+                    "is not granted"
+                },
+                if sends_mail {
+                    "sends mail"
+                } else {
+                    "sends none"
+                }
+            ));
         }
         let declared_keys: BTreeSet<String> = leading_keys_of(name)
             .unwrap_or_default()

@@ -66,6 +66,10 @@ fn configured_env(function: &str, api: &RuntimeApi, engine: &Engine) -> Vec<(Str
     let mut env = lambda_env(function, &api.address());
     env.push(("TABLE_NAME".into(), TABLE.into()));
     env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), engine.endpoint.clone()));
+    env.push((
+        "MAIL_OUTBOX_DIR".into(),
+        fixtures::outbox_dir().display().to_string(),
+    ));
     env
 }
 

@@ -18,8 +18,9 @@
 //! retries the template allows, the batch goes to the on-failure queue.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
+use microblog_functions::in_order;
 use microblog_shared::domain::{FeedEntry, PostId, UserId};
 use microblog_shared::store::items::{key_of, KeyOf};
 use microblog_shared::store::StoreError;
@@ -157,20 +158,10 @@ microblog_functions::stream_function!(handler);
 /// The Lambda handler: applies the batch's records in order and reports the
 /// first that failed, so the batch is retried from there.
 pub async fn handler(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {
-    let mut response = DynamoDbEventResponse::default();
-    for record in &event.payload.records {
-        let outcome = match change_of(record) {
-            Ok(change) => apply(app, change).await.map_err(|e| e.to_string()),
-            Err(unreadable) => Err(unreadable),
-        };
-        if let Err(error) = outcome {
-            let sequence = record.change.sequence_number.clone();
-            tracing::error!(event_id = %record.event_id, ?sequence, %error, "fan-out failed; the batch is retried from this record");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = sequence;
-            response.batch_item_failures.push(failure);
-            break;
-        }
-    }
-    Ok(response)
+    let records = &event.payload.records;
+    Ok(in_order(records, "fan-out", |record| async move {
+        let change = change_of(record)?;
+        apply(app, change).await.map_err(|e| e.to_string())
+    })
+    .await)
 }

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use crate::domain::{
     AboutMe, Change, CompleteRegistration, Email, ModerationAction, Password, PostBody, PostId,
-    ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, Resolution, Secret, Unchecked,
-    UncheckedChange, UserId, Username, ValidationError,
+    ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, ResetCode, Resolution, Secret,
+    Unchecked, UncheckedChange, UserId, Username, ValidationError,
 };
 
 /// The body of `POST /api/users`. Its checks run in a fixed order, the
@@ -93,6 +93,56 @@ impl RefreshRequest {
     }
 }
 
+/// `new` as a new password, a broken rule naming `new_password`.
+fn new_password(new: Unchecked<Password>) -> Result<Password, ValidationError> {
+    new.check().map_err(|e| match e {
+        ValidationError::Invalid { rule, .. } => ValidationError::invalid("new_password", rule),
+        other => other,
+    })
+}
+
+/// The body of `POST /api/tokens/reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetRequest {
+    /// Required: the account's email address.
+    #[serde(default)]
+    #[schema(value_type = Email, required = true)]
+    pub email: Option<Unchecked<Email>>,
+}
+
+impl ResetRequest {
+    /// The address, present and well formed (400 otherwise).
+    pub fn email(self) -> Result<Email, ValidationError> {
+        self.email
+            .ok_or(ValidationError::Missing(&["email"]))?
+            .check()
+    }
+}
+
+/// The body of `PUT /api/tokens/reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordReset {
+    /// Required: the code from the email (43 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 43, max_length = 43, pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub token: Option<Secret>,
+    /// Required: the new password, under the rules of a new password.
+    #[serde(default)]
+    #[schema(value_type = Password, required = true)]
+    pub new_password: Option<Unchecked<Password>>,
+}
+
+impl PasswordReset {
+    /// Both fields present, the code of the right shape and the password
+    /// valid (a 400 naming the field otherwise), before any read.
+    pub fn check(self) -> Result<(ResetCode, Password), ValidationError> {
+        let (Some(token), Some(new)) = (self.token, self.new_password) else {
+            return Err(ValidationError::Missing(&["token", "new_password"]));
+        };
+        Ok((ResetCode::parse(token)?, new_password(new)?))
+    }
+}
+
 /// The body of `PUT /api/users/{id}/password`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChange {
@@ -113,11 +163,7 @@ impl PasswordChange {
         let (Some(old), Some(new)) = (self.old_password, self.new_password) else {
             return Err(ValidationError::Missing(&["old_password", "new_password"]));
         };
-        let new = new.check().map_err(|e| match e {
-            ValidationError::Invalid { rule, .. } => ValidationError::invalid("new_password", rule),
-            other => other,
-        })?;
-        Ok((old, new))
+        Ok((old, new_password(new)?))
     }
 }
 

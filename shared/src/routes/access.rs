@@ -142,6 +142,12 @@ pub mod keys {
     pub const LOGIN_LIMIT: &str = "LIMIT#login#*";
     /// Sign-up counters.
     pub const SIGNUP_LIMIT: &str = "LIMIT#signup#*";
+    /// Password reset request counters, per email and per client.
+    pub const RESET_LIMIT: &str = "LIMIT#reset#*";
+    /// Mail jobs: `MAIL#<id>`.
+    pub const MAIL: &str = "MAIL#*";
+    /// Reset codes, by hash: `CODE#<sha256>`.
+    pub const CODE: &str = "CODE#*";
     /// Clean-up jobs of deleted accounts: `PURGE#<id>`.
     pub const PURGE: &str = "PURGE#*";
     /// Reports: `REPORT#<id>`.

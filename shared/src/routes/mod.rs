@@ -519,6 +519,28 @@ pub const ROUTES: &[Route] = &[
         &[table(BatchGetItem), table(DeleteItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "POST",
+        "/api/tokens/reset",
+        "request_password_reset",
+        // The two limits' counters (conditional UpdateItems, given back by
+        // UpdateItem when the other refuses) and the mail job (an
+        // UpdateItem creating it), whoever has the address.
+        &[table(UpdateItem)],
+    )
+    .authenticated_by(Auth::None)
+    .keys(&[keys::RESET_LIMIT, keys::MAIL]),
+    Route::new(
+        "PUT",
+        "/api/tokens/reset",
+        "reset_password",
+        // The code read strongly; one transaction deleting it and setting
+        // the profile's hash and session epoch.
+        &[table(GetItem), table(UpdateItem), table(DeleteItem)],
+    )
+    .hashing_passwords()
+    .authenticated_by(Auth::None)
+    .keys(&[keys::CODE, keys::USER]),
     // The OpenAPI document, built from the code: no table, no token.
     Route::new("GET", "/api/openapi.json", "get_openapi", &[]).authenticated_by(Auth::None),
 ];
@@ -554,6 +576,9 @@ pub struct Worker {
     /// The start of the partition keys of the only records it is given
     /// (Lambda's filter drops the rest before invoking it); `None`: all.
     pub only_partitions_starting: Option<&'static str>,
+    /// Whether it sends mail: SES's `SendEmail` for the stack's identity and
+    /// configuration set, and the mail settings in its environment.
+    pub sends_mail: bool,
 }
 
 /// Every function that serves no route.
@@ -579,6 +604,7 @@ pub const WORKERS: &[Worker] = &[
         // write is idempotent, so work done before the timeout is redone.
         timeout_seconds: 300,
         only_partitions_starting: None,
+        sends_mail: false,
     },
     Worker {
         function: "purge_user",
@@ -615,6 +641,30 @@ pub const WORKERS: &[Worker] = &[
         timeout_seconds: 120,
         // Only clean-up jobs matter to it.
         only_partitions_starting: Some(crate::store::items::PURGE_PREFIX),
+        sends_mail: false,
+    },
+    Worker {
+        function: "send_mail",
+        trigger: Trigger::TableStream,
+        // The job, the email marker and the profile (GetItem, strong); one
+        // transaction putting the code and recording it on the job
+        // (UpdateItem), deleting the code it replaces; the job deleted
+        // once sent (DeleteItem).
+        dynamodb: &[
+            table(GetItem),
+            table(PutItem),
+            table(UpdateItem),
+            table(DeleteItem),
+        ],
+        leading_keys: &[keys::MAIL, keys::EMAIL, keys::USER, keys::CODE],
+        description: "table stream -> mail (password reset codes), through SES",
+        // A batch is at most 100 jobs, each three reads, a transaction, one
+        // SendEmail and a delete: seconds. A batch that times out is retried
+        // from its first unfinished job.
+        timeout_seconds: 120,
+        // Only mail jobs matter to it.
+        only_partitions_starting: Some(crate::store::mail::MAIL_PREFIX),
+        sends_mail: true,
     },
     Worker {
         function: "report_age",
@@ -627,6 +677,7 @@ pub const WORKERS: &[Worker] = &[
         // Two reads.
         timeout_seconds: 30,
         only_partitions_starting: None,
+        sends_mail: false,
     },
 ];
 

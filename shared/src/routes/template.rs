@@ -99,6 +99,8 @@ struct Properties<'a> {
     dynamodb: &'a [Access],
     leading_keys: &'a [&'a str],
     sends_failures_to: Option<String>,
+    /// Whether it sends mail through SES (its permission and settings).
+    sends_mail: bool,
     /// Whether its log level is INFO whatever `LogLevel` says: a scheduled
     /// worker's metric line is an INFO line, and filtering it out would
     /// silence its alarm.
@@ -115,6 +117,7 @@ impl<'a> Properties<'a> {
             dynamodb: &[],
             leading_keys: &[],
             sends_failures_to: None,
+            sends_mail: false,
             logs_at_info: false,
         }
     }
@@ -140,6 +143,7 @@ fn worker_properties(worker: &Worker) -> Properties<'_> {
         sends_failures_to: matches!(worker.trigger, Trigger::TableStream)
             .then(|| failure_queue(worker.function)),
         logs_at_info: matches!(worker.trigger, Trigger::Schedule(_)),
+        sends_mail: worker.sends_mail,
         ..Properties::new(worker.function)
     }
 }
@@ -186,6 +190,9 @@ fn function(p: &Properties<'_>, events: String) -> String {
          ApplicationLogLevel: {level}\n        SystemLogLevel: WARN\n        \
          LogGroup: !Ref {name}LogGroup\n"
     );
+    if p.sends_mail {
+        out.push_str(MAIL_ENVIRONMENT);
+    }
     out.push_str(&policies(p));
     out.push_str("      Events:\n");
     out.push_str(&events);
@@ -230,6 +237,9 @@ fn policies(p: &Properties<'_>) -> String {
             let _ = writeln!(out, "                    - \"{key}\"");
         }
     }
+    if p.sends_mail {
+        out.push_str(SEND_EMAIL_STATEMENT);
+    }
     if let Some(queue) = &p.sends_failures_to {
         let _ = write!(
             out,
@@ -239,6 +249,27 @@ fn policies(p: &Properties<'_>) -> String {
     }
     out
 }
+
+/// A mail worker's settings (merged with `Globals`' variables).
+/// `MAIL_OUTBOX_DIR` is empty on AWS (SES sends); it is declared so that
+/// `sam local invoke` can set it (SAM overrides only declared variables)
+/// and the check reads the message the worker wrote instead of calling SES.
+const MAIL_ENVIRONMENT: &str = "      Environment:\n        Variables:\n          \
+     MAIL_FROM: !Ref MailFrom\n          \
+     SES_CONFIGURATION_SET: !Ref SesConfigurationSet\n          \
+     PRODUCT_NAME: !Ref ProductName\n          \
+     RESET_URL_TEMPLATE: !Ref ResetUrlTemplate\n          \
+     RESET_TOKEN_TTL_SECONDS: !Ref ResetTokenTtlSeconds\n          \
+     MAIL_OUTBOX_DIR: \"\"\n";
+
+/// SES v2's SendEmail as the stack's identity and no other (and with its
+/// configuration set, which SES authorises too, when one is given).
+const SEND_EMAIL_STATEMENT: &str = "            - Effect: Allow\n              Action:\n                \
+     - ses:SendEmail\n              Resource:\n                \
+     - !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}\n                \
+     - !If\n                  - HasSesConfigurationSet\n                  \
+     - !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${SesConfigurationSet}\n                  \
+     - !Ref AWS::NoValue\n";
 
 fn route_event(route: &Route) -> String {
     format!(

@@ -86,17 +86,25 @@ pub fn http_client(trust: Trust) -> SharedHttpClient {
         .build_https()
 }
 
+/// The standard AWS environment (region, credentials, endpoints) for a
+/// service whose endpoint variable is `endpoint_variable`
+/// (`AWS_ENDPOINT_URL_DYNAMODB`, falling back on `AWS_ENDPOINT_URL`), on
+/// [`http_client`] with the roots that endpoint needs.
+pub async fn sdk_config(endpoint_variable: &str) -> aws_config::SdkConfig {
+    let endpoint = std::env::var(endpoint_variable)
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .ok();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client(Trust::for_endpoint(endpoint.as_deref())))
+        .load()
+        .await
+}
+
 /// A client from the standard AWS environment (region, credentials, and
 /// `AWS_ENDPOINT_URL_DYNAMODB` when set) with `settings` applied. Also
 /// returns whether a region was found.
 pub async fn from_environment(settings: &ClientSettings) -> (aws_sdk_dynamodb::Client, bool) {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .ok();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http_client(Trust::for_endpoint(endpoint.as_deref())))
-        .load()
-        .await;
+    let sdk = sdk_config("AWS_ENDPOINT_URL_DYNAMODB").await;
     let has_region = sdk.region().is_some();
     let builder = configure(Builder::from(&sdk), settings);
     (

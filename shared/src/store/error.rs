@@ -80,6 +80,15 @@ pub enum Constraint {
     /// An account clean-up job is not at the step we read (a redelivered
     /// record), or the item it updates is gone.
     PurgeMoved,
+    /// A mail job is gone, or holds another code than the one we read:
+    /// another delivery of its record handled it.
+    MailJobMoved,
+    /// The reset code is gone: it was used (or has expired and its TTL
+    /// removed it).
+    ResetCodeUsed,
+    /// The account a reset code was issued for changed its address or its
+    /// password, ended every session, or is gone.
+    ResetCodeVoid,
 }
 
 /// Why a store call failed.

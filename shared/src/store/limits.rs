@@ -1,6 +1,6 @@
-//! Abuse limits: how many failed logins, sign-ups and reports a client
-//! made lately, counted in the table so that every Lambda instance sees
-//! the same count.
+//! Abuse limits: how many failed logins, sign-ups, reports and password
+//! reset requests a client made lately, counted in the table so that every
+//! Lambda instance sees the same count.
 //!
 //! A counter is one item per subject and fixed window
 //! (`LIMIT#<kind>#<subject>` / `WINDOW#<n>`, where `n` is the window's
@@ -38,6 +38,8 @@ pub struct Limited {
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The window of sign-ups.
 pub const SIGNUP_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// The window of password reset requests.
+pub const RESET_WINDOW: Duration = Duration::from_secs(60 * 60);
 /// The window of reports.
 pub const REPORT_WINDOW: Duration = Duration::from_secs(60 * 60);
 
@@ -83,6 +85,25 @@ impl Limited {
             kind: "report",
             subject: reporter.to_string(),
             window: REPORT_WINDOW,
+        }
+    }
+
+    /// Password reset requests for `email` (case ignored), from anyone;
+    /// hashed, so the key holds no address.
+    pub fn resets_for_email(email: &str) -> Limited {
+        Limited {
+            kind: "reset#email",
+            subject: sha256_hex(&email.to_lowercase()),
+            window: RESET_WINDOW,
+        }
+    }
+
+    /// Password reset requests from `source`, for any addresses.
+    pub fn resets_from(source: &str) -> Limited {
+        Limited {
+            kind: "reset#source",
+            subject: client_of(source),
+            window: RESET_WINDOW,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod follows;
 pub mod items;
 pub mod limits;
+pub mod mail;
 pub mod moderation;
 pub mod posts;
 pub mod purge;

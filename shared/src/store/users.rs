@@ -270,7 +270,22 @@ impl UserStore {
                     .expression_attribute_values(":email", s(&updated.email))
                     .expression_attribute_values(":old_username", s(&current.username))
                     .expression_attribute_values(":old_email", s(&current.email));
-                let set = "SET username = :username, email = :email";
+                // A new address is marked, so that no password reset goes
+                // to it before it is verified (store::mail).
+                let address_changed = !updated.email.eq_ignore_ascii_case(&current.email);
+                let u = if address_changed {
+                    u.expression_attribute_values(":now", s(timestamp(chrono::Utc::now())))
+                } else {
+                    u
+                };
+                let set = if address_changed {
+                    format!(
+                        "SET username = :username, email = :email, {} = :now",
+                        super::mail::EMAIL_CHANGED_AT
+                    )
+                } else {
+                    "SET username = :username, email = :email".to_string()
+                };
                 match &updated.about_me {
                     Some(about) => u
                         .update_expression(format!("{set}, about_me = :about"))

@@ -267,6 +267,11 @@ const NOT_LISTENING: &str = "No response from invoke container";
 /// where this does not happen.)
 const MAX_ATTEMPTS: usize = 3;
 
+/// The template's required mail parameters, for the check (the mail worker
+/// writes to its outbox, events/env.json, and never reaches SES).
+const SAMPLE_MAIL_FROM: &str = "no-reply@example.com";
+const SAMPLE_MAIL_IDENTITY: &str = "example.com";
+
 /// The `sam local invoke` of `event`.
 fn sam_invoke(event: &SampleEvent, logical_id: &str, options: &Options, env: &EnvFile) -> Command {
     let mut command = Command::new(&options.sam);
@@ -278,7 +283,10 @@ fn sam_invoke(event: &SampleEvent, logical_id: &str, options: &Options, env: &En
         .arg("--env-vars")
         .arg(&env.path)
         .arg("--parameter-overrides")
-        .arg(format!("LocalDynamoDbEndpoint={}", env.endpoint))
+        .arg(format!(
+            "LocalDynamoDbEndpoint={} MailFrom={SAMPLE_MAIL_FROM} MailIdentity={SAMPLE_MAIL_IDENTITY}",
+            env.endpoint
+        ))
         .args(["--skip-pull-image", "--add-host"])
         .arg(format!("{DOCKER_HOST_NAME}:{}", options.listen));
     if let Some(network) = &options.docker_network {

@@ -36,7 +36,7 @@ async fn a_wrong_method_is_a_json_405_with_allow() {
 }
 
 #[tokio::test]
-async fn every_route_but_registration_login_refresh_and_the_document_needs_a_bearer_token() {
+async fn every_route_but_registration_login_refresh_reset_and_the_document_needs_a_bearer_token() {
     let api = TestApi::start().await;
     for route in ROUTES {
         let path = route.path.replace("{id}", "1").replace("{target_id}", "2");
@@ -44,6 +44,13 @@ async fn every_route_but_registration_login_refresh_and_the_document_needs_a_bea
         match route.function {
             "create_user" => assert_eq!(reply.status, 400),
             "get_openapi" => assert_eq!(reply.status, 200),
+            // Whoever forgot their password has no credential at all.
+            "request_password_reset" => {
+                reply.assert_error(400, "must include email");
+            }
+            "reset_password" => {
+                reply.assert_error(400, "must include token and new_password");
+            }
             // Its credential is the refresh token in the body.
             "refresh_token" => {
                 reply.assert_error(400, "refresh_token");

@@ -14,6 +14,7 @@ mod moderation;
 mod openapi;
 mod pagination;
 mod posts;
+mod recovery;
 mod safety;
 mod sessions;
 mod strict_input;

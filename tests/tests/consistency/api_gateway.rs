@@ -133,6 +133,45 @@ fn env_json_overrides_only_variables_the_template_declares() {
         "the table microblog-local seeds by default"
     );
     assert!(overrides.contains_key("AWS_ENDPOINT_URL_DYNAMODB"));
+    // A function's own section may set only what that function declares.
+    for (function, settings) in env.as_object().expect("an object") {
+        if function == "Parameters" {
+            continue;
+        }
+        let own = template.doc["Resources"][function]["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, _) in settings.as_object().expect("a function's settings") {
+            assert!(
+                own.contains_key(name),
+                "env.json sets {name} for {function}, which does not declare it"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_mail_worker_alone_may_send_mail_and_only_as_the_stack_s_identity() {
+    let template = Template::load();
+    let resources = template.doc["Resources"].as_object().expect("resources");
+    for (id, resource) in resources {
+        let policy = resource["Properties"]["Policies"].to_string();
+        assert_eq!(
+            policy.contains("ses:SendEmail"),
+            id == "SendMailFunction",
+            "{id}"
+        );
+    }
+    let policy = resources["SendMailFunction"]["Properties"]["Policies"].to_string();
+    assert!(policy.contains("identity/${MailIdentity}"), "{policy}");
+    assert!(
+        !policy.contains("ses:*") && !policy.contains("\"Resource\":\"*\""),
+        "{policy}"
+    );
+    let variables = &resources["SendMailFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(variables["MAIL_FROM"], reference("MailFrom"));
+    assert_eq!(variables["MAIL_OUTBOX_DIR"], "", "SES on AWS");
 }
 
 #[test]
@@ -161,6 +200,16 @@ fn the_abuse_limits_are_parameters_whose_defaults_are_the_code_s() {
             "RATE_LIMIT_REPORTS_PER_HOUR",
             "RateLimitReportsPerHour",
             defaults.reports_per_hour,
+        ),
+        (
+            "RATE_LIMIT_RESETS_PER_EMAIL",
+            "RateLimitResetsPerEmail",
+            defaults.resets_per_email,
+        ),
+        (
+            "RATE_LIMIT_RESETS_PER_ADDRESS",
+            "RateLimitResetsPerAddress",
+            defaults.resets_per_address,
         ),
     ] {
         assert_eq!(variables[variable], reference(parameter), "{variable}");

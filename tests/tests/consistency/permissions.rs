@@ -1,6 +1,7 @@
 //! Least privilege: template.yaml grants each function exactly the DynamoDB
-//! access its route (or WORKERS entry) declares, and a worker sqs:SendMessage
-//! on its own on-failure queue and nothing else; the checks catch any
+//! access its route (or WORKERS entry) declares, a stream worker
+//! sqs:SendMessage on its own on-failure queue, the mail worker
+//! ses:SendEmail as the stack's identity, and nothing else; the checks catch any
 //! difference, in the template or in what a handler really calls.
 
 use std::collections::HashMap;
@@ -48,6 +49,25 @@ fn an_action_granted_beyond_the_declaration_is_reported_naming_the_function_and_
 }
 
 #[test]
+fn a_route_granted_ses_send_email_is_reported_as_mail_no_declaration_allows() {
+    let mut template = Template::load();
+    let ses = template.doc["Resources"]["SendMailFunction"]["Properties"]["Policies"][0]
+        ["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .find(|s| s["Action"] == json!(["ses:SendEmail"]))
+        .cloned()
+        .expect("the mail worker's SES statement");
+    statements(&mut template, "get_user").push(ses);
+    let mismatches = permission_mismatches(&template);
+    assert_eq!(
+        mismatches,
+        ["GetUserFunction (get_user) is granted ses:SendEmail, but its declaration says it sends none"],
+    );
+}
+
+#[test]
 fn a_declared_action_the_template_does_not_grant_is_reported_naming_the_function_and_action() {
     let mut template = Template::load();
     first_actions(&mut template, "create_user").retain(|a| a != "dynamodb:UpdateItem");
@@ -87,6 +107,11 @@ fn a_worker_is_granted_what_its_workers_entry_declares_and_a_stream_worker_may_s
         assert_eq!(
             grants.sends_to_on_failure_queue, streamed,
             "{}: sqs:SendMessage on its on-failure queue, for a stream worker only",
+            worker.function
+        );
+        assert_eq!(
+            grants.sends_mail, worker.sends_mail,
+            "{}: ses:SendEmail exactly when its WORKERS entry says it sends mail",
             worker.function
         );
     }
