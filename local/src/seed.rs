@@ -5,8 +5,8 @@
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
 use microblog_shared::domain::{
-    AboutMe, Email, NewUser, Password, PostBody, Reason, ReportId, ReportTarget, ResetGrant,
-    UserId, Username,
+    AboutMe, CodeGrant, Email, MailKind, NewUser, Password, PostBody, Reason, ReportId,
+    ReportTarget, UserId, Username,
 };
 use microblog_shared::hashing::hash_password;
 use microblog_shared::store::items::sha256_hex;
@@ -46,6 +46,13 @@ pub const FIXTURE_RESET_CODE: &str = "fixture-reset-code-for-sample-events-00000
 /// The id of a mail job asking for a reset code for susan's address, for
 /// the sample event of `send_mail`.
 pub const FIXTURE_MAIL_JOB: &str = "fixture-mail-job-0001";
+/// john's verification code (as if mailed to him: his address is not
+/// verified, susan's is), for the sample events of
+/// `POST /api/email-verifications`.
+pub const FIXTURE_VERIFY_CODE: &str = "fixture-verify-code-for-sample-events-00001";
+/// The id of a mail job asking for john's verification mail, for the
+/// sample event `send_mail.verify_email`.
+pub const FIXTURE_VERIFY_JOB: &str = "fixture-verify-job-0001";
 
 /// Writes the fixture users (susan = 1, john = 2, who follows susan), a
 /// session each with a fixed access token and refresh token, valid for ten
@@ -181,32 +188,67 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             app.reports.create(report, chrono::Utc::now()).await?;
         }
     }
-    seed_recovery(app, ids[1]).await
+    seed_recovery(app, ids[0], ids[1]).await
 }
 
-/// john's reset code and a reset job for susan's address, unless there.
-async fn seed_recovery(app: &App, john: UserId) -> Result<(), SeedError> {
-    let code_hash = sha256_hex(FIXTURE_RESET_CODE);
-    if app.mail.reset_grant(&code_hash).await?.is_none() {
-        let profile = app
-            .users
-            .get(john, Read::Strong)
+/// john's reset and verification codes, susan's address verified, and a
+/// job of each kind of mail, unless there.
+async fn seed_recovery(app: &App, susan: UserId, john: UserId) -> Result<(), SeedError> {
+    let ten_years = (chrono::Utc::now() + chrono::Duration::days(3650)).timestamp();
+    let profile = |id| async move {
+        app.users
+            .get(id, Read::Strong)
             .await?
-            .ok_or("john was not written")?;
-        let ten_years = chrono::Utc::now() + chrono::Duration::days(3650);
-        let grant = ResetGrant {
-            code_hash,
-            user_id: john,
-            email: profile.email,
-            session_epoch: profile.session_epoch,
-            expires_at: ten_years.timestamp(),
-        };
-        app.mail.put_reset_code(&grant).await?;
+            .ok_or_else(|| SeedError::from("a fixture user was not written"))
+    };
+    let grant = |purpose, code: &str, user: &microblog_shared::domain::User| CodeGrant {
+        purpose,
+        code_hash: sha256_hex(code),
+        user_id: user.id,
+        email: user.email.clone(),
+        session_epoch: user.session_epoch,
+        expires_at: ten_years,
+    };
+    let john_profile = profile(john).await?;
+    for (purpose, code) in [
+        (MailKind::PasswordReset, FIXTURE_RESET_CODE),
+        (MailKind::VerifyEmail, FIXTURE_VERIFY_CODE),
+    ] {
+        if app.mail.grant(purpose, &sha256_hex(code)).await?.is_none() {
+            app.mail
+                .put_code(&grant(purpose, code, &john_profile))
+                .await?;
+        }
     }
-    if app.mail.job(FIXTURE_MAIL_JOB).await?.is_none() {
-        app.mail
-            .request_reset(FIXTURE_MAIL_JOB, "susan@example.com", chrono::Utc::now())
-            .await?;
+    let susan_profile = profile(susan).await?;
+    if !susan_profile.email_verified {
+        let verified = grant(
+            MailKind::VerifyEmail,
+            "fixture: susan's address",
+            &susan_profile,
+        );
+        app.mail.put_code(&verified).await?;
+        app.mail.verify_email(&verified, chrono::Utc::now()).await?;
+    }
+    for (id, kind, email, user) in [
+        (
+            FIXTURE_MAIL_JOB,
+            MailKind::PasswordReset,
+            "susan@example.com",
+            None,
+        ),
+        (
+            FIXTURE_VERIFY_JOB,
+            MailKind::VerifyEmail,
+            "john@example.com",
+            Some(john),
+        ),
+    ] {
+        if app.mail.job(id).await?.is_none() {
+            app.mail
+                .request(id, kind, email, user, chrono::Utc::now())
+                .await?;
+        }
     }
     Ok(())
 }

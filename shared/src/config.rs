@@ -62,6 +62,9 @@ pub struct RateLimits {
     /// Password reset requests from one client address in an hour, for any
     /// email addresses (`RATE_LIMIT_RESETS_PER_ADDRESS`, default 20).
     pub resets_per_address: u32,
+    /// Verification mails one user may ask for again in an hour
+    /// (`RATE_LIMIT_VERIFICATION_RESENDS`, default 5).
+    pub verification_resends: u32,
 }
 
 /// Default failed logins per (username, address) per 15 minutes.
@@ -76,6 +79,8 @@ pub const DEFAULT_REPORTS_PER_HOUR: u32 = crate::domain::DEFAULT_REPORTS_PER_HOU
 pub const DEFAULT_RESETS_PER_EMAIL: u32 = 3;
 /// Default reset requests per client address per hour.
 pub const DEFAULT_RESETS_PER_ADDRESS: u32 = 20;
+/// Default verification mails asked for again per user per hour.
+pub const DEFAULT_VERIFICATION_RESENDS: u32 = 5;
 /// Largest limit accepted (a million is "off" for any real client, but 0
 /// says so).
 pub const MAX_RATE_LIMIT: u32 = 1_000_000;
@@ -89,6 +94,7 @@ impl Default for RateLimits {
             reports_per_hour: DEFAULT_REPORTS_PER_HOUR,
             resets_per_email: DEFAULT_RESETS_PER_EMAIL,
             resets_per_address: DEFAULT_RESETS_PER_ADDRESS,
+            verification_resends: DEFAULT_VERIFICATION_RESENDS,
         }
     }
 }
@@ -121,6 +127,10 @@ impl RateLimits {
             reports_per_hour: limit("RATE_LIMIT_REPORTS_PER_HOUR", DEFAULT_REPORTS_PER_HOUR)?,
             resets_per_email: limit("RATE_LIMIT_RESETS_PER_EMAIL", DEFAULT_RESETS_PER_EMAIL)?,
             resets_per_address: limit("RATE_LIMIT_RESETS_PER_ADDRESS", DEFAULT_RESETS_PER_ADDRESS)?,
+            verification_resends: limit(
+                "RATE_LIMIT_VERIFICATION_RESENDS",
+                DEFAULT_VERIFICATION_RESENDS,
+            )?,
         })
     }
 }
@@ -564,6 +574,7 @@ mod tests {
                 reports_per_hour: 20,
                 resets_per_email: 3,
                 resets_per_address: 20,
+                verification_resends: 5,
             }
         );
         let off = Config::from_lookup(env(&[

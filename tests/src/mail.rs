@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use microblog_shared::domain::RESET_CODE_CHARS;
+use microblog_shared::domain::CODE_CHARS;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// One message, its parts decoded.
@@ -88,7 +88,7 @@ impl Mail {
             .lines()
             .map(str::trim)
             .find(|line| {
-                line.len() == RESET_CODE_CHARS
+                line.len() == CODE_CHARS
                     && line
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -142,6 +142,22 @@ pub fn outbox(dir: &Path) -> Vec<Mail> {
     files
         .iter()
         .map(|p| Mail::parse(&std::fs::read_to_string(p).expect("a readable message")))
+        .collect()
+}
+
+/// The password reset messages of the outbox `dir`.
+pub fn resets(dir: &Path) -> Vec<Mail> {
+    outbox(dir)
+        .into_iter()
+        .filter(|m| m.subject.starts_with("Reset your"))
+        .collect()
+}
+
+/// The verification messages of the outbox `dir`.
+pub fn verifications(dir: &Path) -> Vec<Mail> {
+    outbox(dir)
+        .into_iter()
+        .filter(|m| m.subject.starts_with("Confirm your email address"))
         .collect()
 }
 

@@ -9,11 +9,12 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::token::new_token;
+use microblog_shared::domain::MailKind;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::bodies::ResetRequest;
 use microblog_shared::http::{json, json_body, source_ip};
 use microblog_shared::store::limits::Limited;
+use microblog_shared::store::mail::new_job_id;
 use microblog_shared::{respond, ApiError, App};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -37,7 +38,7 @@ const ACCEPTED: ResetAccepted = ResetAccepted {
     post, path = "/api/tokens/reset", operation_id = "request_password_reset", tag = "tokens",
     request_body = ResetRequest,
     responses(
-        (status = 202, description = "Accepted, whether or not an account has the address: if one has (and may reset through it: the address is verified or the one the account was created with), a single-use code is mailed to it, valid for `RESET_TOKEN_TTL_SECONDS` (default 15 minutes).", body = ResetAccepted),
+        (status = 202, description = "Accepted, whether or not an account has the address: if one has (and may reset through it: the address is verified, or the one the account was created with), a single-use code is mailed to it, valid for `RESET_TOKEN_TTL_SECONDS` (default 15 minutes).", body = ResetAccepted),
         (status = 400, description = "`email` is missing or not an address, or the body is not a JSON object.", body = ErrorBody),
         (status = 413, description = "The body is over 16 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json` or `+json`).", body = ErrorBody),
@@ -78,7 +79,13 @@ async fn request_password_reset(app: &App, req: &Request) -> Result<Response<Bod
         });
     }
     app.mail
-        .request_reset(&new_token(), email.as_str(), now)
+        .request(
+            &new_job_id(),
+            MailKind::PasswordReset,
+            email.as_str(),
+            None,
+            now,
+        )
         .await?;
     json(StatusCode::ACCEPTED, &ACCEPTED)
 }

@@ -7,6 +7,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
+use microblog_shared::domain::MailKind;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::hashing::hash_password;
 use microblog_shared::http::bodies::PasswordReset;
@@ -43,7 +44,7 @@ async fn reset_password(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     let (code, new_password) = json_body::<PasswordReset>(req)?.check()?;
     let grant = app
         .mail
-        .reset_grant(&sha256_hex(code.expose()))
+        .grant(MailKind::PasswordReset, &sha256_hex(code.expose()))
         .await?
         .filter(|grant| grant.is_live(chrono::Utc::now().timestamp()))
         .ok_or_else(invalid)?;
@@ -53,9 +54,7 @@ async fn reset_password(app: &App, req: &Request) -> Result<Response<Body>, ApiE
             lambda_http::tracing::info!(user = %grant.user_id, "password reset by email code");
             Ok(no_content())
         }
-        Err(StoreError::Conflict(Constraint::ResetCodeUsed | Constraint::ResetCodeVoid)) => {
-            Err(invalid())
-        }
+        Err(StoreError::Conflict(Constraint::CodeUsed | Constraint::CodeVoid)) => Err(invalid()),
         Err(other) => Err(other.into()),
     }
 }

@@ -4,8 +4,9 @@
 //! nothing left to send. For a password reset it looks up the address
 //! itself (the request wrote the same job whoever has it): no account, a
 //! suspended one, or an address changed since sign-up and not verified
-//! means no message; otherwise it issues a code (only its hash is stored,
-//! in one transaction with the job) and mails it. A send that fails is
+//! means no message; a verification goes to its user while the address is
+//! theirs and unverified. Otherwise it issues a code (only its hash is
+//! stored, in one transaction with the job) and mails it. A send that fails is
 //! reported (`ReportBatchItemFailures`) and retried from that record; the
 //! retry issues a new code that voids the one it may have sent. Nothing
 //! secret, and no address, is logged.
@@ -15,11 +16,11 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
 use microblog_functions::in_order;
 use microblog_shared::auth::token::new_token;
-use microblog_shared::domain::{MailJob, MailKind, ResetGrant};
-use microblog_shared::mail::{compose, MailError};
+use microblog_shared::domain::{CodeGrant, MailJob, MailKind, User};
+use microblog_shared::mail::{compose, validity, MailError};
 use microblog_shared::store::items::sha256_hex;
 use microblog_shared::store::mail::job_id_of;
-use microblog_shared::store::{Constraint, StoreError};
+use microblog_shared::store::{Constraint, Read, StoreError};
 use microblog_shared::App;
 use serde::Deserialize;
 
@@ -57,60 +58,51 @@ pub async fn handler(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEve
 
 /// Does job `id`, if it is still there.
 async fn send(app: &App, id: &str) -> Result<(), String> {
-    let job = match app.mail.job(id).await.map_err(|e| e.to_string())? {
-        Some(job) => job,
-        None => {
-            tracing::info!(job = id, "mail job already done");
-            return Ok(());
-        }
-    };
-    match job.kind {
-        MailKind::PasswordReset => send_reset(app, &job).await,
-    }
-}
-
-async fn send_reset(app: &App, job: &MailJob) -> Result<(), String> {
     let store_error = |e: StoreError| e.to_string();
-    let recipient = app.mail.holder_of(&job.email).await.map_err(store_error)?;
-    let Some(recipient) = recipient.filter(|r| {
-        let eligible = !r.address_changed && r.user.suspended_at.is_none();
-        if !eligible {
-            tracing::info!(job = %job.id, user = %r.user.id, changed = r.address_changed, "no reset mail: the address was changed and not verified, or the account is suspended");
-        }
-        eligible
-    }) else {
-        tracing::info!(job = %job.id, "no reset mail for this job");
+    let Some(job) = app.mail.job(id).await.map_err(store_error)? else {
+        tracing::info!(job = id, "mail job already done");
+        return Ok(());
+    };
+    let Some(user) = recipient(app, &job).await.map_err(store_error)? else {
+        tracing::info!(job = %job.id, kind = job.kind.name(), "nothing to send for this job: no such account, or not this mail now");
         return app.mail.finish(&job.id).await.map_err(store_error);
     };
     let settings = app.mailer.settings();
-    let code = new_token();
-    let ttl = settings.reset_code_ttl.as_secs();
-    let grant = ResetGrant {
-        code_hash: sha256_hex(&code),
-        user_id: recipient.user.id,
-        email: recipient.user.email.clone(),
-        session_epoch: recipient.user.session_epoch,
-        expires_at: chrono::Utc::now().timestamp() + ttl as i64,
+    let (link_template, ttl) = match job.kind {
+        MailKind::PasswordReset => (&settings.reset_url_template, settings.reset_code_ttl),
+        MailKind::VerifyEmail => (&settings.verify_url_template, settings.verify_code_ttl),
     };
-    match app.mail.issue_reset_code(job, &grant).await {
+    let code = new_token();
+    let grant = CodeGrant {
+        purpose: job.kind,
+        code_hash: sha256_hex(&code),
+        user_id: user.id,
+        email: user.email.clone(),
+        session_epoch: user.session_epoch,
+        expires_at: chrono::Utc::now().timestamp() + ttl.as_secs() as i64,
+    };
+    match app.mail.issue_code(&job, &grant).await {
         Err(StoreError::Conflict(Constraint::MailJobMoved)) => {
             tracing::info!(job = %job.id, "another delivery of this job got there first");
             return Ok(());
         }
+        Err(StoreError::Conflict(Constraint::UserMissing)) => {
+            tracing::info!(job = %job.id, user = %user.id, "the account was deleted meanwhile: nothing to send");
+            return app.mail.finish(&job.id).await.map_err(store_error);
+        }
         other => other.map_err(store_error)?,
     }
-    let link = settings.reset_url_template.replace("{token}", &code);
-    let minutes = ttl.div_ceil(60).to_string();
+    let link = link_template.replace("{token}", &code);
     let message = compose(
-        MailKind::PasswordReset,
+        job.kind,
         &settings.from,
-        &recipient.user.email,
+        &user.email,
         &[
             ("product", &settings.product_name),
-            ("username", &recipient.user.username),
+            ("username", &user.username),
             ("link", &link),
             ("code", &code),
-            ("minutes", &minutes),
+            ("validity", &validity(ttl)),
         ],
     );
     let sent = match message {
@@ -118,15 +110,38 @@ async fn send_reset(app: &App, job: &MailJob) -> Result<(), String> {
         Err(e) => Err(e),
     };
     match sent {
-        Ok(()) => tracing::info!(job = %job.id, user = %grant.user_id, "reset mail sent"),
+        Ok(()) => {
+            tracing::info!(job = %job.id, user = %user.id, kind = job.kind.name(), "mail sent")
+        }
         // An address the mail library refuses will be refused again: the
         // job is dropped, not retried for an hour.
         Err(MailError::Address(e)) => {
-            tracing::warn!(job = %job.id, user = %grant.user_id, error = %e, "reset mail not sent: the address was refused");
+            tracing::warn!(job = %job.id, user = %user.id, error = %e, "mail not sent: the address was refused");
         }
         Err(e) => return Err(e.to_string()),
     }
     app.mail.finish(&job.id).await.map_err(store_error)
+}
+
+/// Whom `job`'s mail goes to, if anyone: for a reset, the holder of the
+/// address if a reset may go to it (verified, or the sign-up address) and
+/// the account is not suspended; for a verification, the job's user while
+/// the address is still theirs and not yet verified.
+async fn recipient(app: &App, job: &MailJob) -> Result<Option<User>, StoreError> {
+    let user = match (job.kind, job.user_id) {
+        (MailKind::PasswordReset, _) => app
+            .mail
+            .holder_of(&job.email)
+            .await?
+            .filter(User::may_reset_by_email),
+        (MailKind::VerifyEmail, Some(id)) => app
+            .users
+            .get(id, Read::Strong)
+            .await?
+            .filter(|u| u.email.eq_ignore_ascii_case(&job.email) && !u.email_verified),
+        (MailKind::VerifyEmail, None) => None,
+    };
+    Ok(user.filter(|u| u.suspended_at.is_none()))
 }
 
 #[cfg(test)]

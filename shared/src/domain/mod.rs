@@ -21,7 +21,7 @@ pub use errors::{NoSuchPost, NoSuchReport, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
 pub use ids::{PostId, ReportId, UserId};
 pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, MAX_POST_CHARS};
-pub use recovery::{MailJob, MailKind, ResetCode, ResetGrant, RESET_CODE_CHARS};
+pub use recovery::{CodeGrant, MailJob, MailKind, MailedCode, CODE_CHARS};
 pub use report::{
     Decision, ModerationAction, Reason, Report, ReportStatus, ReportTarget, ReportText, Resolution,
     ResolutionRefused, DEFAULT_REPORTS_PER_HOUR, MAX_REPORT_TEXT_CHARS,

@@ -39,9 +39,22 @@ pub struct User {
     /// request, and their profile and posts hidden from all but
     /// moderators.
     pub suspended_at: Option<DateTime<Utc>>,
+    /// Whether the holder proved they read the current address (a code
+    /// mailed to it); a change of the address makes it false again.
+    pub email_verified: bool,
+    /// Whether the address was changed since sign-up: then no password
+    /// reset goes to it until it is verified.
+    pub email_changed: bool,
 }
 
 impl User {
+    /// Whether a password reset may go to the current address: one verified,
+    /// or the one the account was created with. Never a changed, unverified
+    /// one (docs/ARCHITECTURE.md, "Password reset by email").
+    pub fn may_reset_by_email(&self) -> bool {
+        self.email_verified || !self.email_changed
+    }
+
     /// Whether `viewer` may see this user and their posts: anyone, unless
     /// the user is suspended, when only moderators may.
     pub fn visible_to(&self, viewer: &User) -> bool {
@@ -95,6 +108,11 @@ impl ProfileUpdate {
             updated.username = username.as_str().to_string();
         }
         if let Some(email) = &self.email {
+            // A new address is unverified; a change of case is none.
+            if !email.as_str().eq_ignore_ascii_case(&user.email) {
+                updated.email_verified = false;
+                updated.email_changed = true;
+            }
             updated.email = email.as_str().to_string();
         }
         match &self.about_me {

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    AboutMe, Change, CompleteRegistration, Email, ModerationAction, Password, PostBody, PostId,
-    ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, ResetCode, Resolution, Secret,
+    AboutMe, Change, CompleteRegistration, Email, MailedCode, ModerationAction, Password, PostBody,
+    PostId, ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, Resolution, Secret,
     Unchecked, UncheckedChange, UserId, Username, ValidationError,
 };
 
@@ -135,11 +135,27 @@ pub struct PasswordReset {
 impl PasswordReset {
     /// Both fields present, the code of the right shape and the password
     /// valid (a 400 naming the field otherwise), before any read.
-    pub fn check(self) -> Result<(ResetCode, Password), ValidationError> {
+    pub fn check(self) -> Result<(MailedCode, Password), ValidationError> {
         let (Some(token), Some(new)) = (self.token, self.new_password) else {
             return Err(ValidationError::Missing(&["token", "new_password"]));
         };
-        Ok((ResetCode::parse(token)?, new_password(new)?))
+        Ok((MailedCode::parse(token)?, new_password(new)?))
+    }
+}
+
+/// The body of `POST /api/email-verifications`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailVerification {
+    /// Required: the code from the verification email (43 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 43, max_length = 43, pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub token: Option<Secret>,
+}
+
+impl EmailVerification {
+    /// The code, present and of the right shape (400 otherwise).
+    pub fn code(self) -> Result<MailedCode, ValidationError> {
+        MailedCode::parse(self.token.ok_or(ValidationError::Missing(&["token"]))?)
     }
 }
 

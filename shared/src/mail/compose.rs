@@ -16,6 +16,10 @@ fn templates(kind: MailKind) -> (&'static str, &'static str) {
             include_str!("../../templates/mail/password_reset.txt"),
             include_str!("../../templates/mail/password_reset.html"),
         ),
+        MailKind::VerifyEmail => (
+            include_str!("../../templates/mail/verify_email.txt"),
+            include_str!("../../templates/mail/verify_email.html"),
+        ),
     }
 }
 
@@ -36,6 +40,17 @@ fn fill(
             out[at..].chars().take(30).collect::<String>()
         ))),
         None => Ok(out),
+    }
+}
+
+/// How long a code works, as the message says it: minutes up to two hours,
+/// then hours, rounded up.
+pub fn validity(ttl: std::time::Duration) -> String {
+    let minutes = ttl.as_secs().div_ceil(60).max(1);
+    match minutes {
+        1 => "1 minute".to_string(),
+        m if m <= 120 => format!("{m} minutes"),
+        m => format!("{} hours", m.div_ceil(60)),
     }
 }
 
@@ -113,7 +128,7 @@ mod tests {
         ("username", "susan"),
         ("link", "https://example.com/reset?a=1&token=CODE"),
         ("code", "CODE"),
-        ("minutes", "15"),
+        ("validity", "15 minutes"),
     ];
 
     #[test]
@@ -156,6 +171,23 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("placeholder"), "{err}");
+    }
+
+    #[test]
+    fn every_kind_has_both_templates_and_they_take_the_same_values() {
+        for kind in [MailKind::PasswordReset, MailKind::VerifyEmail] {
+            compose(kind, "no-reply@example.com", "susan@example.com", VALUES)
+                .unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
+        }
+    }
+
+    #[test]
+    fn validity_reads_in_minutes_then_hours() {
+        use std::time::Duration;
+        assert_eq!(validity(Duration::from_secs(1)), "1 minute");
+        assert_eq!(validity(Duration::from_secs(900)), "15 minutes");
+        assert_eq!(validity(Duration::from_secs(7200)), "120 minutes");
+        assert_eq!(validity(Duration::from_secs(172_800)), "48 hours");
     }
 
     #[test]

@@ -6,9 +6,10 @@
 mod compose;
 mod settings;
 
-pub use compose::{compose, escape_html};
+pub use compose::{compose, escape_html, validity};
 pub use settings::{
-    MailSettings, Transport, DEFAULT_RESET_TOKEN_TTL_SECONDS, MAX_RESET_TOKEN_TTL_SECONDS,
+    MailSettings, Transport, DEFAULT_RESET_TOKEN_TTL_SECONDS, DEFAULT_VERIFY_TOKEN_TTL_SECONDS,
+    MAX_RESET_TOKEN_TTL_SECONDS, MAX_VERIFY_TOKEN_TTL_SECONDS,
 };
 
 use std::path::{Path, PathBuf};

@@ -40,6 +40,11 @@ pub struct MailSettings {
     pub reset_url_template: String,
     /// How long a reset code works (`RESET_TOKEN_TTL_SECONDS`).
     pub reset_code_ttl: Duration,
+    /// The link a verification code is sent in, with `{token}`
+    /// (`VERIFY_URL_TEMPLATE`).
+    pub verify_url_template: String,
+    /// How long a verification code works (`VERIFY_TOKEN_TTL_SECONDS`).
+    pub verify_code_ttl: Duration,
 }
 
 /// Default sender.
@@ -52,6 +57,12 @@ pub const DEFAULT_RESET_URL_TEMPLATE: &str = "microblog://reset-password?token={
 pub const DEFAULT_RESET_TOKEN_TTL_SECONDS: u64 = 15 * 60;
 /// Longest lifetime of a reset code accepted: a day.
 pub const MAX_RESET_TOKEN_TTL_SECONDS: u64 = 24 * 60 * 60;
+/// Default verification link.
+pub const DEFAULT_VERIFY_URL_TEMPLATE: &str = "microblog://verify-email?token={token}";
+/// Default lifetime of a verification code: 2 days.
+pub const DEFAULT_VERIFY_TOKEN_TTL_SECONDS: u64 = 2 * 24 * 60 * 60;
+/// Longest lifetime of a verification code accepted: 30 days.
+pub const MAX_VERIFY_TOKEN_TTL_SECONDS: u64 = 30 * 24 * 60 * 60;
 /// Longest product name accepted (it goes into subject lines).
 const MAX_PRODUCT_NAME_CHARS: usize = 60;
 
@@ -65,6 +76,8 @@ impl Default for MailSettings {
             product_name: DEFAULT_PRODUCT_NAME.to_string(),
             reset_url_template: DEFAULT_RESET_URL_TEMPLATE.to_string(),
             reset_code_ttl: Duration::from_secs(DEFAULT_RESET_TOKEN_TTL_SECONDS),
+            verify_url_template: DEFAULT_VERIFY_URL_TEMPLATE.to_string(),
+            verify_code_ttl: Duration::from_secs(DEFAULT_VERIFY_TOKEN_TTL_SECONDS),
         }
     }
 }
@@ -104,32 +117,52 @@ impl MailSettings {
                 "PRODUCT_NAME must be at most {MAX_PRODUCT_NAME_CHARS} characters on one line"
             )));
         }
-        let reset_url_template = get("RESET_URL_TEMPLATE").unwrap_or(defaults.reset_url_template);
-        if reset_url_template.matches("{token}").count() != 1 {
-            return Err(ConfigError(format!(
-                "RESET_URL_TEMPLATE must contain {{token}} once, got {reset_url_template:?}"
-            )));
-        }
-        let reset_code_ttl = match get("RESET_TOKEN_TTL_SECONDS") {
-            None => defaults.reset_code_ttl,
-            Some(raw) => raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=MAX_RESET_TOKEN_TTL_SECONDS).contains(s))
-                .map(Duration::from_secs)
-                .ok_or_else(|| {
-                    ConfigError(format!(
-                        "RESET_TOKEN_TTL_SECONDS must be a whole number of seconds from 1 to {MAX_RESET_TOKEN_TTL_SECONDS}, got {raw:?}"
-                    ))
-                })?,
+        let link = |name: &str, default: String| -> Result<String, ConfigError> {
+            let template = get(name).unwrap_or(default);
+            if template.matches("{token}").count() == 1 {
+                Ok(template)
+            } else {
+                Err(ConfigError(format!(
+                    "{name} must contain {{token}} once, got {template:?}"
+                )))
+            }
         };
+        let lifetime = |name: &str, default: Duration, max: u64| -> Result<Duration, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=max).contains(s))
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "{name} must be a whole number of seconds from 1 to {max}, got {raw:?}"
+                        ))
+                    }),
+            }
+        };
+        let reset_url_template = link("RESET_URL_TEMPLATE", defaults.reset_url_template)?;
+        let verify_url_template = link("VERIFY_URL_TEMPLATE", defaults.verify_url_template)?;
+        let reset_code_ttl = lifetime(
+            "RESET_TOKEN_TTL_SECONDS",
+            defaults.reset_code_ttl,
+            MAX_RESET_TOKEN_TTL_SECONDS,
+        )?;
+        let verify_code_ttl = lifetime(
+            "VERIFY_TOKEN_TTL_SECONDS",
+            defaults.verify_code_ttl,
+            MAX_VERIFY_TOKEN_TTL_SECONDS,
+        )?;
         Ok(MailSettings {
             transport,
             from,
             product_name,
             reset_url_template,
             reset_code_ttl,
+            verify_url_template,
+            verify_code_ttl,
         })
     }
 }
@@ -178,6 +211,8 @@ mod tests {
             ("RESET_URL_TEMPLATE", "https://example.com/reset"),
             ("RESET_TOKEN_TTL_SECONDS", "0"),
             ("RESET_TOKEN_TTL_SECONDS", "86401"),
+            ("VERIFY_URL_TEMPLATE", "https://example.com/{token}/{token}"),
+            ("VERIFY_TOKEN_TTL_SECONDS", "2592001"),
             ("PRODUCT_NAME", "two\nlines"),
         ] {
             let err = read(&[(name, bad)]).unwrap_err();

@@ -26,6 +26,11 @@ pub struct UserRepr {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Email)]
     pub email: Option<String>,
+    /// Whether the address is verified (a code mailed to it was used), only
+    /// for the user themself: until it is, a changed address gets no
+    /// password reset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
     /// When the user last obtained a token (or registered): RFC 3339, UTC,
     /// ending in `Z`.
     #[schema(format = DateTime)]
@@ -102,6 +107,7 @@ impl UserRepr {
             id: user.id.get(),
             username: user.username.clone(),
             email: include_email.then(|| user.email.clone()),
+            email_verified: include_email.then_some(user.email_verified),
             last_seen: timestamp(user.last_seen),
             about_me: user.about_me.clone(),
             post_count: user.post_count,
@@ -137,6 +143,8 @@ mod tests {
             session_epoch: 0,
             moderator: false,
             suspended_at: None,
+            email_verified: false,
+            email_changed: false,
         }
     }
 

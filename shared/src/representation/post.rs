@@ -109,6 +109,8 @@ mod tests {
             session_epoch: 0,
             moderator: false,
             suspended_at: None,
+            email_verified: false,
+            email_changed: false,
         };
         let post = Post {
             id: PostId::new(17),

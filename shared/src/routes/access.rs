@@ -144,6 +144,8 @@ pub mod keys {
     pub const SIGNUP_LIMIT: &str = "LIMIT#signup#*";
     /// Password reset request counters, per email and per client.
     pub const RESET_LIMIT: &str = "LIMIT#reset#*";
+    /// Verification resend counters, per user.
+    pub const VERIFY_LIMIT: &str = "LIMIT#verify#*";
     /// Mail jobs: `MAIL#<id>`.
     pub const MAIL: &str = "MAIL#*";
     /// Reset codes, by hash: `CODE#<sha256>`.

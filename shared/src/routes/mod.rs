@@ -121,8 +121,9 @@ pub const ROUTES: &[Route] = &[
         "/api/users",
         "create_user",
         // Pre-check of the markers; the id counter (UpdateItem) and one
-        // transaction of Puts and the user count's Update; when that
-        // transaction's answer is lost, one undoing it (Deletes).
+        // transaction of Puts (with the verification mail's job) and the
+        // user count's Update; when that transaction's answer is lost, one
+        // undoing it (Deletes).
         &[
             table(GetItem),
             table(PutItem),
@@ -140,6 +141,7 @@ pub const ROUTES: &[Route] = &[
         keys::USER,
         keys::DIRECTORY,
         keys::USER_COUNT,
+        keys::MAIL,
     ]),
     Route::new(
         "GET",
@@ -155,7 +157,7 @@ pub const ROUTES: &[Route] = &[
         "/api/users/{id}",
         "update_user",
         // One transaction: the profile's Update, a Put and a Delete per
-        // moved uniqueness marker.
+        // moved uniqueness marker, and a new address's verification job.
         &[
             table(GetItem),
             table(BatchGetItem),
@@ -164,7 +166,13 @@ pub const ROUTES: &[Route] = &[
             table(DeleteItem),
         ],
     )
-    .keys(&[keys::TOKEN, keys::USER, keys::USERNAME, keys::EMAIL]),
+    .keys(&[
+        keys::TOKEN,
+        keys::USER,
+        keys::USERNAME,
+        keys::EMAIL,
+        keys::MAIL,
+    ]),
     Route::new(
         "DELETE",
         "/api/users/{id}",
@@ -524,9 +532,9 @@ pub const ROUTES: &[Route] = &[
         "/api/tokens/reset",
         "request_password_reset",
         // The two limits' counters (conditional UpdateItems, given back by
-        // UpdateItem when the other refuses) and the mail job (an
-        // UpdateItem creating it), whoever has the address.
-        &[table(UpdateItem)],
+        // UpdateItem when the other refuses) and the mail job (PutItem),
+        // whoever has the address.
+        &[table(PutItem), table(UpdateItem)],
     )
     .authenticated_by(Auth::None)
     .keys(&[keys::RESET_LIMIT, keys::MAIL]),
@@ -541,6 +549,25 @@ pub const ROUTES: &[Route] = &[
     .hashing_passwords()
     .authenticated_by(Auth::None)
     .keys(&[keys::CODE, keys::USER]),
+    Route::new(
+        "POST",
+        "/api/email-verifications",
+        "verify_email",
+        // The code read strongly; one transaction deleting it and marking
+        // the profile's address verified.
+        &[table(GetItem), table(UpdateItem), table(DeleteItem)],
+    )
+    .authenticated_by(Auth::None)
+    .keys(&[keys::CODE, keys::USER]),
+    Route::new(
+        "POST",
+        "/api/users/{id}/email-verification",
+        "resend_verification",
+        // The caller's limit (a conditional UpdateItem) and the mail job
+        // (PutItem).
+        &[table(BatchGetItem), table(PutItem), table(UpdateItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::VERIFY_LIMIT, keys::MAIL]),
     // The OpenAPI document, built from the code: no table, no token.
     Route::new("GET", "/api/openapi.json", "get_openapi", &[]).authenticated_by(Auth::None),
 ];
@@ -609,8 +636,8 @@ pub const WORKERS: &[Worker] = &[
     Worker {
         function: "purge_user",
         trigger: Trigger::TableStream,
-        // A deleted user's edges, blocks, mutes, reports, posts, feed and
-        // sessions, a page at a time (Query); each report read (GetItem) and
+        // A deleted user's edges, blocks, mutes, reports, posts, feed, codes
+        // and sessions, a page at a time (Query); each report read (GetItem) and
         // deleted with its queue entry, marker and counts in one transaction; each edge unlinked with the other
         // user's count in one transaction (Delete, Update); the rest deleted
         // in batches (BatchWriteItem); the user's safety item read (GetItem)
@@ -632,6 +659,7 @@ pub const WORKERS: &[Worker] = &[
             keys::POPULAR,
             keys::REPORT,
             keys::REPORTS,
+            keys::CODE,
         ],
         description: "table stream -> clean-up of deleted accounts, in bounded steps",
         // One step is at most 100 edge transactions (10 at a time) or four
@@ -647,17 +675,19 @@ pub const WORKERS: &[Worker] = &[
         function: "send_mail",
         trigger: Trigger::TableStream,
         // The job, the email marker and the profile (GetItem, strong); one
-        // transaction putting the code and recording it on the job
-        // (UpdateItem), deleting the code it replaces; the job deleted
+        // transaction putting the code and its pointer, checking the
+        // profile (ConditionCheckItem) and recording the code on the job
+        // (UpdateItem), deleting any code it replaces; the job deleted
         // once sent (DeleteItem).
         dynamodb: &[
             table(GetItem),
             table(PutItem),
             table(UpdateItem),
             table(DeleteItem),
+            table(ConditionCheckItem),
         ],
         leading_keys: &[keys::MAIL, keys::EMAIL, keys::USER, keys::CODE],
-        description: "table stream -> mail (password reset codes), through SES",
+        description: "table stream -> mail (password reset and verification codes), through SES",
         // A batch is at most 100 jobs, each three reads, a transaction, one
         // SendEmail and a delete: seconds. A batch that times out is retried
         // from its first unfinished job.

@@ -260,6 +260,8 @@ const MAIL_ENVIRONMENT: &str = "      Environment:\n        Variables:\n        
      PRODUCT_NAME: !Ref ProductName\n          \
      RESET_URL_TEMPLATE: !Ref ResetUrlTemplate\n          \
      RESET_TOKEN_TTL_SECONDS: !Ref ResetTokenTtlSeconds\n          \
+     VERIFY_URL_TEMPLATE: !Ref VerifyUrlTemplate\n          \
+     VERIFY_TOKEN_TTL_SECONDS: !Ref VerifyTokenTtlSeconds\n          \
      MAIL_OUTBOX_DIR: \"\"\n";
 
 /// SES v2's SendEmail as the stack's identity and no other (and with its

@@ -83,12 +83,12 @@ pub enum Constraint {
     /// A mail job is gone, or holds another code than the one we read:
     /// another delivery of its record handled it.
     MailJobMoved,
-    /// The reset code is gone: it was used (or has expired and its TTL
+    /// The mailed code is gone: it was used (or has expired and its TTL
     /// removed it).
-    ResetCodeUsed,
-    /// The account a reset code was issued for changed its address or its
-    /// password, ended every session, or is gone.
-    ResetCodeVoid,
+    CodeUsed,
+    /// The account a mailed code was issued for changed its address (or,
+    /// for a reset code, its password, or ended every session), or is gone.
+    CodeVoid,
 }
 
 /// Why a store call failed.

@@ -323,9 +323,21 @@ impl User {
                 None => None,
                 Some(_) => Some(parse_timestamp(item, SUSPENDED_AT)?),
             },
+            email_verified: item.contains_key(EMAIL_VERIFIED_AT),
+            email_changed: item.contains_key(EMAIL_CHANGED_AT),
         })
     }
 }
+
+/// The profile attribute set by every change of the address (RFC 3339): a
+/// password reset never goes to an address that was changed in and not
+/// verified, or a stolen access token could change the address and then
+/// the password.
+pub const EMAIL_CHANGED_AT: &str = "email_changed_at";
+
+/// The profile attribute saying when the current address was verified
+/// (RFC 3339); removed by a change of the address.
+pub const EMAIL_VERIFIED_AT: &str = "email_verified_at";
 
 /// The profile attribute that makes a user a moderator (true, or absent).
 pub const MODERATOR: &str = "moderator";
@@ -550,6 +562,8 @@ mod tests {
             session_epoch: 0,
             moderator: false,
             suspended_at: None,
+            email_verified: false,
+            email_changed: false,
         }
     }
 
@@ -565,6 +579,8 @@ mod tests {
         let suspended_moderator = User {
             moderator: true,
             suspended_at: Some(Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap()),
+            email_verified: false,
+            email_changed: false,
             ..user()
         };
         assert_eq!(

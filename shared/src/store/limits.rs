@@ -107,6 +107,15 @@ impl Limited {
         }
     }
 
+    /// Verification mails `user` asked for again.
+    pub fn verification_resends(user: crate::domain::UserId) -> Limited {
+        Limited {
+            kind: "verify",
+            subject: user.to_string(),
+            window: RESET_WINDOW,
+        }
+    }
+
     fn window_of(&self, now: DateTime<Utc>) -> (u64, DateTime<Utc>) {
         let length = self.window.as_secs();
         let number = now.timestamp().max(0) as u64 / length;

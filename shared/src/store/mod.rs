@@ -163,6 +163,36 @@ impl Table {
         }
     }
 
+    /// One PutItem of `item` under `condition` (half the price of a
+    /// one-item transaction); a failed condition is
+    /// [`StoreError::Conflict`] with `guard`.
+    pub async fn put_guarded(
+        &self,
+        item: Item,
+        guard: Constraint,
+        condition: &str,
+    ) -> Result<(), StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Conflict(guard))
+            }
+            Err(err) => Err(sdk_error("PutItem", err)),
+        }
+    }
+
     /// Atomically adds `delta` to the number attribute `attribute` of the item
     /// at `key` and returns the new value (the atomic counter).
     pub async fn increment(

@@ -26,6 +26,7 @@ use super::items::{
     purge_key, s, safety_key, timeline_key, token_key, user_key, user_pk, Item, ItemError, PK,
     POPULAR_PK, POST_PREFIX, SESSION_PREFIX, SK,
 };
+use super::mail::{pointed_code, CODE_POINTER_PREFIX};
 use super::reports::{ReportStore, REPORTER_ENTRY_PREFIX};
 use super::safety::{muted_by_key, safety_of, MUTED_BY_PREFIX};
 use super::sessions::access_hashes_of;
@@ -57,6 +58,8 @@ pub enum PurgePhase {
     Posts,
     /// The user's own home feed.
     Feed,
+    /// The user's mailed codes (by their pointers) and the pointers.
+    Codes,
     /// The user's sessions and their access tokens.
     Sessions,
     /// The popular-author mark, then the job itself.
@@ -66,7 +69,7 @@ pub enum PurgePhase {
 impl PurgePhase {
     /// Where every job starts.
     pub const FIRST: PurgePhase = PurgePhase::Following;
-    const ALL: [PurgePhase; 11] = [
+    const ALL: [PurgePhase; 12] = [
         PurgePhase::Following,
         PurgePhase::Followers,
         PurgePhase::Blocks,
@@ -76,6 +79,7 @@ impl PurgePhase {
         PurgePhase::Reports,
         PurgePhase::Posts,
         PurgePhase::Feed,
+        PurgePhase::Codes,
         PurgePhase::Sessions,
         PurgePhase::Finish,
     ];
@@ -92,6 +96,7 @@ impl PurgePhase {
             PurgePhase::Reports => "reports",
             PurgePhase::Posts => "posts",
             PurgePhase::Feed => "feed",
+            PurgePhase::Codes => "codes",
             PurgePhase::Sessions => "sessions",
             PurgePhase::Finish => "finish",
         }
@@ -150,6 +155,7 @@ impl PurgeStore {
             PurgePhase::Reports => self.delete_reports(user).await?,
             PurgePhase::Posts => self.delete_posts(user).await?,
             PurgePhase::Feed => self.delete_feed(user).await?,
+            PurgePhase::Codes => self.delete_codes(user).await?,
             PurgePhase::Sessions => self.delete_sessions(user).await?,
             PurgePhase::Finish => {
                 self.unmark_popular(user).await?;
@@ -405,6 +411,19 @@ impl PurgeStore {
             .collect::<Result<Vec<_>, ItemError>>()?;
         self.table.batch_write(Vec::new(), keys).await?;
         Ok(entries.len())
+    }
+
+    /// Deletes up to a step's worth of `user`'s mailed codes (void already:
+    /// the profile is gone) with their pointers.
+    async fn delete_codes(&self, user: UserId) -> Result<usize, StoreError> {
+        let pointers = self.first_page(user_pk(user), CODE_POINTER_PREFIX).await?;
+        let mut keys = Vec::with_capacity(pointers.len() * 2);
+        for pointer in &pointers {
+            keys.push(pointed_code(pointer)?);
+            keys.push(key(get_s(pointer, PK)?, get_s(pointer, SK)?));
+        }
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(pointers.len())
     }
 
     /// Deletes up to a step's worth of `user`'s sessions with their access

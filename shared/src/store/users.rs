@@ -5,12 +5,14 @@ use chrono::{DateTime, Utc};
 
 use super::items::{
     self, directory_key, email_key, get_u64, n, purge_key, s, user_key, username_key, Item,
-    COUNTER_PK, DIRECTORY_PK, LEGACY_USER_COUNT_SK, SK, STATS_PK,
+    COUNTER_PK, DIRECTORY_PK, EMAIL_CHANGED_AT, EMAIL_VERIFIED_AT, LEGACY_USER_COUNT_SK, SK,
+    STATS_PK,
 };
+use super::mail::{job_item, new_job_id};
 use super::purge::PurgePhase;
 use super::tokens::epoch_is;
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
-use crate::domain::{timestamp, Email, NewUser, ProfileUpdate, User, UserId, Username};
+use crate::domain::{timestamp, Email, MailKind, NewUser, ProfileUpdate, User, UserId, Username};
 
 /// Store of users.
 #[derive(Debug, Clone)]
@@ -137,6 +139,8 @@ impl UserStore {
             session_epoch: 0,
             moderator: false,
             suspended_at: None,
+            email_verified: false,
+            email_changed: false,
         };
         let mut directory = directory_key(id);
         directory.insert("user_id".into(), n(id));
@@ -157,7 +161,18 @@ impl UserStore {
             .always(self.table.update(items::user_count_key(id), |u| {
                 u.update_expression("ADD user_count :one")
                     .expression_attribute_values(":one", n(1))
-            }));
+            }))
+            // The address's verification mail, sent from the stream.
+            .always(self.table.put(
+                job_item(
+                    &new_job_id(),
+                    MailKind::VerifyEmail,
+                    &user.email,
+                    Some(id),
+                    now,
+                ),
+                None,
+            ));
         match self.table.transact(transaction).await {
             Err(StoreError::Conflict(Constraint::IdInUse)) => {
                 tracing::error!(%id, "a freshly allocated user id was already in use");
@@ -239,6 +254,8 @@ impl UserStore {
         unchanged: bool,
     ) -> Result<User, StoreError> {
         let updated = changes.apply_to(current);
+        let address_changed = !updated.email.eq_ignore_ascii_case(&current.email);
+        let now = chrono::Utc::now();
         let mut transaction = Transaction::new("UpdateUser");
         transaction.guarded(
             self.table.update(user_key(current.id), |u| {
@@ -248,9 +265,14 @@ impl UserStore {
                         Some(_) => "about_me = :old_about",
                         None => "attribute_not_exists(about_me)",
                     };
+                    let verified = if current.email_verified {
+                        format!("attribute_exists({EMAIL_VERIFIED_AT})")
+                    } else {
+                        format!("attribute_not_exists({EMAIL_VERIFIED_AT})")
+                    };
                     let u = u
                         .condition_expression(format!(
-                            "{names} AND {about} AND last_seen = :old_seen \
+                            "{names} AND {about} AND {verified} AND last_seen = :old_seen \
                              AND post_count = :old_posts AND follower_count = :old_followers \
                              AND followed_count = :old_followed"
                         ))
@@ -270,27 +292,34 @@ impl UserStore {
                     .expression_attribute_values(":email", s(&updated.email))
                     .expression_attribute_values(":old_username", s(&current.username))
                     .expression_attribute_values(":old_email", s(&current.email));
-                // A new address is marked, so that no password reset goes
-                // to it before it is verified (store::mail).
-                let address_changed = !updated.email.eq_ignore_ascii_case(&current.email);
-                let u = if address_changed {
-                    u.expression_attribute_values(":now", s(timestamp(chrono::Utc::now())))
-                } else {
-                    u
-                };
-                let set = if address_changed {
-                    format!(
-                        "SET username = :username, email = :email, {} = :now",
-                        super::mail::EMAIL_CHANGED_AT
+                // A new address is marked changed and not verified, so that
+                // no password reset goes to it before it is verified.
+                let (u, set, remove) = if address_changed {
+                    (
+                        u.expression_attribute_values(":now", s(timestamp(now))),
+                        format!(
+                            "SET username = :username, email = :email, {EMAIL_CHANGED_AT} = :now"
+                        ),
+                        format!(" {EMAIL_VERIFIED_AT}"),
                     )
                 } else {
-                    "SET username = :username, email = :email".to_string()
+                    (
+                        u,
+                        "SET username = :username, email = :email".to_string(),
+                        String::new(),
+                    )
                 };
                 match &updated.about_me {
-                    Some(about) => u
+                    Some(about) if remove.is_empty() => u
                         .update_expression(format!("{set}, about_me = :about"))
                         .expression_attribute_values(":about", s(about)),
-                    None => u.update_expression(format!("{set} REMOVE about_me")),
+                    Some(about) => u
+                        .update_expression(format!("{set}, about_me = :about REMOVE{remove}"))
+                        .expression_attribute_values(":about", s(about)),
+                    None if remove.is_empty() => {
+                        u.update_expression(format!("{set} REMOVE about_me"))
+                    }
+                    None => u.update_expression(format!("{set} REMOVE about_me,{remove}")),
                 }
             }),
             Constraint::ProfileChanged,
@@ -307,6 +336,18 @@ impl UserStore {
                 Constraint::EmailTaken,
             ),
         ];
+        if address_changed {
+            transaction.always(self.table.put(
+                job_item(
+                    &new_job_id(),
+                    MailKind::VerifyEmail,
+                    &updated.email,
+                    Some(current.id),
+                    now,
+                ),
+                None,
+            ));
+        }
         for (old, new, taken) in moves {
             if old == new {
                 continue;

@@ -121,8 +121,9 @@ async fn a_deleted_account_is_gone_at_once_and_the_stream_cleans_up_everything_e
 // for a machine loaded by other builds.
 async fn with_the_workers_running_as_on_the_local_server_the_clean_up_finishes_by_itself() {
     let api = TestApi::start().await;
-    api.spawn_worker(StreamWorker::named("fan_out")).await;
-    api.spawn_worker(StreamWorker::named("purge_user")).await;
+    for worker in StreamWorker::all() {
+        api.spawn_worker(worker).await;
+    }
     let (susan, susan_token) = api.user_with_token("susan").await;
     let (john, john_token) = api.user_with_token("john").await;
     api.follow(john, susan, &john_token).await;

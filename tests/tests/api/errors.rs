@@ -51,6 +51,10 @@ async fn every_route_but_registration_login_refresh_reset_and_the_document_needs
             "reset_password" => {
                 reply.assert_error(400, "must include token and new_password");
             }
+            // The link in the mail may be opened anywhere, signed in or not.
+            "verify_email" => {
+                reply.assert_error(400, "must include token");
+            }
             // Its credential is the refresh token in the body.
             "refresh_token" => {
                 reply.assert_error(400, "refresh_token");

@@ -20,3 +20,4 @@ mod sessions;
 mod strict_input;
 mod tokens;
 mod users;
+mod verification;

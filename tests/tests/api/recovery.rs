@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use microblog_local::stream::StreamWorker;
 use microblog_tests::api::{http, TestApi};
-use microblog_tests::mail::{outbox, wait_for_outbox, Mail, SmtpCatcher};
+use microblog_tests::mail::{resets, verifications, Mail, SmtpCatcher};
 use microblog_tests::recorder::Used;
 use serde_json::{json, Value};
 
@@ -24,17 +24,30 @@ async fn reset(api: &TestApi, code: &str, new_password: &str) -> microblog_tests
 }
 
 /// Asks for a reset for `email`, runs the stream workers, and returns the
-/// one new message of the outbox.
+/// one new reset message of the outbox.
 async fn mailed_reset(api: &TestApi, email: &str) -> Mail {
-    let before = outbox(&api.outbox).len();
+    let before = resets(&api.outbox).len();
     let reply = request_reset(api, email).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     api.settle_feeds().await;
-    let mail = outbox(&api.outbox);
-    assert_eq!(mail.len(), before + 1, "one new message");
+    let mail = resets(&api.outbox);
+    assert_eq!(mail.len(), before + 1, "one new reset message");
     mail.into_iter()
         .find(|m| m.to.to_lowercase().contains(&email.to_lowercase()))
         .expect("a message to the address")
+}
+
+/// Waits (a hang guard of 30 s, not a timing requirement) until the outbox
+/// holds `count` reset messages, the worker running in the background.
+async fn wait_for_resets(api: &TestApi, count: usize) -> Vec<Mail> {
+    for _ in 0..600 {
+        let mail = resets(&api.outbox);
+        if mail.len() >= count {
+            return mail;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{count} reset messages never arrived");
 }
 
 #[tokio::test]
@@ -105,7 +118,7 @@ async fn an_unknown_address_gets_the_same_answer_the_same_calls_and_no_message()
     };
     assert_eq!(actions(&known_calls), actions(&unknown_calls));
     api.settle_feeds().await;
-    let mail = outbox(&api.outbox);
+    let mail = resets(&api.outbox);
     assert_eq!(mail.len(), 1, "only the known address gets mail");
     assert_eq!(mail[0].to, "susan@example.com");
     assert!(
@@ -137,19 +150,25 @@ async fn a_redelivered_mail_job_sends_nothing_again_and_the_code_still_works() {
         again.poll_once(&api.app).await.unwrap() > 0,
         "records read again"
     );
-    assert_eq!(outbox(&api.outbox).len(), 1);
+    assert_eq!(resets(&api.outbox).len(), 1);
     assert_eq!(reset(&api, &code, "a-new-passphrase-1").await.status, 204);
 }
 
 #[tokio::test]
 async fn a_new_code_voids_the_one_before_when_a_job_is_retried_after_a_crash() {
-    use microblog_shared::domain::{MailJob, MailKind, ResetGrant, UserId};
+    use microblog_shared::domain::{CodeGrant, MailJob, MailKind, UserId};
     let api = TestApi::start().await;
     api.user_with_token("susan").await;
     // A job whose first delivery issued a code and died before sending.
     api.app
         .mail
-        .request_reset("crashed-job", "susan@example.com", chrono::Utc::now())
+        .request(
+            "crashed-job",
+            MailKind::PasswordReset,
+            "susan@example.com",
+            None,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let user = api
@@ -164,18 +183,20 @@ async fn a_new_code_voids_the_one_before_when_a_job_is_retried_after_a_crash() {
         id: "crashed-job".into(),
         kind: MailKind::PasswordReset,
         email: user.email.clone(),
+        user_id: None,
         code_hash: None,
     };
-    let grant = ResetGrant {
+    let grant = CodeGrant {
+        purpose: MailKind::PasswordReset,
         code_hash: microblog_shared::store::items::sha256_hex(first),
         user_id: user.id,
         email: user.email.clone(),
         session_epoch: user.session_epoch,
         expires_at: chrono::Utc::now().timestamp() + 600,
     };
-    api.app.mail.issue_reset_code(&job, &grant).await.unwrap();
+    api.app.mail.issue_code(&job, &grant).await.unwrap();
     api.settle_feeds().await;
-    let mail = wait_for_outbox(&api.outbox, 1).await;
+    let mail = wait_for_resets(&api, 1).await;
     assert_ne!(mail[0].code(), first);
     reset(&api, first, "a-new-passphrase-1")
         .await
@@ -197,12 +218,27 @@ async fn a_changed_address_gets_no_reset_mail_until_it_is_verified() {
         .send("PUT", &format!("/api/users/{id}"), &token, Some(change))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["email_verified"], false);
     assert_eq!(
         request_reset(&api, "susan@new.example.com").await.status,
         202
     );
     api.settle_feeds().await;
-    assert!(outbox(&api.outbox).is_empty());
+    assert!(resets(&api.outbox).is_empty());
+    // Verified, it gets them.
+    let verification = verifications(&api.outbox)
+        .into_iter()
+        .find(|m| m.to == "susan@new.example.com")
+        .expect("the new address's verification mail");
+    let body = json!({ "token": verification.code() }).to_string();
+    let verified = api
+        .call("POST", "/api/email-verifications", &[], Some(&body))
+        .await;
+    assert_eq!(verified.status, 204, "{}", verified.body);
+    assert_eq!(
+        mailed_reset(&api, "susan@new.example.com").await.to,
+        "susan@new.example.com"
+    );
     // A change of case only is the same address.
     let (id, token) = api.user_with_token("john").await;
     let change = json!({ "email": "John@Example.com" });
@@ -251,7 +287,7 @@ async fn a_suspended_account_gets_no_reset_mail() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(request_reset(&api, "mallory@example.com").await.status, 202);
     api.settle_feeds().await;
-    assert!(outbox(&api.outbox).is_empty());
+    assert!(resets(&api.outbox).is_empty());
 }
 
 #[tokio::test]
@@ -278,7 +314,7 @@ async fn bad_input_is_a_400_naming_the_field_and_reads_nothing() {
         ),
         (
             json!({ "token": "short", "new_password": "long-enough-1" }),
-            "token is not a reset code",
+            "token is not a code from our email",
         ),
         (
             json!({ "token": "a".repeat(43), "new_password": "short" }),
@@ -347,8 +383,15 @@ async fn with_smtp_url_the_message_goes_to_that_server() {
     assert_eq!(request_reset(&api, "susan@example.com").await.status, 202);
     api.settle_feeds().await;
     let received = catcher.received();
-    assert_eq!(received.len(), 1);
-    let mail = &received[0];
+    assert_eq!(
+        received.len(),
+        2,
+        "the sign-up's verification, then the reset"
+    );
+    let mail = received
+        .iter()
+        .find(|m| m.subject.starts_with("Reset"))
+        .expect("the reset message");
     assert_eq!(mail.subject, "Reset your Chirp password");
     let code = mail.code();
     let link = format!("https://app.example.com/account/password/reset?code={code}&source=mail");
@@ -358,7 +401,10 @@ async fn with_smtp_url_the_message_goes_to_that_server() {
         "{}",
         mail.html
     );
-    assert!(outbox(&api.outbox).is_empty());
+    assert!(
+        microblog_tests::mail::outbox(&api.outbox).is_empty(),
+        "nothing in the outbox"
+    );
     assert_eq!(reset(&api, &code, "a-new-passphrase-1").await.status, 204);
 }
 
@@ -371,7 +417,7 @@ async fn the_whole_flow_works_over_http_with_the_worker_running_in_the_backgroun
     let ask = json!({ "email": "susan@example.com" }).to_string();
     let reply = http(&base, "POST", "/api/tokens/reset", &[], Some(&ask)).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    let mail = wait_for_outbox(&api.outbox, 1).await;
+    let mail = wait_for_resets(&api, 1).await;
     let body = json!({ "token": mail[0].code(), "new_password": "a-new-passphrase-1" }).to_string();
     let reply = http(&base, "PUT", "/api/tokens/reset", &[], Some(&body)).await;
     assert_eq!(reply.status, 204, "{}", reply.body);

@@ -172,6 +172,48 @@ fn the_mail_worker_alone_may_send_mail_and_only_as_the_stack_s_identity() {
     let variables = &resources["SendMailFunction"]["Properties"]["Environment"]["Variables"];
     assert_eq!(variables["MAIL_FROM"], reference("MailFrom"));
     assert_eq!(variables["MAIL_OUTBOX_DIR"], "", "SES on AWS");
+    // The lifetimes' defaults are the code's.
+    let parameters = &template.doc["Parameters"];
+    let defaults = microblog_shared::mail::MailSettings::default();
+    for (variable, parameter, default) in [
+        (
+            "RESET_TOKEN_TTL_SECONDS",
+            "ResetTokenTtlSeconds",
+            defaults.reset_code_ttl,
+        ),
+        (
+            "VERIFY_TOKEN_TTL_SECONDS",
+            "VerifyTokenTtlSeconds",
+            defaults.verify_code_ttl,
+        ),
+    ] {
+        assert_eq!(variables[variable], reference(parameter), "{variable}");
+        assert_eq!(
+            parameters[parameter]["Default"],
+            default.as_secs(),
+            "{parameter}"
+        );
+    }
+    for (variable, parameter, default) in [
+        (
+            "RESET_URL_TEMPLATE",
+            "ResetUrlTemplate",
+            defaults.reset_url_template,
+        ),
+        (
+            "VERIFY_URL_TEMPLATE",
+            "VerifyUrlTemplate",
+            defaults.verify_url_template,
+        ),
+        ("PRODUCT_NAME", "ProductName", defaults.product_name),
+    ] {
+        assert_eq!(variables[variable], reference(parameter), "{variable}");
+        assert_eq!(
+            parameters[parameter]["Default"],
+            default.as_str(),
+            "{parameter}"
+        );
+    }
 }
 
 #[test]
@@ -210,6 +252,11 @@ fn the_abuse_limits_are_parameters_whose_defaults_are_the_code_s() {
             "RATE_LIMIT_RESETS_PER_ADDRESS",
             "RateLimitResetsPerAddress",
             defaults.resets_per_address,
+        ),
+        (
+            "RATE_LIMIT_VERIFICATION_RESENDS",
+            "RateLimitVerificationResends",
+            defaults.verification_resends,
         ),
     ] {
         assert_eq!(variables[variable], reference(parameter), "{variable}");
