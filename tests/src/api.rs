@@ -82,7 +82,8 @@ pub struct TestApi {
     /// The table's name.
     pub table_name: String,
     /// Where the mail worker writes this API's messages (`MAIL_OUTBOX_DIR`),
-    /// unless the test gave `SMTP_URL`.
+    /// unless the test gave `SMTP_URL` or its own `MAIL_OUTBOX_DIR` (empty:
+    /// SES).
     pub outbox: std::path::PathBuf,
     recorder: Recorder,
     /// Read the table's stream for [`TestApi::settle_feeds`], one per
@@ -128,12 +129,14 @@ impl TestApi {
             if name == "TABLE_NAME" {
                 return Some(table.clone());
             }
-            if name == "MAIL_OUTBOX_DIR" && !env.iter().any(|(k, _)| *k == "SMTP_URL") {
-                return Some(outbox.display().to_string());
-            }
             let given = env.iter().find(|(k, _)| *k == name);
             match given {
                 Some((_, v)) => Some(v.to_string()),
+                // Mail goes to this API's own outbox unless the test names
+                // an SMTP server, or an empty outbox (SES).
+                None if name == "MAIL_OUTBOX_DIR" && !env.iter().any(|(k, _)| *k == "SMTP_URL") => {
+                    Some(outbox.display().to_string())
+                }
                 // Every test client calls from 127.0.0.1; tests of the
                 // abuse limits turn them on.
                 None if name.starts_with("RATE_LIMIT_") => Some("0".to_string()),

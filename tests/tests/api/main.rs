@@ -16,6 +16,7 @@ mod pagination;
 mod posts;
 mod recovery;
 mod safety;
+mod ses;
 mod sessions;
 mod strict_input;
 mod tokens;
