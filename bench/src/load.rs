@@ -62,6 +62,35 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
 /// A server process, killed when dropped.
 pub struct Server(pub Child);
 
+impl Server {
+    /// Starts `server` (a `microblog-local` binary) on a free loopback port
+    /// with `--memory` and `env`, waits until it accepts connections (30 s
+    /// at most), and returns it with its base URL.
+    pub async fn local(server: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new(server)
+            .args(["--memory", "--port", &port.to_string()])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("microblog-local starts");
+        let started = Server(child);
+        let ready = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                ready.elapsed() < Duration::from_secs(30),
+                "the server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        (started, format!("http://127.0.0.1:{port}"))
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();

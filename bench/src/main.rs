@@ -33,6 +33,7 @@ mod chaos;
 mod feed;
 mod fresh;
 mod load;
+mod reset_timing;
 mod serve;
 mod signups;
 
@@ -423,6 +424,7 @@ async fn main() {
         Some("load") => return serve::main(std::env::args().skip(2)).await,
         Some("cost") => return cost().await,
         Some("signups") => return signups::main(std::env::args().skip(2)).await,
+        Some("reset-timing") => return reset_timing::main(std::env::args().skip(2)).await,
         _ => {}
     }
     let options = options();

@@ -12,7 +12,6 @@
 //! ```
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,34 +61,19 @@ pub async fn main(args: impl Iterator<Item = String>) {
         );
         std::process::exit(2);
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
     // A table of its own on a shared engine; every client is 127.0.0.1.
     let table = format!("microblog-signups-{}", std::process::id());
-    let _server = Server(
-        Command::new(&options.server)
-            .args(["--memory", "--port", &port.to_string()])
-            .env("TABLE_NAME", &table)
-            .env("RATE_LIMIT_LOGIN_FAILURES", "0")
-            .env("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "0")
-            .env("RATE_LIMIT_SIGNUPS_PER_HOUR", "0")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("microblog-local starts"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let ready = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            ready.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (_server, base) = Server::local(
+        &options.server,
+        &[
+            ("TABLE_NAME", &table),
+            ("RATE_LIMIT_LOGIN_FAILURES", "0"),
+            ("RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS", "0"),
+            ("RATE_LIMIT_SIGNUPS_PER_HOUR", "0"),
+            ("RUST_LOG", "error"),
+        ],
+    )
+    .await;
     let engine =
         std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "the embedded engine".into());
     eprintln!(
