@@ -5,8 +5,8 @@
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
 use microblog_shared::domain::{
-    AboutMe, CodeGrant, Email, MailKind, NewUser, Password, PostBody, Reason, ReportId,
-    ReportTarget, UserId, Username,
+    AboutMe, Change, CodeGrant, Email, MailKind, NewUser, Password, PostBody, ProfileUpdate,
+    Reason, ReportId, ReportTarget, UserId, Username,
 };
 use microblog_shared::hashing::hash_password;
 use microblog_shared::store::items::sha256_hex;
@@ -50,6 +50,11 @@ pub const FIXTURE_MAIL_JOB: &str = "fixture-mail-job-0001";
 /// verified, susan's is), for the sample events of
 /// `POST /api/email-verifications`.
 pub const FIXTURE_VERIFY_CODE: &str = "fixture-verify-code-for-sample-events-00001";
+/// mallory's address since she changed it (not verified).
+pub const FIXTURE_CHANGED_EMAIL: &str = "mallory@new.example.com";
+/// mallory's verification code for her changed address, which takes her
+/// password too.
+pub const FIXTURE_CHANGED_VERIFY_CODE: &str = "fixture-changed-address-verify-code-0000001";
 /// The id of a mail job asking for john's verification mail, for the
 /// sample event `send_mail.verify_email`.
 pub const FIXTURE_VERIFY_JOB: &str = "fixture-verify-job-0001";
@@ -220,6 +225,38 @@ async fn seed_recovery(app: &App, susan: UserId, john: UserId) -> Result<(), See
                 .await?;
         }
     }
+    // mallory changed her address since sign-up: verifying it takes her
+    // password too (the sample events of that refusal use this code).
+    let mallory = app
+        .users
+        .id_by_username(&Username::parse("mallory")?)
+        .await?
+        .ok_or("mallory was not written")?;
+    let mut mallory_profile = profile(mallory).await?;
+    if !mallory_profile.email_changed {
+        let change = ProfileUpdate {
+            username: None,
+            email: Some(Email::parse(FIXTURE_CHANGED_EMAIL)?),
+            about_me: Change::Keep,
+        };
+        mallory_profile = app.users.update(&mallory_profile, &change, false).await?;
+    }
+    if app
+        .mail
+        .grant(
+            MailKind::VerifyEmail,
+            &sha256_hex(FIXTURE_CHANGED_VERIFY_CODE),
+        )
+        .await?
+        .is_none()
+    {
+        let code = grant(
+            MailKind::VerifyEmail,
+            FIXTURE_CHANGED_VERIFY_CODE,
+            &mallory_profile,
+        );
+        app.mail.put_code(&code).await?;
+    }
     let susan_profile = profile(susan).await?;
     if !susan_profile.email_verified {
         let verified = grant(
@@ -228,7 +265,9 @@ async fn seed_recovery(app: &App, susan: UserId, john: UserId) -> Result<(), See
             &susan_profile,
         );
         app.mail.put_code(&verified).await?;
-        app.mail.verify_email(&verified, chrono::Utc::now()).await?;
+        app.mail
+            .verify_email(&verified, None, chrono::Utc::now())
+            .await?;
     }
     for (id, kind, email, user) in [
         (

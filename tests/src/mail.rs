@@ -145,6 +145,19 @@ pub fn outbox(dir: &Path) -> Vec<Mail> {
         .collect()
 }
 
+/// How many mail jobs (`MAIL#<id>` items) `table` holds: jobs not done.
+pub async fn pending_jobs(client: &aws_sdk_dynamodb::Client, table: &str) -> usize {
+    crate::invariants::scan(client, table)
+        .await
+        .iter()
+        .filter(|item| {
+            item.get("pk")
+                .and_then(|pk| pk.as_s().ok())
+                .is_some_and(|pk| pk.starts_with("MAIL#"))
+        })
+        .count()
+}
+
 /// The password reset messages of the outbox `dir`.
 pub fn resets(dir: &Path) -> Vec<Mail> {
     outbox(dir)
@@ -175,8 +188,9 @@ pub async fn wait_for_outbox(dir: &Path, count: usize) -> Vec<Mail> {
 }
 
 /// An SMTP server on a loopback port that accepts every message and keeps
-/// it: enough of RFC 5321 (EHLO/HELO, MAIL, RCPT, DATA with dot-stuffing,
-/// RSET, NOOP, QUIT) for a real client to deliver to it.
+/// it, but refuses for good (550) any recipient whose address starts with
+/// `refused`: enough of RFC 5321 (EHLO/HELO, MAIL, RCPT, DATA with
+/// dot-stuffing, RSET, NOOP, QUIT) for a real client to deliver to it.
 pub struct SmtpCatcher {
     /// `smtp://127.0.0.1:<port>`, for `SMTP_URL`.
     pub url: String,
@@ -216,6 +230,9 @@ async fn converse(socket: tokio::net::TcpStream, kept: Arc<Mutex<Vec<String>>>) 
     while let Ok(Some(line)) = lines.next_line().await {
         let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
         let answer: &[u8] = match verb.as_str() {
+            "RCPT" if line.to_ascii_lowercase().contains("<refused") => {
+                b"550 5.1.1 no such mailbox\r\n"
+            }
             "EHLO" | "HELO" => b"250 catcher\r\n",
             "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
             "DATA" => {

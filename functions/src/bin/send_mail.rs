@@ -113,9 +113,10 @@ async fn send(app: &App, id: &str) -> Result<(), String> {
         Ok(()) => {
             tracing::info!(job = %job.id, user = %user.id, kind = job.kind.name(), "mail sent")
         }
-        // An address the mail library refuses will be refused again: the
-        // job is dropped, not retried for an hour.
-        Err(MailError::Address(e)) => {
+        // An address the mail library or the server refuses for good will be
+        // refused again: the job is dropped, not retried for an hour while
+        // the mail behind it waits.
+        Err(MailError::Address(e) | MailError::Refused(e)) => {
             tracing::warn!(job = %job.id, user = %user.id, error = %e, "mail not sent: the address was refused");
         }
         Err(e) => return Err(e.to_string()),

@@ -150,12 +150,20 @@ pub struct EmailVerification {
     #[serde(default)]
     #[schema(value_type = String, required = true, min_length = 43, max_length = 43, pattern = "^[A-Za-z0-9_-]{43}$")]
     pub token: Option<Secret>,
+    /// The account's password: required for an address that was changed
+    /// since sign-up, so that a stolen access token (which can change the
+    /// address) cannot also verify it, and then reset the password.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<Secret>,
 }
 
 impl EmailVerification {
-    /// The code, present and of the right shape (400 otherwise).
-    pub fn code(self) -> Result<MailedCode, ValidationError> {
-        MailedCode::parse(self.token.ok_or(ValidationError::Missing(&["token"]))?)
+    /// The code, present and of the right shape (400 otherwise), and the
+    /// password if given.
+    pub fn check(self) -> Result<(MailedCode, Option<Secret>), ValidationError> {
+        let token = self.token.ok_or(ValidationError::Missing(&["token"]))?;
+        Ok((MailedCode::parse(token)?, self.password))
     }
 }
 

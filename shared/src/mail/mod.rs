@@ -18,14 +18,19 @@ use std::sync::Arc;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::OnceCell;
 
-/// Why a message was not sent. Never holds the message (it holds a code).
+/// Why a message was not sent. Never holds the message (it holds a code)
+/// nor a server's own words (they may quote the address): codes and kinds
+/// only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailError {
     /// A template is broken: a bug of ours.
     Template(String),
     /// The sender or recipient is not an address lettre accepts.
     Address(String),
-    /// The transport refused or failed; a retry may succeed.
+    /// The transport refused this message for good (an SMTP 5xx, SES's
+    /// MessageRejected): sending it again would be refused again.
+    Refused(String),
+    /// The transport failed; a retry may succeed.
     Transport(String),
 }
 
@@ -34,6 +39,7 @@ impl std::fmt::Display for MailError {
         match self {
             MailError::Template(m) => write!(f, "mail template: {m}"),
             MailError::Address(m) => write!(f, "mail address: {m}"),
+            MailError::Refused(m) => write!(f, "mail refused: {m}"),
             MailError::Transport(m) => write!(f, "sending mail: {m}"),
         }
     }
@@ -91,7 +97,7 @@ impl Mailer {
                     Transport::Ses { .. } => Backend::Ses(ses_client().await),
                     Transport::Smtp(url) => Backend::Smtp(
                         AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                            .map_err(|e| MailError::Transport(format!("SMTP_URL: {e}")))?
+                            .map_err(smtp_error)?
                             .build(),
                     ),
                     Transport::Outbox(dir) => Backend::Outbox(dir.clone()),
@@ -115,7 +121,7 @@ impl Mailer {
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| MailError::Transport(format!("SMTP: {e}"))),
+                .map_err(smtp_error),
             Backend::Outbox(dir) => write_eml(dir, job_id, &message.formatted()).await,
         }
     }
@@ -150,11 +156,33 @@ async fn send_ses(
         .await
         .map(|_| ())
         .map_err(|e| {
-            MailError::Transport(format!(
-                "SES: {}",
-                aws_sdk_sesv2::error::DisplayErrorContext(e)
-            ))
+            use aws_sdk_sesv2::error::ProvideErrorMetadata;
+            use aws_sdk_sesv2::operation::send_email::SendEmailError;
+            let code = e.code().unwrap_or("no error code").to_string();
+            match e.as_service_error() {
+                Some(SendEmailError::MessageRejected(_)) => {
+                    MailError::Refused(format!("SES {code}"))
+                }
+                Some(_) => MailError::Transport(format!("SES {code}")),
+                None => MailError::Transport(format!("SES unreachable or timed out ({code})")),
+            }
         })
+}
+
+/// What an SMTP failure was, by its reply code and kind only.
+fn smtp_error(e: lettre::transport::smtp::Error) -> MailError {
+    let code = e
+        .status()
+        .map_or_else(|| "no reply code".to_string(), |c| c.to_string());
+    if e.is_permanent() {
+        MailError::Refused(format!("SMTP {code}"))
+    } else if e.is_timeout() {
+        MailError::Transport("SMTP timed out".into())
+    } else if e.is_tls() {
+        MailError::Transport("SMTP TLS failed".into())
+    } else {
+        MailError::Transport(format!("SMTP failed ({code})"))
+    }
 }
 
 /// Writes `raw` as `<dir>/<job id>.eml`, whole or not at all (a temporary

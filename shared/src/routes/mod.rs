@@ -553,12 +553,14 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/api/email-verifications",
         "verify_email",
-        // The code read strongly; one transaction deleting it and marking
-        // the profile's address verified.
+        // The code and the profile read strongly; for a changed address the
+        // login limits' counters (UpdateItem) and argon2; one transaction
+        // deleting the code and marking the profile's address verified.
         &[table(GetItem), table(UpdateItem), table(DeleteItem)],
     )
+    .hashing_passwords()
     .authenticated_by(Auth::None)
-    .keys(&[keys::CODE, keys::USER]),
+    .keys(&[keys::CODE, keys::USER, keys::LOGIN_LIMIT]),
     Route::new(
         "POST",
         "/api/users/{id}/email-verification",

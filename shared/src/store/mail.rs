@@ -311,19 +311,30 @@ impl MailStore {
     /// Uses verification code `grant`: in one transaction, deletes the code
     /// ([`Constraint::CodeUsed`] if it is gone) and marks the profile's
     /// address verified at `now`, conditioned on it still being the address
-    /// the code was sent to ([`Constraint::CodeVoid`] otherwise).
+    /// the code was sent to and, when `password_hash` is given (the
+    /// password was checked against it), on the password being unchanged
+    /// ([`Constraint::CodeVoid`] otherwise).
     pub async fn verify_email(
         &self,
         grant: &CodeGrant,
+        password_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut transaction = self.using("VerifyEmail", grant);
         transaction.guarded(
             self.table.update(user_key(grant.user_id), |u| {
-                u.update_expression(format!("SET {EMAIL_VERIFIED_AT} = :now"))
-                    .condition_expression("attribute_exists(pk) AND email = :email")
+                let u = u
+                    .update_expression(format!("SET {EMAIL_VERIFIED_AT} = :now"))
                     .expression_attribute_values(":now", s(timestamp(now)))
-                    .expression_attribute_values(":email", s(&grant.email))
+                    .expression_attribute_values(":email", s(&grant.email));
+                match password_hash {
+                    Some(hash) => u
+                        .condition_expression(
+                            "attribute_exists(pk) AND email = :email AND password_hash = :hash",
+                        )
+                        .expression_attribute_values(":hash", s(hash)),
+                    None => u.condition_expression("attribute_exists(pk) AND email = :email"),
+                }
             }),
             Constraint::CodeVoid,
         );

@@ -15,6 +15,13 @@ async fn verify(api: &TestApi, code: &str) -> Reply {
         .await
 }
 
+/// Verifies with the account's password too, as a changed address needs.
+async fn verify_with(api: &TestApi, code: &str, password: &str) -> Reply {
+    let body = json!({ "token": code, "password": password }).to_string();
+    api.call("POST", "/api/email-verifications", &[], Some(&body))
+        .await
+}
+
 /// The newest verification message to `email`, after running the workers.
 async fn verification_to(api: &TestApi, email: &str) -> Mail {
     api.settle_feeds().await;
@@ -69,11 +76,14 @@ async fn a_new_address_is_unverified_and_a_code_for_the_old_one_stops_working() 
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let new_code = verification_to(&api, "susan@new.example.com").await.code();
-    verify(&api, &old_code)
+    verify_with(&api, &old_code, "password-123")
         .await
         .assert_error(400, "invalid, used or expired");
     assert!(!verified(&api, &token).await);
-    assert_eq!(verify(&api, &new_code).await.status, 204);
+    assert_eq!(
+        verify_with(&api, &new_code, "password-123").await.status,
+        204
+    );
     assert!(verified(&api, &token).await);
     // Changing it again makes it unverified again.
     let change = json!({ "email": "susan@third.example.com" });
@@ -147,4 +157,53 @@ async fn a_verification_code_is_no_reset_code_and_a_reset_code_no_verification_c
         .assert_error(400, "invalid, used or expired");
     assert!(!verified(&api, &token).await);
     api.token("susan", "password-123").await;
+}
+
+#[tokio::test]
+async fn a_stolen_token_cannot_make_a_changed_address_receive_password_resets() {
+    let api = TestApi::start_with(&[("RATE_LIMIT_LOGIN_FAILURES", "3")]).await;
+    let (id, token) = api.user_with_token("susan").await;
+    // The thief, holding only the access token, moves the address to theirs
+    // and receives its code.
+    let change = json!({ "email": "thief@example.net" });
+    let reply = api
+        .send("PUT", &format!("/api/users/{id}"), &token, Some(change))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let code = verification_to(&api, "thief@example.net").await.code();
+    verify(&api, &code)
+        .await
+        .assert_error(400, "send the account's password");
+    for _ in 0..3 {
+        verify_with(&api, &code, "a-guess-at-it-1")
+            .await
+            .assert_error(403, "the password is wrong");
+    }
+    // Guessing counts against the login limits.
+    verify_with(&api, &code, "password-123")
+        .await
+        .assert_error(429, "too many wrong passwords");
+    assert!(!verified(&api, &token).await);
+    let body = json!({ "email": "thief@example.net" }).to_string();
+    api.call("POST", "/api/tokens/reset", &[], Some(&body))
+        .await;
+    api.settle_feeds().await;
+    assert!(resets(&api.outbox).is_empty(), "no reset goes to the thief");
+}
+
+#[tokio::test]
+async fn the_owner_verifies_a_changed_address_with_the_password_and_resets_go_there() {
+    let api = TestApi::start().await;
+    let (id, token) = api.user_with_token("susan").await;
+    let change = json!({ "email": "susan@new.example.com" });
+    api.send("PUT", &format!("/api/users/{id}"), &token, Some(change))
+        .await;
+    let code = verification_to(&api, "susan@new.example.com").await.code();
+    assert_eq!(verify_with(&api, &code, "password-123").await.status, 204);
+    assert!(verified(&api, &token).await);
+    let body = json!({ "email": "susan@new.example.com" }).to_string();
+    api.call("POST", "/api/tokens/reset", &[], Some(&body))
+        .await;
+    api.settle_feeds().await;
+    assert_eq!(resets(&api.outbox).len(), 1);
 }
