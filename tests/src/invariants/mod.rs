@@ -8,6 +8,7 @@
 //! once the stream is settled. [`traces_of`] lists every item still naming
 //! a user. Read with a plain client (a Scan: tests and the bench only).
 
+mod codes;
 mod reports;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -374,6 +375,7 @@ pub async fn check(
     }
     problems.extend(safety_problems(&items, &profiles, &following));
     problems.extend(reports::report_problems(&items, &profiles));
+    problems.extend(codes::code_problems(&items, &profiles));
     if user_count != profiles.len() as i64 {
         problems.push(format!(
             "user_count is {user_count} but {} profiles exist",

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use microblog_local::stream::StreamWorker;
 use microblog_tests::api::{http, TestApi};
+use microblog_tests::invariants;
 use microblog_tests::mail::{pending_jobs, resets, verifications, Mail, SmtpCatcher};
 use microblog_tests::recorder::Used;
 use serde_json::{json, Value};
@@ -35,6 +36,13 @@ async fn mailed_reset(api: &TestApi, email: &str) -> Mail {
     mail.into_iter()
         .find(|m| m.to.to_lowercase().contains(&email.to_lowercase()))
         .expect("a message to the address")
+}
+
+/// Asserts every invariant of the table holds, codes and pointers included.
+async fn assert_invariants(api: &TestApi) {
+    if let Err(problems) = invariants::check(&api.client, &api.table_name, None).await {
+        panic!("{problems:#?}");
+    }
 }
 
 /// Waits (a hang guard of 30 s, not a timing requirement) until the outbox
@@ -83,6 +91,7 @@ async fn a_mailed_reset_code_sets_a_new_password_once_and_ends_every_session() {
         .await
         .assert_error(400, "invalid, used or expired");
     api.token("susan", "a-new-passphrase-1").await;
+    assert_invariants(&api).await;
 }
 
 #[tokio::test]
@@ -207,6 +216,7 @@ async fn a_new_code_voids_the_one_before_when_a_job_is_retried_after_a_crash() {
             .status,
         204
     );
+    assert_invariants(&api).await;
 }
 
 #[tokio::test]

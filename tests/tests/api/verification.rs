@@ -157,6 +157,11 @@ async fn a_verification_code_is_no_reset_code_and_a_reset_code_no_verification_c
         .assert_error(400, "invalid, used or expired");
     assert!(!verified(&api, &token).await);
     api.token("susan", "password-123").await;
+    if let Err(problems) =
+        microblog_tests::invariants::check(&api.client, &api.table_name, None).await
+    {
+        panic!("{problems:#?}");
+    }
 }
 
 #[tokio::test]
