@@ -449,3 +449,54 @@ async fn a_message_the_smtp_server_refuses_for_good_is_dropped_and_the_rest_go_o
     assert_eq!(received[0].to, "susan@example.com");
     assert!(pending_jobs(&api.client, &api.table_name).await == 0);
 }
+
+#[tokio::test]
+async fn a_reordered_and_redelivered_batch_of_mail_jobs_sends_each_mail_once() {
+    use microblog_shared::domain::MailKind;
+    let api = TestApi::start().await;
+    api.create_user("susan", "password-123").await;
+    api.create_user("john", "password-123").await;
+    api.settle_feeds().await;
+    for (id, email) in [
+        ("job-a", "susan@example.com"),
+        ("job-b", "john@example.com"),
+    ] {
+        api.app
+            .mail
+            .request(id, MailKind::PasswordReset, email, None, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    let record = |id: &str, sequence: u32| {
+        json!({
+            "eventID": format!("e{sequence}"), "eventName": "INSERT", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {
+                "Keys": {"pk": {"S": format!("MAIL#{id}")}, "sk": {"S": "JOB"}},
+                "SequenceNumber": sequence.to_string(), "SizeBytes": 10,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        })
+    };
+    let handler = microblog_functions::stream("send_mail").expect("the mail worker");
+    // Out of order, then the same batch again in order, as a retry would.
+    for batch in [
+        vec![record("job-b", 2), record("job-a", 1)],
+        vec![record("job-a", 1), record("job-b", 2)],
+    ] {
+        let event = serde_json::from_value(json!({ "Records": batch })).unwrap();
+        let answer = handler(
+            &api.app,
+            lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default()),
+        )
+        .await
+        .expect("the worker answers");
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let mail = resets(&api.outbox);
+    let mut to: Vec<&str> = mail.iter().map(|m| m.to.as_str()).collect();
+    to.sort();
+    assert_eq!(to, ["john@example.com", "susan@example.com"]);
+    assert_eq!(pending_jobs(&api.client, &api.table_name).await, 0);
+    assert_invariants(&api).await;
+}
