@@ -36,6 +36,7 @@ use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::{Email, FeedEntry, NewUser, PostBody, PostId, UserId, Username};
 use microblog_shared::hashing::DUMMY_HASH;
 use microblog_shared::store::follows::EdgeChange;
+use microblog_shared::store::posts::Draft;
 use microblog_shared::{App, Config};
 use microblog_tests::lambda_emulator::{current_profile_dir, profile_of_dir};
 use serde_json::Value;
@@ -324,7 +325,7 @@ async fn run(options: &Options) -> Result<bool, String> {
                     .map_err(|e| format!("{e:?}"))?;
                 let post = app
                     .posts
-                    .create(author, body, chrono::Utc::now(), None)
+                    .create(author, Draft::plain(body), chrono::Utc::now(), None)
                     .await
                     .map_err(|e| format!("creating post {i}: {e}"))?;
                 if (i + 1) % 1000 == 0 {

@@ -40,6 +40,7 @@ use microblog_local::stream::{self, StreamPoller};
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::{Email, NewUser, Password, PostBody, UserId, Username};
 use microblog_shared::hashing::hash_password;
+use microblog_shared::store::posts::Draft;
 use microblog_shared::{App, Config};
 use tokio::net::TcpListener;
 
@@ -224,7 +225,7 @@ async fn set_up(app: &App) -> Result<Fixture, String> {
                     .map_err(|e| format!("{e:?}"))?;
             let post = app
                 .posts
-                .create(UserId::new(i), body, chrono::Utc::now(), None)
+                .create(UserId::new(i), Draft::plain(body), chrono::Utc::now(), None)
                 .await
                 .map_err(|e| format!("a post by {i}: {e}"))?;
             posts.push(post.id.get());

@@ -14,6 +14,7 @@
 // The files of src/bin/ name this crate as their binaries see it.
 extern crate self as microblog_functions;
 
+pub mod images;
 pub mod openapi;
 
 use std::future::Future;

@@ -31,6 +31,7 @@ use utoipa::{IntoParams, Modify, OpenApi};
         (name = "posts", description = "Posts, timelines and the home feed"),
         (name = "safety", description = "Blocks and mutes"),
         (name = "moderation", description = "Reports, and the moderators' queue"),
+        (name = "notifications", description = "What others did: follows, likes, replies and mentions, and push devices"),
         (name = "tokens", description = "Bearer tokens"),
         (name = "meta", description = "This document"),
     ),

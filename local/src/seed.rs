@@ -1,15 +1,16 @@
-//! Fixture users, tokens and a post, written into a table so that the
+//! Fixture users, tokens, a post, a like and notifications, written into a table so that the
 //! sample events in `events/` (and `sam local invoke` with them) get real
 //! answers.
 
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
 use microblog_shared::domain::{
-    AboutMe, Change, CodeGrant, Email, MailKind, NewUser, Password, PostBody, ProfileUpdate,
-    Reason, ReportId, ReportTarget, UserId, Username,
+    AboutMe, Cause, Change, CodeGrant, EdgeKind, Email, MailKind, NewUser, NotificationKind,
+    Password, PostBody, ProfileUpdate, Reason, ReplyTo, ReportId, ReportTarget, UserId, Username,
 };
 use microblog_shared::hashing::hash_password;
 use microblog_shared::store::items::sha256_hex;
+use microblog_shared::store::posts::Draft;
 use microblog_shared::store::reports::NewReport;
 use microblog_shared::store::tokens::TokenPair;
 use microblog_shared::store::Read;
@@ -18,6 +19,12 @@ use microblog_shared::App;
 /// Why seeding failed: a store or hashing failure (logged), or a fixture
 /// that breaks a rule.
 pub type SeedError = Box<dyn std::error::Error + Send + Sync>;
+
+/// When john liked susan's fixture post: fixed, so that a sample event of
+/// the like's removal names the same cause (2026-11-25T18:30:00Z).
+pub const FIXTURE_LIKED_AT_MICROS: u64 = 1_795_631_400_000_000;
+/// The body of john's fixture reply to susan's fixture post.
+pub const FIXTURE_REPLY: &str = "Fixture reply";
 
 /// The bearer token the authenticated sample events carry (user 1, susan).
 pub const FIXTURE_TOKEN: &str = "1.fixture-token-for-sample-events-000000000001";
@@ -155,12 +162,13 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
         app.posts
             .create(
                 ids[0],
-                PostBody::parse(FIXTURE_POST)?,
+                Draft::plain(PostBody::parse(FIXTURE_POST)?),
                 chrono::Utc::now(),
                 None,
             )
             .await?;
     }
+    seed_conversation(app, ids[0], ids[1]).await?;
     if app
         .reports
         .get(ReportId::new(1), Read::Strong)
@@ -172,7 +180,7 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
             .newest(ids[0], 1)
             .await?
             .first()
-            .copied()
+            .map(|(id, _)| *id)
             .ok_or("the fixture post was not written")?;
         for (target, target_user, reason, comment) in [
             (
@@ -194,6 +202,71 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
         }
     }
     seed_recovery(app, ids[0], ids[1]).await
+}
+
+/// john likes susan's fixture post (at [`FIXTURE_LIKED_AT_MICROS`]) and
+/// replies to it (post 2 of a fresh table), and susan's inbox tells her of
+/// john's follow, like and reply (notifications 1, 2 and 3): what the
+/// `notify` worker would have written from the stream.
+async fn seed_conversation(app: &App, susan: UserId, john: UserId) -> Result<(), SeedError> {
+    let (post_id, _) = *app
+        .posts
+        .newest(susan, 1)
+        .await?
+        .first()
+        .ok_or("the fixture post was not written")?;
+    let post = app
+        .posts
+        .get(post_id, Read::Strong)
+        .await?
+        .ok_or("the fixture post was not written")?;
+    let now = chrono::Utc::now();
+    app.likes.like(john, &post, FIXTURE_LIKED_AT_MICROS).await?;
+    let replied = app.posts.newest(john, 1).await?.first().map(|(id, _)| *id);
+    let reply = match replied {
+        Some(reply) => reply,
+        None => {
+            let draft = Draft {
+                body: PostBody::parse(FIXTURE_REPLY)?,
+                in_reply_to: Some(ReplyTo {
+                    post: post.id,
+                    author: susan,
+                }),
+                mentions: Vec::new(),
+            };
+            app.posts.create(john, draft, now, None).await?.id
+        }
+    };
+    let follow = app
+        .follows
+        .window(susan, EdgeKind::Follower, None, 0, 1)
+        .await?
+        .first()
+        .map(|edge| edge.followed_at_micros)
+        .ok_or("john's follow was not written")?;
+    let like = app
+        .likes
+        .window(post.id, None, 0, 1)
+        .await?
+        .first()
+        .map(|like| like.liked_at_micros)
+        .ok_or("john's like was not written")?;
+    for (kind, post, at_micros) in [
+        (NotificationKind::Follow, None, follow),
+        (NotificationKind::Like, Some(post.id), like),
+        (NotificationKind::Reply, Some(reply), 0),
+    ] {
+        let cause = Cause {
+            recipient: susan,
+            kind,
+            actor: john,
+            post,
+            at_micros,
+        };
+        let at = chrono::DateTime::from_timestamp_micros(at_micros as i64).unwrap_or(now);
+        app.notifications.notify(cause, at, now).await?;
+    }
+    Ok(())
 }
 
 /// john's reset and verification codes, susan's address verified, and a

@@ -28,6 +28,9 @@ pub struct Config {
     /// Items one step of an account clean-up handles at most
     /// (`ACCOUNT_CLEANUP_STEP`, default 100).
     pub cleanup_step: u32,
+    /// Days a notification stays in its inbox (`NOTIFICATION_TTL_DAYS`,
+    /// default 90, at most 365).
+    pub notification_ttl_days: u32,
     /// Timeouts and retries of the DynamoDB client.
     pub dynamodb: ClientSettings,
     /// Abuse limits per client address.
@@ -375,9 +378,23 @@ impl Config {
                     ))
                 })?,
         };
+        let notification_ttl_days = match lookup("NOTIFICATION_TTL_DAYS") {
+            None => crate::domain::DEFAULT_NOTIFICATION_TTL_DAYS,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=365).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "NOTIFICATION_TTL_DAYS must be a whole number of days from 1 to 365, got {raw:?}"
+                    ))
+                })?,
+        };
         Ok(Config {
             table_name,
             cleanup_step,
+            notification_ttl_days,
             token_ttl: Duration::from_secs(token_ttl),
             refresh_token_ttl: Duration::from_secs(refresh_token_ttl),
             refresh_reuse_interval: Duration::from_secs(refresh_reuse_interval),
@@ -495,6 +512,7 @@ mod tests {
     fn the_clean_up_step_defaults_to_100_items_and_refuses_nonsense() {
         let config = Config::from_lookup(env(&[("TABLE_NAME", "microblog")])).unwrap();
         assert_eq!(config.cleanup_step, 100);
+        assert_eq!(config.notification_ttl_days, 90);
         for bad in ["0", "1001", "some"] {
             let err = Config::from_lookup(env(&[
                 ("TABLE_NAME", "microblog"),

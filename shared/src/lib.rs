@@ -24,15 +24,18 @@ pub mod representation;
 pub mod routes;
 pub mod safety;
 pub mod store;
+pub mod writing;
 
 pub use config::Config;
 pub use error::{respond, ApiError};
 
 use store::feed::FeedStore;
 use store::follows::FollowStore;
+use store::likes::LikeStore;
 use store::limits::LimitStore;
 use store::mail::MailStore;
 use store::moderation::ModerationStore;
+use store::notifications::NotificationStore;
 use store::posts::PostStore;
 use store::purge::PurgeStore;
 use store::reports::ReportStore;
@@ -56,6 +59,10 @@ pub struct App {
     pub follows: FollowStore,
     /// Posts and timelines.
     pub posts: PostStore,
+    /// Likes, with their pointers and the posts' counts.
+    pub likes: LikeStore,
+    /// Notification inboxes.
+    pub notifications: NotificationStore,
     /// Home feeds.
     pub feeds: FeedStore,
     /// Abuse-limit counters.
@@ -83,6 +90,8 @@ impl App {
             tokens: TokenStore::new(table.clone()),
             follows: FollowStore::new(table.clone()),
             posts: PostStore::new(table.clone()),
+            likes: LikeStore::new(table.clone()),
+            notifications: NotificationStore::new(table.clone(), config.notification_ttl_days),
             feeds: FeedStore::new(table.clone()),
             limits: LimitStore::new(table.clone()),
             purges: PurgeStore::new(table.clone(), config.cleanup_step),

@@ -198,7 +198,7 @@ pub async fn list_open_reports(app: &App, req: &Request) -> Result<Response<Body
         .last()
         .filter(|_| more)
         .map(|r| Cursor(r.id.get(), None));
-    let items = moderated(app, &page).await?;
+    let items = moderated(app, caller.user_id, &page).await?;
     let collection = Collection::new("/api/reports", &request, Total::Counted(total), items, next);
     let now = chrono::Utc::now();
     let queue = ReportQueue {
@@ -284,7 +284,7 @@ pub async fn decide_report(app: &App, req: &Request) -> Result<Response<Body>, A
             other => other.into(),
         })?;
     tracing::info!(report = %id, moderator = %caller.user_id, status = closed.status.as_str(), action = resolution.action.as_str(), "report closed");
-    let shown = moderated(app, std::slice::from_ref(&closed)).await?;
+    let shown = moderated(app, caller.user_id, std::slice::from_ref(&closed)).await?;
     json(StatusCode::OK, &shown[0])
 }
 
@@ -322,9 +322,14 @@ pub async fn lift_suspension(app: &App, req: &Request) -> Result<Response<Body>,
     }
 }
 
-/// `reports` as moderators see them: one BatchGetItem of the targets'
-/// posts and users and one of their open counts, concurrently.
-async fn moderated(app: &App, reports: &[Report]) -> Result<Vec<ModeratedReport>, ApiError> {
+/// `reports` as the moderator `viewer` sees them: one BatchGetItem of the
+/// targets' posts and users, one of their open counts and one of the
+/// viewer's likes of the posts, concurrently.
+async fn moderated(
+    app: &App,
+    viewer: UserId,
+    reports: &[Report],
+) -> Result<Vec<ModeratedReport>, ApiError> {
     let mut post_ids: Vec<PostId> = Vec::new();
     let mut user_ids: Vec<UserId> = Vec::new();
     let mut targets: Vec<ReportTarget> = Vec::new();
@@ -341,11 +346,12 @@ async fn moderated(app: &App, reports: &[Report]) -> Result<Vec<ModeratedReport>
             targets.push(report.target);
         }
     }
-    let (counts, found) = tokio::join!(
+    let (counts, found, liked) = tokio::join!(
         app.reports.open_counts(&targets),
-        app.posts.with_authors(&post_ids, &user_ids)
+        app.posts.with_authors(&post_ids, &user_ids),
+        app.likes.liked_among(viewer, &post_ids)
     );
-    let (counts, (posts, users)) = (counts?, found?);
+    let (counts, (posts, users), liked) = (counts?, found?, liked?);
     Ok(reports
         .iter()
         .map(|report| {
@@ -355,7 +361,7 @@ async fn moderated(app: &App, reports: &[Report]) -> Result<Vec<ModeratedReport>
                     .iter()
                     .find(|p| p.id == id)
                     .zip(user)
-                    .map(|(post, author)| PostRepr::new(post, author)),
+                    .map(|(post, author)| PostRepr::new(post, author, liked.contains(&post.id))),
                 ReportTarget::User(_) => None,
             };
             let count = targets

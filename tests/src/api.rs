@@ -368,6 +368,52 @@ impl TestApi {
         reply.json()
     }
 
+    /// Publishes a reply to `parent` as the holder of `token`; panics
+    /// unless 201.
+    pub async fn reply(&self, token: &str, parent: u64, body: &str) -> Value {
+        let reply = self
+            .send(
+                "POST",
+                "/api/posts",
+                token,
+                Some(serde_json::json!({ "body": body, "in_reply_to": parent })),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "replying {body:?}: {}", reply.body);
+        reply.json()
+    }
+
+    /// `method` (PUT: like, DELETE: unlike) on `post`'s like as the holder
+    /// of `token`; panics unless 204.
+    pub async fn like(&self, method: &str, post: u64, token: &str) {
+        let reply = self
+            .authorized(method, &format!("/api/posts/{post}/like"), token)
+            .await;
+        assert_eq!(reply.status, 204, "{method} like of {post}: {}", reply.body);
+    }
+
+    /// Every notification of the holder of `token`, newest first, after
+    /// the stream workers have settled.
+    pub async fn notifications(&self, token: &str) -> Vec<Value> {
+        self.settle_feeds().await;
+        self.walk("/api/notifications?per_page=100", token)
+            .await
+            .iter()
+            .flat_map(|page| page["items"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// The unread count of the holder of `token`: (count, capped).
+    pub async fn unread(&self, token: &str) -> (u64, bool) {
+        let reply = self.get("/api/notifications/unread", token).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let body = reply.json();
+        (
+            body["count"].as_u64().unwrap(),
+            body["capped"].as_bool().unwrap(),
+        )
+    }
+
     /// The ids of the posts in the feed of the holder of `token`, newest
     /// first, walking every page by its `next` links.
     pub async fn feed_ids(&self, token: &str) -> Vec<u64> {

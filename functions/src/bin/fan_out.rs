@@ -1,9 +1,11 @@
 //! `fan_out`: invoked with batches of the table's stream records, it keeps
 //! every home feed in step with posts and follows:
 //!
-//! - a post published: an entry in each follower's feed;
+//! - a post published: an entry in each follower's feed (a reply to
+//!   someone else: only in the feeds of followers who follow them too);
 //! - a post deleted: its entry out of each follower's feed;
-//! - A follows B: B's newest posts into A's feed;
+//! - A follows B: B's newest posts into A's feed (replies by the same
+//!   rule);
 //! - A unfollows B: B's posts out of A's feed.
 //!
 //! Except for popular authors (`POPULAR_FOLLOWERS` followers or more, once
@@ -20,12 +22,12 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
+use microblog_functions::images::{event_of, image, ItemEvent, PostImage};
 use microblog_functions::in_order;
 use microblog_shared::domain::{FeedEntry, PostId, UserId};
-use microblog_shared::store::items::{key_of, KeyOf};
+use microblog_shared::store::items::KeyOf;
 use microblog_shared::store::StoreError;
 use microblog_shared::App;
-use serde::Deserialize;
 
 /// Newest posts of a newly followed user brought into the follower's feed.
 pub const BACKFILL_POSTS: u32 = 50;
@@ -33,8 +35,12 @@ pub const BACKFILL_POSTS: u32 = 50;
 /// What a stream record means for the feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
-    /// `author` published `post`.
-    Published { post: PostId, author: UserId },
+    /// `author` published `post`; a reply names the author it answers.
+    Published {
+        post: PostId,
+        author: UserId,
+        answers: Option<UserId>,
+    },
     /// `author` deleted `post`.
     Deleted { post: PostId, author: UserId },
     /// `follower` started following `followed`.
@@ -45,45 +51,30 @@ pub enum Change {
     Nothing,
 }
 
-#[derive(Deserialize)]
-struct Keys {
-    pk: String,
-    sk: String,
-}
-
-#[derive(Deserialize)]
-struct PostImage {
-    id: u64,
-    author_id: u64,
-}
-
 /// What `record` means; `Err` for a record that cannot be read, which is a
 /// bug of ours (or not our table).
 pub fn change_of(record: &EventRecord) -> Result<Change, String> {
-    let keys: Keys = serde_dynamo::from_item(record.change.keys.clone())
-        .map_err(|e| format!("unreadable keys: {e}"))?;
-    let inserted = record.event_name == "INSERT";
-    let removed = record.event_name == "REMOVE";
-    match key_of(&keys.pk, &keys.sk) {
-        KeyOf::Post(_) if inserted || removed => {
-            let image = if inserted {
-                &record.change.new_image
-            } else {
-                &record.change.old_image
-            };
-            let post: PostImage = serde_dynamo::from_item(image.clone())
-                .map_err(|e| format!("unreadable post image: {e}"))?;
-            let (post, author) = (PostId::new(post.id), UserId::new(post.author_id));
-            Ok(if inserted {
-                Change::Published { post, author }
-            } else {
-                Change::Deleted { post, author }
+    let (event, key) = event_of(record)?;
+    match (key, event) {
+        (KeyOf::Post(_), ItemEvent::Inserted) => {
+            let post: PostImage = image(record, true)?;
+            Ok(Change::Published {
+                post: post.post(),
+                author: post.author(),
+                answers: post.parent().map(|(_, author)| author),
             })
         }
-        KeyOf::Following { follower, followed } if inserted => {
+        (KeyOf::Post(_), ItemEvent::Removed) => {
+            let post: PostImage = image(record, false)?;
+            Ok(Change::Deleted {
+                post: post.post(),
+                author: post.author(),
+            })
+        }
+        (KeyOf::Following { follower, followed }, ItemEvent::Inserted) => {
             Ok(Change::Followed { follower, followed })
         }
-        KeyOf::Following { follower, followed } if removed => {
+        (KeyOf::Following { follower, followed }, ItemEvent::Removed) => {
             Ok(Change::Unfollowed { follower, followed })
         }
         _ => Ok(Change::Nothing),
@@ -114,11 +105,18 @@ pub async fn apply(app: &App, change: Change) -> Result<(), StoreError> {
             Ok(())
         }
         Change::Followed { followed, .. } if popular(app, followed).await? => Ok(()),
-        Change::Published { post, author } => {
-            let entries: Vec<FeedEntry> = app
-                .feeds
-                .followers(author)
-                .await?
+        Change::Published {
+            post,
+            author,
+            answers,
+        } => {
+            let mut owners = app.feeds.followers(author).await?;
+            // A reply to someone else reaches only the followers who also
+            // follow the one it answers (as on Twitter and Mastodon).
+            if let Some(answered) = answers.filter(|answered| *answered != author) {
+                owners = app.feeds.following_among(&owners, answered).await?;
+            }
+            let entries: Vec<FeedEntry> = owners
                 .into_iter()
                 .map(|owner| FeedEntry {
                     owner,
@@ -133,12 +131,23 @@ pub async fn apply(app: &App, change: Change) -> Result<(), StoreError> {
             app.feeds.remove_post(post, &followers).await
         }
         Change::Followed { follower, followed } => {
-            let entries: Vec<FeedEntry> = app
-                .posts
-                .newest(followed, BACKFILL_POSTS)
-                .await?
+            let newest = app.posts.newest(followed, BACKFILL_POSTS).await?;
+            // The same rule for replies as when they were published.
+            let mut answered: Vec<UserId> = newest
+                .iter()
+                .filter_map(|(_, answers)| *answers)
+                .filter(|answered| *answered != followed && *answered != follower)
+                .collect();
+            answered.sort_unstable();
+            answered.dedup();
+            let followed_too = app.feeds.followed_among(follower, &answered).await?;
+            let entries: Vec<FeedEntry> = newest
                 .into_iter()
-                .map(|post_id| FeedEntry {
+                .filter(|(_, answers)| match answers {
+                    Some(a) if *a != followed && *a != follower => followed_too.contains(a),
+                    _ => true,
+                })
+                .map(|(post_id, _)| FeedEntry {
                     owner: follower,
                     post_id,
                     author_id: followed,

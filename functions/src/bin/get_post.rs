@@ -1,6 +1,6 @@
 //! `GET /api/posts/{id}`: one post, with its author's current name. The
 //! token (with the caller's blocks) and the post are read concurrently,
-//! then the author. A post of a user blocking the caller, or blocked by
+//! then the author and whether the caller likes it, concurrently. A post of a user blocking the caller, or blocked by
 //! them, is a 404 like a missing one; so is a post of a suspended user,
 //! to anyone but a moderator.
 
@@ -41,11 +41,12 @@ async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         return Err(NoSuchPost::id(post.id).into());
     }
     // A post outlives no author: one without is as good as deleted.
-    let author = app
-        .users
-        .get(post.author_id, Read::Eventual)
-        .await?
+    let (author, liked) = tokio::join!(
+        app.users.get(post.author_id, Read::Eventual),
+        app.likes.likes(caller.user_id, post.id)
+    );
+    let author = author?
         .filter(|author| author.visible_to(&caller.user))
         .ok_or(NoSuchPost::id(post.id))?;
-    json_with_etag(req, StatusCode::OK, &PostRepr::new(&post, &author))
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&post, &author, liked?))
 }

@@ -13,6 +13,7 @@ use microblog_shared::http::bodies::PostForm;
 use microblog_shared::http::{etag_of_value, json_body, json_with_etag, IfMatch};
 use microblog_shared::representation::PostRepr;
 use microblog_shared::store::{Constraint, Read, StoreError};
+use microblog_shared::writing::mentions_in;
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
@@ -51,6 +52,7 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let conditional = precondition.is_conditional();
     // The author is the caller, whose profile authentication read strongly.
     let author = &caller.user;
+    let liked = app.likes.likes(caller.user_id, post.id).await?;
     let post = if conditional {
         // A strong read: the edit is conditioned on what is compared.
         let id = post.id;
@@ -59,14 +61,18 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
             .get(id, Read::Strong)
             .await?
             .ok_or(NoSuchPost::id(id))?;
-        precondition.check(&etag_of_value(&PostRepr::new(&post, author))?, "post")?;
+        precondition.check(
+            &etag_of_value(&PostRepr::new(&post, author, liked))?,
+            "post",
+        )?;
         post
     } else {
         post
     };
+    let mentions = mentions_in(app, &body).await?;
     let edited = app
         .posts
-        .edit(&post, body, chrono::Utc::now(), conditional)
+        .edit(&post, body, mentions, chrono::Utc::now(), conditional)
         .await;
     let edited = match edited {
         Err(StoreError::Conflict(Constraint::PostMissing)) => {
@@ -81,5 +87,5 @@ async fn update_post(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         }
         edited => edited?,
     };
-    json_with_etag(req, StatusCode::OK, &PostRepr::new(&edited, author))
+    json_with_etag(req, StatusCode::OK, &PostRepr::new(&edited, author, liked))
 }

@@ -1,11 +1,13 @@
 //! The collections of the API, each a `{items, _meta, _links}` page read
 //! with one bounded Query and one BatchGetItem.
 
+mod notifications;
 mod posts;
 mod users;
 
-pub use posts::{list_feed, list_timeline};
-pub use users::{list_edges, list_users};
+pub use notifications::{list_notifications, mark_read, unread_count, UNREAD_CAP};
+pub use posts::{list_feed, list_replies, list_timeline};
+pub use users::{list_edges, list_likes, list_users};
 
 use crate::error::ApiError;
 use crate::pagination::PageRequest;

@@ -5,8 +5,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::{invalid_cursor, split_page};
-use crate::auth::{authenticate, Alongside, PathUser, Screened};
-use crate::domain::{PostId, UserId};
+use crate::auth::{authenticate, Alongside, PathPost, PathUser, Screened};
+use crate::domain::{NoSuchPost, Post, PostId, User, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -27,7 +27,7 @@ fn after_post(after: Option<Cursor>) -> Result<Option<PostId>, ApiError> {
 /// one BatchGetItem of the page's posts. A 404 while a block stands
 /// between the caller and the author, either way.
 pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (_, (author, safety)) = authenticate(app, req, Screened(PathUser)).await?;
+    let (caller, (author, safety)) = authenticate(app, req, Screened(PathUser)).await?;
     if safety.blocks_either(author.id) {
         return Err(ApiError::NotFound(format!(
             "the posts of user {} are not available to you: a block stands between you",
@@ -45,9 +45,16 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
         }
     };
     let (ids, more) = split_page(window, &request);
-    let posts = app.posts.get_many(&ids).await?;
+    let (posts, liked) = tokio::join!(
+        app.posts.get_many(&ids),
+        app.likes.liked_among(caller.user_id, &ids)
+    );
+    let (posts, liked) = (posts?, liked?);
     let next = ids.last().filter(|_| more).map(|id| Cursor(id.get(), None));
-    let items = posts.iter().map(|p| PostRepr::new(p, &author)).collect();
+    let items = posts
+        .iter()
+        .map(|p| PostRepr::new(p, &author, liked.contains(&p.id)))
+        .collect();
     let path = format!("/api/users/{}/posts", author.id);
     json_with_etag(
         req,
@@ -60,7 +67,8 @@ pub async fn list_timeline(app: &App, req: &Request) -> Result<Response<Body>, A
 /// one Query of the caller's feed, and, for the popular authors the caller
 /// follows (one BatchGetItem of those edges), one Query of each one's
 /// timeline, merged newest first; then one BatchGetItem of the page's posts
-/// and their authors (current bodies and names). The feed is not counted:
+/// and their authors (current bodies and names) and, concurrently, one of
+/// the caller's likes of them. The feed is not counted:
 /// `total_items` is null. An entry whose post was deleted, and whose
 /// removal the fan-out has not yet done, is left out of the page; so is
 /// every post of a user the caller blocks, is blocked by or mutes (the
@@ -96,16 +104,11 @@ pub async fn list_feed(app: &App, req: &Request) -> Result<Response<Body>, ApiEr
     let shown = entries.iter().filter(|(_, author)| !safety.hides(*author));
     let ids: Vec<PostId> = shown.clone().map(|(post, _)| *post).collect();
     let author_ids: Vec<UserId> = shown.map(|(_, author)| *author).collect();
-    let (posts, authors) = app.posts.with_authors(&ids, &author_ids).await?;
-    let items = posts
-        .iter()
-        .filter_map(|post| {
-            let author = authors
-                .iter()
-                .find(|a| a.id == post.author_id && a.visible_to(&caller.user))?;
-            Some(PostRepr::new(post, author))
-        })
-        .collect();
+    let (found, liked) = tokio::join!(
+        app.posts.with_authors(&ids, &author_ids),
+        app.likes.liked_among(caller.user_id, &ids)
+    );
+    let items = as_seen(&found?, &liked?, &caller.user);
     let next = entries
         .last()
         .filter(|_| more)
@@ -156,4 +159,66 @@ async fn feed_window(
         .skip(skip as usize)
         .take(request.fetch_limit() as usize)
         .collect())
+}
+
+/// `posts` by `authors` as `viewer` sees them, `liked` naming those the
+/// viewer likes; a post whose author is gone, or suspended (to all but
+/// moderators), is left out.
+fn as_seen(found: &(Vec<Post>, Vec<User>), liked: &[PostId], viewer: &User) -> Vec<PostRepr> {
+    let (posts, authors) = found;
+    posts
+        .iter()
+        .filter_map(|post| {
+            let author = authors
+                .iter()
+                .find(|a| a.id == post.author_id && a.visible_to(viewer))?;
+            Some(PostRepr::new(post, author, liked.contains(&post.id)))
+        })
+        .collect()
+}
+
+/// `GET /api/posts/{id}/replies`: the token (with the caller's blocks) and
+/// the parent concurrently, one Query of the parent's reply entries (oldest
+/// first, each naming its author), then one BatchGetItem of the page's
+/// replies and their authors
+/// and, concurrently, one of the caller's likes of them. A 404 when the
+/// parent is hidden from the caller as `GET /api/posts/{id}` would hide it.
+/// Replies by users the caller blocks, is blocked by or mutes, by suspended
+/// users, and deleted replies are left out of the page (follow `next`);
+/// `total_items` is the parent's `reply_count`.
+pub async fn list_replies(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (caller, (parent, safety)) = authenticate(app, req, Screened(PathPost)).await?;
+    if safety.blocks_either(parent.author_id) {
+        return Err(NoSuchPost::id(parent.id).into());
+    }
+    let request = PageRequest::from_request(req)?;
+    let total = Total::Counted(parent.reply_count);
+    let window = match request.plan(total)? {
+        None => Vec::new(),
+        Some((after, skip)) => {
+            app.posts
+                .replies_window(parent.id, after_post(after)?, skip, request.fetch_limit())
+                .await?
+        }
+    };
+    let (entries, more) = split_page(window, &request);
+    let next = entries
+        .last()
+        .filter(|_| more)
+        .map(|(id, _)| Cursor(id.get(), None));
+    let shown_entries = entries.iter().filter(|(_, author)| !safety.hides(*author));
+    let ids: Vec<PostId> = shown_entries.clone().map(|(id, _)| *id).collect();
+    let author_ids: Vec<UserId> = shown_entries.map(|(_, author)| *author).collect();
+    let (found, liked) = tokio::join!(
+        app.posts.with_authors(&ids, &author_ids),
+        app.likes.liked_among(caller.user_id, &ids)
+    );
+    let (posts, authors) = found?;
+    let items = as_seen(&(posts, authors), &liked?, &caller.user);
+    let path = format!("/api/posts/{}/replies", parent.id);
+    json_with_etag(
+        req,
+        StatusCode::OK,
+        &Collection::new(&path, &request, total, items, next),
+    )
 }

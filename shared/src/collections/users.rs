@@ -1,14 +1,14 @@
 //! The user collections: all users (by id), a user's followers and the
 //! users a user follows (newest follow first), and the users the caller
-//! blocks or mutes (newest first).
+//! blocks or mutes (newest first), and who likes a post (newest first).
 
 use super::{invalid_cursor, split_page};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use crate::auth::{authenticate, Alongside, Own, PathUser};
-use crate::domain::{EdgeKind, Silence, UserId};
+use crate::auth::{authenticate, Alongside, Own, PathPost, PathUser, Screened};
+use crate::domain::{EdgeKind, NoSuchPost, Silence, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -108,6 +108,46 @@ pub async fn list_edges(
         req,
         StatusCode::OK,
         &Collection::new(&path, &request, Total::Counted(total), items, next),
+    )
+}
+
+/// `GET /api/posts/{id}/likes`: the token (with the caller's blocks) and
+/// the post concurrently, one Query of the post's likes in the `by_time`
+/// index (newest first), then one BatchGetItem of the page's users. A 404
+/// when a block stands between the caller and the post's author;
+/// `total_items` is the post's exact `like_count`.
+pub async fn list_likes(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (caller, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
+    if safety.blocks_either(post.author_id) {
+        return Err(NoSuchPost::id(post.id).into());
+    }
+    let request = PageRequest::from_request(req)?;
+    let total = Total::Counted(post.like_count);
+    let window = match request.plan(total)? {
+        None => Vec::new(),
+        Some((after, skip)) => {
+            let after = match after {
+                Some(Cursor(micros, Some(user))) => Some((micros, UserId::new(user))),
+                Some(_) => return Err(invalid_cursor()),
+                None => None,
+            };
+            app.likes
+                .window(post.id, after, skip, request.fetch_limit())
+                .await?
+        }
+    };
+    let (likes, more) = split_page(window, &request);
+    let ids: Vec<UserId> = likes.iter().map(|like| like.user).collect();
+    let users = app.users.get_many(&ids).await?;
+    let next = likes
+        .last()
+        .filter(|_| more)
+        .map(|like| Cursor(like.liked_at_micros, Some(like.user.get())));
+    let path = format!("/api/posts/{}/likes", post.id);
+    json_with_etag(
+        req,
+        StatusCode::OK,
+        &Collection::new(&path, &request, total, visible(&users, &caller.user), next),
     )
 }
 

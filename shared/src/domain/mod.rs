@@ -7,6 +7,8 @@
 mod errors;
 mod follow;
 mod ids;
+mod mention;
+mod notification;
 mod post;
 mod recovery;
 mod report;
@@ -20,7 +22,9 @@ mod values;
 pub use errors::{NoSuchPost, NoSuchReport, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
 pub use ids::{PostId, ReportId, UserId};
-pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, MAX_POST_CHARS};
+pub use mention::{mentioned_usernames, Mention, MAX_MENTIONS};
+pub use notification::{Cause, Notification, NotificationKind, DEFAULT_NOTIFICATION_TTL_DAYS};
+pub use post::{FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, ReplyTo, MAX_POST_CHARS};
 pub use recovery::{CodeGrant, MailJob, MailKind, MailedCode, CODE_CHARS};
 pub use report::{
     Decision, ModerationAction, Reason, Report, ReportStatus, ReportTarget, ReportText, Resolution,

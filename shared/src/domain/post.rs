@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::errors::ValidationError;
+use super::mention::Mention;
 use super::text::{check_text, has_visible, trimmed_at_end, trimmed_at_start, Lines};
 
 /// The most characters (Unicode scalar values) a post body may have.
@@ -101,6 +102,26 @@ pub struct Post {
     pub created_at: DateTime<Utc>,
     /// When it was last edited, if ever.
     pub edited_at: Option<DateTime<Utc>>,
+    /// The post it answers, if it is a reply; kept when that post is
+    /// deleted.
+    pub in_reply_to: Option<ReplyTo>,
+    /// The users its body mentions (resolved when written or edited).
+    pub mentions: Vec<Mention>,
+    /// How many users like it: moved only with the likes themselves.
+    pub like_count: u64,
+    /// How many replies it has: one more with each reply's transaction, one
+    /// less when the stream shows a reply deleted.
+    pub reply_count: u64,
+}
+
+/// The post a reply answers, and its author (so that the fan-out and the
+/// notifications need not read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// The parent post.
+    pub post: PostId,
+    /// The parent's author.
+    pub author: UserId,
 }
 
 /// One entry of a user's home feed: a pointer to a post, so an edit or a

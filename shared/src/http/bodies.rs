@@ -60,7 +60,35 @@ impl TryFrom<Registration> for CompleteRegistration {
     }
 }
 
-/// The body of `POST /api/posts` and `PUT /api/posts/{id}`.
+/// The body of `POST /api/posts`: a post, or a reply.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(
+    description = "A new post: `body` is required; `in_reply_to`, the id of the post it answers, is optional (null is the same as absent); other fields are ignored."
+)]
+pub struct NewPostForm {
+    /// Required.
+    #[serde(default)]
+    #[schema(value_type = PostBody, required = true)]
+    pub body: Option<PostBody>,
+    /// The id of the post this one replies to.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub in_reply_to: Option<serde_json::Value>,
+}
+
+impl NewPostForm {
+    /// The body, and the id of the post it answers, if any.
+    pub fn check(self) -> Result<(PostBody, Option<PostId>), ValidationError> {
+        let body = self.body.ok_or(ValidationError::Missing(&["body"]))?;
+        let parent = match self.in_reply_to {
+            None | Some(serde_json::Value::Null) => None,
+            Some(id) => Some(PostId::new(id_field("in_reply_to", &id)?)),
+        };
+        Ok((body, parent))
+    }
+}
+
+/// The body of `PUT /api/posts/{id}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PostForm {
     /// Required.
@@ -70,7 +98,7 @@ pub struct PostForm {
 }
 
 impl PostForm {
-    /// The body, which both routes require.
+    /// The body, which is required.
     pub fn into_body(self) -> Result<PostBody, ValidationError> {
         self.body.ok_or(ValidationError::Missing(&["body"]))
     }
@@ -398,5 +426,28 @@ mod tests {
         let refresh: RefreshRequest =
             serde_json::from_str(r#"{"refresh_token": "1.abc.def"}"#).unwrap();
         assert!(!format!("{refresh:?}").contains("abc"));
+    }
+}
+
+/// The body of `PUT /api/notifications/read`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    description = "How far the caller has read: `up_to`, the id of a notification, is required; other fields are ignored."
+)]
+pub struct ReadMarker {
+    /// Required: the id of the newest notification read; it and every
+    /// older one are marked read.
+    #[serde(default)]
+    #[schema(value_type = i64, minimum = 1, required = true)]
+    pub up_to: Option<serde_json::Value>,
+}
+
+impl ReadMarker {
+    /// The notification id; missing (or null) or not an id is a 400.
+    pub fn up_to(self) -> Result<u64, ValidationError> {
+        match self.up_to {
+            None | Some(serde_json::Value::Null) => Err(ValidationError::Missing(&["up_to"])),
+            Some(id) => id_field("up_to", &id),
+        }
     }
 }

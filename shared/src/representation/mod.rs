@@ -1,10 +1,12 @@
-//! The JSON representations of users, posts and reports, with their
+//! The JSON representations of users, posts, reports and notifications, with their
 //! hypermedia links.
 
+mod notification;
 mod post;
 mod report;
 
-pub use post::{AuthorLinks, AuthorRepr, PostLinks, PostRepr};
+pub use notification::{NotificationRepr, PostRef, PostRefLinks, UnreadCount};
+pub use post::{AuthorLinks, AuthorRepr, MentionLinks, MentionRepr, PostLinks, PostRepr};
 pub use report::{ModeratedReport, QueueMeta, ReportLinks, ReportQueue, ReportRepr, TargetRepr};
 
 use md5::{Digest, Md5};

@@ -420,8 +420,12 @@ pub const ROUTES: &[Route] = &[
         "/api/posts",
         "create_post",
         // The post id counter and post_count (UpdateItem); one transaction
-        // putting the post, its timeline entry and the author's feed entry;
-        // the Idempotency-Key record is read, and put with the post.
+        // putting the post, its timeline entry and the author's feed entry
+        // (and, for a reply, its entry under the parent and the parent's
+        // reply_count); the Idempotency-Key record is read, and put with
+        // the post. A reply reads its parent, the caller's safety item and
+        // the parent's author; mentions read the username markers and the
+        // profiles they name (BatchGetItems).
         &[
             table(GetItem),
             table(BatchGetItem),
@@ -435,6 +439,7 @@ pub const ROUTES: &[Route] = &[
         keys::POST_COUNTER,
         keys::POST,
         keys::USER,
+        keys::USERNAME,
         keys::FEED,
     ]),
     Route::new(
@@ -448,9 +453,11 @@ pub const ROUTES: &[Route] = &[
         "PUT",
         "/api/posts/{id}",
         "update_post",
+        // The post and the caller's like of it; the mentions' markers and
+        // profiles; one conditional UpdateItem.
         &[table(GetItem), table(BatchGetItem), table(UpdateItem)],
     )
-    .keys(&[keys::TOKEN, keys::POST, keys::USER]),
+    .keys(&[keys::TOKEN, keys::POST, keys::USER, keys::USERNAME]),
     Route::new(
         "DELETE",
         "/api/posts/{id}",
@@ -465,6 +472,54 @@ pub const ROUTES: &[Route] = &[
         ],
     )
     .keys(&[keys::TOKEN, keys::POST, keys::USER, keys::FEED]),
+    Route::new(
+        "PUT",
+        "/api/posts/{id}/like",
+        "like_post",
+        // The token, the caller's safety item and the post; one
+        // transaction: the like and its pointer (Puts), like_count
+        // (Update).
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(PutItem),
+            table(UpdateItem),
+        ],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::POST]),
+    Route::new(
+        "DELETE",
+        "/api/posts/{id}/like",
+        "unlike_post",
+        // The token and the post; one transaction: the like and its
+        // pointer (Deletes), like_count (Update); without the count when
+        // the post went meanwhile.
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(DeleteItem),
+            table(UpdateItem),
+        ],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::POST]),
+    Route::new(
+        "GET",
+        "/api/posts/{id}/likes",
+        "get_post_likes",
+        // The token, safety item and post; the likes in the index; the
+        // page's users.
+        &[table(GetItem), table(BatchGetItem), index(Query, BY_TIME)],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::POST]),
+    Route::new(
+        "GET",
+        "/api/posts/{id}/replies",
+        "get_post_replies",
+        // The token, safety item and parent; the reply entries (Query);
+        // the page's replies and authors, and the caller's likes of them.
+        &[table(GetItem), table(BatchGetItem), table(Query)],
+    )
+    .keys(&[keys::TOKEN, keys::USER, keys::POST]),
     Route::new(
         "GET",
         "/api/users/{id}/posts",
@@ -570,6 +625,33 @@ pub const ROUTES: &[Route] = &[
         &[table(BatchGetItem), table(PutItem), table(UpdateItem)],
     )
     .keys(&[keys::TOKEN, keys::USER, keys::VERIFY_LIMIT, keys::MAIL]),
+    Route::new(
+        "GET",
+        "/api/notifications",
+        "get_notifications",
+        // The token and safety item; the inbox (GetItem) and the page
+        // (Query) concurrently; the actors (BatchGetItem).
+        &[table(GetItem), table(BatchGetItem), table(Query)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "GET",
+        "/api/notifications/unread",
+        "get_unread_count",
+        // The token and safety item; the inbox (GetItem); at most 101 keys
+        // and actors (Query).
+        &[table(GetItem), table(BatchGetItem), table(Query)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "PUT",
+        "/api/notifications/read",
+        "mark_notifications_read",
+        // One conditional UpdateItem of the inbox; the inbox read
+        // (GetItem) when it refuses.
+        &[table(GetItem), table(BatchGetItem), table(UpdateItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     // The OpenAPI document, built from the code: no table, no token.
     Route::new("GET", "/api/openapi.json", "get_openapi", &[]).authenticated_by(Auth::None),
 ];
@@ -618,9 +700,11 @@ pub const WORKERS: &[Worker] = &[
         // Followers, an author's newest posts and a feed's entries of one
         // author (Query); feed entries written and deleted (BatchWriteItem);
         // the set of popular authors and a follower count (GetItem), and
-        // marking an author popular (UpdateItem).
+        // marking an author popular (UpdateItem); for replies, which
+        // followers also follow the author answered (BatchGetItem).
         dynamodb: &[
             table(GetItem),
+            table(BatchGetItem),
             table(Query),
             table(BatchWriteItem),
             table(UpdateItem),
@@ -671,6 +755,52 @@ pub const WORKERS: &[Worker] = &[
         timeout_seconds: 120,
         // Only clean-up jobs matter to it.
         only_partitions_starting: Some(crate::store::items::PURGE_PREFIX),
+        sends_mail: false,
+    },
+    Worker {
+        function: "clean_up_post",
+        trigger: Trigger::TableStream,
+        // A deleted post's partition, a page at a time (Query), its likes,
+        // their pointers and its replies' entries deleted (BatchWriteItem);
+        // a deleted reply's entry (DeleteItem) and its parent's
+        // reply_count (UpdateItem) in one transaction.
+        dynamodb: &[
+            table(Query),
+            table(BatchWriteItem),
+            table(DeleteItem),
+            table(UpdateItem),
+        ],
+        leading_keys: &[keys::POST, keys::USER],
+        description:
+            "table stream -> a deleted post's likes and reply entries, and its parent's reply count",
+        // A post with 100,000 likes is 1,000 pages of a Query and four
+        // BatchWriteItems: minutes. A batch that times out is retried and
+        // carries on from what is left.
+        timeout_seconds: 300,
+        // Only posts (and their likes) matter to it.
+        only_partitions_starting: Some(crate::store::items::POST_PREFIX),
+        sends_mail: false,
+    },
+    Worker {
+        function: "notify",
+        trigger: Trigger::TableStream,
+        // The recipient's safety item and a cause's claim (GetItem); the
+        // inbox's next id (UpdateItem); one transaction putting the claim
+        // and the notification (PutItem) and checking the cause and the
+        // recipient (ConditionCheckItem); taking one back (DeleteItem).
+        dynamodb: &[
+            table(GetItem),
+            table(UpdateItem),
+            table(PutItem),
+            table(ConditionCheckItem),
+            table(DeleteItem),
+        ],
+        leading_keys: &[keys::USER, keys::POST],
+        description: "table stream -> notifications (follows, likes, replies, mentions)",
+        // A batch is at most 100 records; a post notifies at most 11 users
+        // (a reply and 10 mentions), each a few calls: seconds.
+        timeout_seconds: 120,
+        only_partitions_starting: None,
         sends_mail: false,
     },
     Worker {

@@ -89,6 +89,24 @@ pub enum Constraint {
     /// The account a mailed code was issued for changed its address (or,
     /// for a reset code, its password, or ended every session), or is gone.
     CodeVoid,
+    /// The caller likes the post already.
+    AlreadyLiked,
+    /// The caller does not like the post.
+    NotLiked,
+    /// The post a reply answers does not exist (any more).
+    ParentMissing,
+    /// A reply's entry under its parent is gone: a redelivered record, or
+    /// the parent's clean-up, removed it already.
+    ReplyGone,
+    /// The notification of this cause was written already (a redelivered
+    /// stream record).
+    AlreadyNotified,
+    /// The read marker cannot move there: no notification of the inbox
+    /// has that id yet, or the marker is there already.
+    NotificationMissing,
+    /// The cause of a notification (a like, a follow, a post) is gone
+    /// since its stream record was written: it is not notified.
+    CauseGone,
 }
 
 /// Why a store call failed.

@@ -168,6 +168,32 @@ impl FeedStore {
     }
 }
 
+impl FeedStore {
+    /// Which of `readers` follow `author` (BatchGetItem of their edges, 100
+    /// a call): who, among an author's followers, sees a reply to `author`.
+    pub async fn following_among(
+        &self,
+        readers: &[UserId],
+        author: UserId,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let keys = readers
+            .iter()
+            .map(|reader| key(user_pk(*reader), edge_sk(EdgeKind::Following, author)))
+            .collect();
+        let found = self.table.batch_get(keys, Read::Eventual).await?;
+        found
+            .iter()
+            .map(|item| {
+                let pk = super::items::get_s(item, super::items::PK)?;
+                pk.strip_prefix(super::items::USER_PREFIX)
+                    .and_then(|id| id.parse().ok())
+                    .map(UserId::new)
+                    .ok_or_else(|| ItemError(format!("edge pk {pk} is not USER#<id>")).into())
+            })
+            .collect()
+    }
+}
+
 fn popular_key() -> super::items::Item {
     key(POPULAR_PK, "AUTHORS")
 }

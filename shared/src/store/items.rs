@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{timestamp, Edge, EdgeKind, FeedEntry, Post, PostId, User, UserId};
+use crate::domain::{
+    timestamp, Edge, EdgeKind, FeedEntry, Mention, Post, PostId, ReplyTo, User, UserId,
+};
 
 /// A DynamoDB item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
@@ -185,9 +187,27 @@ pub fn purge_key(user_id: UserId) -> Item {
 /// Prefix of the partition key of a clean-up job.
 pub const PURGE_PREFIX: &str = "PURGE#";
 
+/// Partition key of a post, its likes and its replies' entries.
+pub fn post_pk(id: PostId) -> String {
+    format!("{POST_PREFIX}{id}")
+}
+
 /// Key of a post item.
 pub fn post_key(id: PostId) -> Item {
-    key(format!("{POST_PREFIX}{id}"), POST)
+    key(post_pk(id), POST)
+}
+
+/// Prefix of the sort keys of the entries of a post's replies, in its
+/// partition.
+pub const REPLY_PREFIX: &str = "REPLY#";
+
+/// Key of the entry of `reply` under the post it answers, `parent`:
+/// zero-padded, so that the replies list reads them oldest first.
+pub fn reply_key(parent: PostId, reply: PostId) -> Item {
+    key(
+        post_pk(parent),
+        format!("{REPLY_PREFIX}{:020}", reply.get()),
+    )
 }
 
 /// The sort key of a timeline or feed entry: zero-padded so that string
@@ -236,6 +256,13 @@ pub enum KeyOf {
     },
     /// The clean-up job of deleted user `0` (`PURGE#<id>`).
     PurgeJob(UserId),
+    /// A like (`POST#<post>` / `LIKE#<user>`).
+    Like {
+        /// The post liked.
+        post: PostId,
+        /// Who likes it.
+        user: UserId,
+    },
     /// Anything else.
     Other,
 }
@@ -248,6 +275,12 @@ pub fn key_of(pk: &str, sk: &str) -> KeyOf {
     }
     if let Some(user) = id_after(pk, PURGE_PREFIX) {
         return KeyOf::PurgeJob(UserId::new(user));
+    }
+    if let (Some(post), Some(user)) = (id_after(pk, POST_PREFIX), id_after(sk, "LIKE#")) {
+        return KeyOf::Like {
+            post: PostId::new(post),
+            user: UserId::new(user),
+        };
     }
     match (
         id_after(pk, USER_PREFIX),
@@ -427,6 +460,15 @@ impl Post {
         if let Some(edited) = self.edited_at {
             item.insert("edited_at".into(), s(timestamp(edited)));
         }
+        if let Some(parent) = self.in_reply_to {
+            item.insert(IN_REPLY_TO.into(), n(parent.post));
+            item.insert(IN_REPLY_TO_AUTHOR.into(), n(parent.author));
+        }
+        if !self.mentions.is_empty() {
+            item.insert(MENTIONS.into(), mentions_value(&self.mentions));
+        }
+        item.insert(LIKE_COUNT.into(), n(self.like_count));
+        item.insert(REPLY_COUNT.into(), n(self.reply_count));
         item
     }
 
@@ -441,8 +483,72 @@ impl Post {
                 None => None,
                 Some(_) => Some(parse_timestamp(item, "edited_at")?),
             },
+            in_reply_to: match item.get(IN_REPLY_TO) {
+                None => None,
+                Some(_) => Some(ReplyTo {
+                    post: get_post_id(item, IN_REPLY_TO)?,
+                    author: get_user_id(item, IN_REPLY_TO_AUTHOR)?,
+                }),
+            },
+            mentions: mentions_of(item)?,
+            // Absent on posts older than likes and replies: none yet.
+            like_count: get_count(item, LIKE_COUNT)?,
+            reply_count: get_count(item, REPLY_COUNT)?,
         })
     }
+}
+
+/// The post attribute naming the post a reply answers.
+pub const IN_REPLY_TO: &str = "in_reply_to";
+/// The post attribute naming the author of the post a reply answers.
+pub const IN_REPLY_TO_AUTHOR: &str = "in_reply_to_author";
+/// The post attribute listing its mentions (`[{id, username}]`).
+pub const MENTIONS: &str = "mentions";
+/// The post attribute counting its likes.
+pub const LIKE_COUNT: &str = "like_count";
+/// The post attribute counting its replies.
+pub const REPLY_COUNT: &str = "reply_count";
+
+/// A count that is 0 when absent.
+pub fn get_count(item: &Item, name: &str) -> Result<u64, ItemError> {
+    match item.get(name) {
+        None => Ok(0),
+        Some(_) => get_u64(item, name),
+    }
+}
+
+/// `mentions` as a list of `{id, username}` maps.
+pub fn mentions_value(mentions: &[Mention]) -> AttributeValue {
+    AttributeValue::L(
+        mentions
+            .iter()
+            .map(|m| {
+                AttributeValue::M(HashMap::from([
+                    ("id".to_string(), n(m.id)),
+                    ("username".to_string(), s(&m.username)),
+                ]))
+            })
+            .collect(),
+    )
+}
+
+/// The mentions of a post item (none when absent).
+pub fn mentions_of(item: &Item) -> Result<Vec<Mention>, ItemError> {
+    let Some(value) = item.get(MENTIONS) else {
+        return Ok(Vec::new());
+    };
+    let AttributeValue::L(list) = value else {
+        return Err(ItemError("attribute mentions is not a list".into()));
+    };
+    list.iter()
+        .map(|entry| match entry {
+            AttributeValue::M(map) => Ok(Mention {
+                id: get_user_id(map, "id")?,
+                username: get_s(map, "username")?.to_string(),
+            }),
+            _ => Err(ItemError("a mention is not a map".into())),
+        })
+        .collect()
 }
 
 /// Item conversion of a feed entry.
@@ -636,10 +742,22 @@ mod tests {
             body: "hi".into(),
             created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
             edited_at: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 5, 0).unwrap()),
+            in_reply_to: Some(ReplyTo {
+                post: PostId::new(5),
+                author: UserId::new(9),
+            }),
+            mentions: vec![Mention {
+                id: UserId::new(9),
+                username: "Ann".into(),
+            }],
+            like_count: 3,
+            reply_count: 1,
         };
         assert_eq!(Post::from_item(&post.to_item()).unwrap(), post);
         let unedited = Post {
             edited_at: None,
+            in_reply_to: None,
+            mentions: Vec::new(),
             ..post
         };
         assert_eq!(Post::from_item(&unedited.to_item()).unwrap(), unedited);

@@ -7,13 +7,38 @@ use chrono::{DateTime, Utc};
 
 use super::items::sha256_hex;
 use super::items::{
-    self, feed_key, get_u64, idempotency_key, n, post_key, s, timeline_key, user_key, user_pk,
-    EXPIRES_AT, POST, POST_COUNTER_PK, POST_PREFIX, SK,
+    self, feed_key, get_u64, get_user_id, idempotency_key, mentions_value, n, post_key, post_pk,
+    reply_key, s, timeline_key, user_key, user_pk, EXPIRES_AT, IN_REPLY_TO_AUTHOR, POST,
+    POST_COUNTER_PK, POST_PREFIX, REPLY_PREFIX, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{
-    timestamp, FeedEntry, IdempotencyKey, KeyUse, Post, PostBody, PostId, User, UserId,
+    timestamp, FeedEntry, IdempotencyKey, KeyUse, Mention, Post, PostBody, PostId, ReplyTo, User,
+    UserId,
 };
+
+/// What a new post is made of, its rules checked and its references
+/// resolved.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The text.
+    pub body: PostBody,
+    /// The post it answers, and that post's author.
+    pub in_reply_to: Option<ReplyTo>,
+    /// The users its body mentions.
+    pub mentions: Vec<Mention>,
+}
+
+impl Draft {
+    /// A post that answers nothing and mentions nobody.
+    pub fn plain(body: PostBody) -> Self {
+        Draft {
+            body,
+            in_reply_to: None,
+            mentions: Vec::new(),
+        }
+    }
+}
 
 const ABSENT: Option<&str> = Some("attribute_not_exists(pk)");
 
@@ -34,13 +59,23 @@ impl PostStore {
     /// feed entry and `post_count + 1` ([`Constraint::UserMissing`] if the
     /// author is gone) and, with `key`, the key's record, valid until
     /// `key_expires` ([`Constraint::KeyUsed`] if a live one exists).
+    ///
+    /// A reply (`in_reply_to`) also puts its entry under the parent and
+    /// adds one to the parent's `reply_count`, conditioned on the parent
+    /// existing ([`Constraint::ParentMissing`]): a reply racing its
+    /// parent's deletion is either refused or committed before it.
     pub async fn create(
         &self,
         author_id: UserId,
-        body: PostBody,
+        draft: Draft,
         now: DateTime<Utc>,
         key: Option<(&IdempotencyKey, DateTime<Utc>)>,
     ) -> Result<Post, StoreError> {
+        let Draft {
+            body,
+            in_reply_to,
+            mentions,
+        } = draft;
         let id = self
             .table
             .increment(items::key(POST_COUNTER_PK, "COUNTER"), "next_id", 1)
@@ -52,9 +87,16 @@ impl PostStore {
             body: body.as_str().to_string(),
             created_at: now,
             edited_at: None,
+            in_reply_to,
+            mentions,
+            like_count: 0,
+            reply_count: 0,
         };
         let mut pointer = timeline_key(author_id, id);
         pointer.insert("post_id".into(), n(id));
+        if let Some(parent) = in_reply_to {
+            pointer.insert(IN_REPLY_TO_AUTHOR.into(), n(parent.author));
+        }
         let own = FeedEntry {
             owner: author_id,
             post_id: id,
@@ -84,6 +126,21 @@ impl PostStore {
                 }),
                 Constraint::UserMissing,
             );
+        if let Some(parent) = in_reply_to {
+            let mut entry = reply_key(parent.post, id);
+            entry.insert("post_id".into(), n(id));
+            entry.insert("author_id".into(), n(author_id));
+            transaction
+                .guarded(
+                    self.table.update(post_key(parent.post), |u| {
+                        u.update_expression("ADD reply_count :one")
+                            .condition_expression("attribute_exists(pk)")
+                            .expression_attribute_values(":one", n(1))
+                    }),
+                    Constraint::ParentMissing,
+                )
+                .always(self.table.put(entry, None));
+        }
         match self.table.transact(transaction).await {
             Err(StoreError::Conflict(Constraint::IdInUse)) => {
                 tracing::error!(%id, "a freshly allocated post id was already in use");
@@ -172,20 +229,25 @@ impl PostStore {
         &self,
         post: &Post,
         body: PostBody,
+        mentions: Vec<Mention>,
         now: DateTime<Utc>,
         unchanged: bool,
     ) -> Result<Post, StoreError> {
         let edited = Post {
             body: body.as_str().to_string(),
             edited_at: Some(now),
+            mentions,
             ..post.clone()
         };
         self.table
             .update_guarded(post_key(post.id), Constraint::PostMissing, |u| {
                 let u = u
-                    .update_expression("SET body = :body, edited_at = :edited")
+                    .update_expression(
+                        "SET body = :body, edited_at = :edited, mentions = :mentions",
+                    )
                     .expression_attribute_values(":body", s(&edited.body))
-                    .expression_attribute_values(":edited", s(timestamp(now)));
+                    .expression_attribute_values(":edited", s(timestamp(now)))
+                    .expression_attribute_values(":mentions", mentions_value(&edited.mentions));
                 if !unchanged {
                     return u.condition_expression("attribute_exists(pk)");
                 }
@@ -234,9 +296,91 @@ impl PostStore {
             .map(|ids| ids.into_iter().map(PostId::new).collect())
     }
 
-    /// Up to `limit` of `author_id`'s newest post ids.
-    pub async fn newest(&self, author_id: UserId, limit: u32) -> Result<Vec<PostId>, StoreError> {
-        self.timeline_window(author_id, None, 0, limit).await
+    /// Up to `limit` of `author_id`'s newest posts, as (id, the author of
+    /// the post it replies to, if it is a reply).
+    pub async fn newest(
+        &self,
+        author_id: UserId,
+        limit: u32,
+    ) -> Result<Vec<(PostId, Option<UserId>)>, StoreError> {
+        let found = self
+            .table
+            .query_window(Self::timeline(author_id), None, 0, limit)
+            .await?;
+        found
+            .iter()
+            .map(|item| {
+                let parent_author = match item.get(IN_REPLY_TO_AUTHOR) {
+                    None => None,
+                    Some(_) => Some(get_user_id(item, IN_REPLY_TO_AUTHOR)?),
+                };
+                Ok((items::get_post_id(item, "post_id")?, parent_author))
+            })
+            .collect()
+    }
+
+    /// A window of `parent`'s replies, as (reply, its author), oldest
+    /// first: after the reply `after` (a cursor) or after skipping `skip`.
+    pub async fn replies_window(
+        &self,
+        parent: PostId,
+        after: Option<PostId>,
+        skip: u64,
+        limit: u32,
+    ) -> Result<Vec<(PostId, UserId)>, StoreError> {
+        let found = self
+            .table
+            .query_window(
+                QueryWindow {
+                    index: None,
+                    partition: post_pk(parent),
+                    sort_attribute: SK,
+                    sort_prefix: Some(REPLY_PREFIX),
+                    order: Order::OldestFirst,
+                },
+                after.map(|id| reply_key(parent, id)),
+                skip,
+                limit,
+            )
+            .await?;
+        found
+            .iter()
+            .map(|item| {
+                Ok((
+                    items::get_post_id(item, "post_id")?,
+                    get_user_id(item, "author_id")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// After `reply` (answering `parent`) was deleted: its entry under the
+    /// parent goes, with one from the parent's `reply_count`, in one
+    /// transaction conditioned on the entry existing, so a redelivered
+    /// record takes nothing twice; with the parent gone, only the entry.
+    pub async fn forget_reply(&self, parent: PostId, reply: PostId) -> Result<(), StoreError> {
+        let entry = || {
+            self.table.delete(reply_key(parent, reply), |d| {
+                d.condition_expression("attribute_exists(pk)")
+            })
+        };
+        let mut transaction = Transaction::new("ForgetReply");
+        transaction.guarded(entry(), Constraint::ReplyGone).guarded(
+            self.table.update(post_key(parent), |u| {
+                u.update_expression("ADD reply_count :minus_one")
+                    .condition_expression("attribute_exists(pk) AND reply_count >= :one")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":one", n(1))
+            }),
+            Constraint::ParentMissing,
+        );
+        match self.table.transact(transaction).await {
+            Err(StoreError::Conflict(Constraint::ReplyGone)) => Ok(()),
+            Err(StoreError::Conflict(Constraint::ParentMissing)) => {
+                self.table.delete_now(reply_key(parent, reply)).await
+            }
+            outcome => outcome,
+        }
     }
 
     fn timeline(author_id: UserId) -> QueryWindow {

@@ -13,8 +13,10 @@
 //! both ways (each unlinked with the other user's count in one transaction,
 //! so no count goes wrong), the user's blocks and mutes both ways (the
 //! entries, records and the other users' sets), the reports the user made
-//! (reports about them stay, for the audit), the posts and their timeline
-//! entries, the user's own feed, the sessions and their access tokens, and
+//! (reports about them stay, for the audit), the likes the user gave (each
+//! with its post's count), the posts and their timeline
+//! entries, the user's own feed, the mailed codes, the notification inbox,
+//! the sessions and their access tokens, and
 //! last the popular-author mark, the safety item and the job itself. The edge
 //! deletions' own stream records let `fan_out` take the user's posts out of
 //! followers' feeds, as for any unfollow.
@@ -26,7 +28,9 @@ use super::items::{
     purge_key, s, safety_key, timeline_key, token_key, user_key, user_pk, Item, ItemError, PK,
     POPULAR_PK, POST_PREFIX, SESSION_PREFIX, SK,
 };
+use super::likes::LikeStore;
 use super::mail::{pointed_code, CODE_POINTER_PREFIX};
+use super::notifications::INBOX_ITEMS_PREFIX;
 use super::reports::{ReportStore, REPORTER_ENTRY_PREFIX};
 use super::safety::{muted_by_key, safety_of, MUTED_BY_PREFIX};
 use super::sessions::access_hashes_of;
@@ -54,12 +58,17 @@ pub enum PurgePhase {
     /// The reports this one made, open or closed (reports about them stay,
     /// for the audit).
     Reports,
+    /// The posts this one likes: each like, its pointer and the post's
+    /// `like_count`.
+    Likes,
     /// The user's posts and timeline entries.
     Posts,
     /// The user's own home feed.
     Feed,
     /// The user's mailed codes (by their pointers) and the pointers.
     Codes,
+    /// The user's notifications, their claims and the inbox's counter.
+    Inbox,
     /// The user's sessions and their access tokens.
     Sessions,
     /// The popular-author mark, then the job itself.
@@ -69,7 +78,7 @@ pub enum PurgePhase {
 impl PurgePhase {
     /// Where every job starts.
     pub const FIRST: PurgePhase = PurgePhase::Following;
-    const ALL: [PurgePhase; 12] = [
+    const ALL: [PurgePhase; 14] = [
         PurgePhase::Following,
         PurgePhase::Followers,
         PurgePhase::Blocks,
@@ -77,9 +86,11 @@ impl PurgePhase {
         PurgePhase::Mutes,
         PurgePhase::MutedBy,
         PurgePhase::Reports,
+        PurgePhase::Likes,
         PurgePhase::Posts,
         PurgePhase::Feed,
         PurgePhase::Codes,
+        PurgePhase::Inbox,
         PurgePhase::Sessions,
         PurgePhase::Finish,
     ];
@@ -94,9 +105,11 @@ impl PurgePhase {
             PurgePhase::Mutes => "mutes",
             PurgePhase::MutedBy => "muted_by",
             PurgePhase::Reports => "reports",
+            PurgePhase::Likes => "likes",
             PurgePhase::Posts => "posts",
             PurgePhase::Feed => "feed",
             PurgePhase::Codes => "codes",
+            PurgePhase::Inbox => "inbox",
             PurgePhase::Sessions => "sessions",
             PurgePhase::Finish => "finish",
         }
@@ -153,9 +166,11 @@ impl PurgeStore {
             PurgePhase::Mutes => self.delete_mutes(user).await?,
             PurgePhase::MutedBy => self.delete_muted_by(user).await?,
             PurgePhase::Reports => self.delete_reports(user).await?,
+            PurgePhase::Likes => self.delete_likes(user).await?,
             PurgePhase::Posts => self.delete_posts(user).await?,
             PurgePhase::Feed => self.delete_feed(user).await?,
             PurgePhase::Codes => self.delete_codes(user).await?,
+            PurgePhase::Inbox => self.delete_inbox(user).await?,
             PurgePhase::Sessions => self.delete_sessions(user).await?,
             PurgePhase::Finish => {
                 self.unmark_popular(user).await?;
@@ -387,6 +402,29 @@ impl PurgeStore {
         Ok(())
     }
 
+    /// Takes back up to a step's worth of `user`'s likes, 10 transactions
+    /// at a time, each with the post's count ([`LikeStore::unlike`]).
+    async fn delete_likes(&self, user: UserId) -> Result<usize, StoreError> {
+        let posts = LikeStore::new(self.table.clone())
+            .liked_by(user, self.step)
+            .await?;
+        for chunk in posts.chunks(CONCURRENT_UNLINKS) {
+            let mut running = tokio::task::JoinSet::new();
+            for post in chunk {
+                let likes = LikeStore::new(self.table.clone());
+                let post = *post;
+                running.spawn(async move { likes.unlike(user, post).await });
+            }
+            while let Some(done) = running.join_next().await {
+                done.map_err(|e| {
+                    tracing::error!(error = %e, "a like clean-up task failed");
+                    StoreError::Internal
+                })??;
+            }
+        }
+        Ok(posts.len())
+    }
+
     /// Deletes up to a step's worth of `user`'s posts with their timeline
     /// entries. The posts' removal records reach `fan_out`, which finds no
     /// followers left to update.
@@ -424,6 +462,20 @@ impl PurgeStore {
         }
         self.table.batch_write(Vec::new(), keys).await?;
         Ok(pointers.len())
+    }
+
+    /// Deletes up to a step's worth of `user`'s inbox: notifications,
+    /// their claims and the counter (the notifications others were given
+    /// of this user's doings go as their causes do: unfollows, unlikes,
+    /// deleted posts).
+    async fn delete_inbox(&self, user: UserId) -> Result<usize, StoreError> {
+        let items = self.first_page(user_pk(user), INBOX_ITEMS_PREFIX).await?;
+        let keys = items
+            .iter()
+            .map(|item| Ok(key(get_s(item, PK)?, get_s(item, SK)?)))
+            .collect::<Result<Vec<_>, ItemError>>()?;
+        self.table.batch_write(Vec::new(), keys).await?;
+        Ok(items.len())
     }
 
     /// Deletes up to a step's worth of `user`'s sessions with their access

@@ -63,6 +63,38 @@ impl UserStore {
             .transpose()?)
     }
 
+    /// The users holding the case-folded usernames `folded` (what a post's
+    /// mentions name), in the order of `folded`; names nobody holds, and
+    /// suspended users, are skipped. Two BatchGetItems: the markers, then
+    /// the profiles (for the names as their holders spell them).
+    pub async fn by_folded_names(&self, folded: &[String]) -> Result<Vec<User>, StoreError> {
+        if folded.is_empty() {
+            return Ok(Vec::new());
+        }
+        let markers = self
+            .table
+            .batch_get(
+                folded.iter().map(|name| username_key(name)).collect(),
+                Read::Eventual,
+            )
+            .await?;
+        let mut ids = Vec::with_capacity(markers.len());
+        for marker in &markers {
+            let name = items::get_s(marker, items::PK)?
+                .strip_prefix("USERNAME#")
+                .unwrap_or_default();
+            let at = folded.iter().position(|f| f == name).unwrap_or(usize::MAX);
+            ids.push((at, items::get_user_id(marker, "user_id")?));
+        }
+        ids.sort_unstable();
+        let ids: Vec<UserId> = ids.into_iter().map(|(_, id)| id).collect();
+        let users = self.get_many(&ids).await?;
+        Ok(users
+            .into_iter()
+            .filter(|u| u.suspended_at.is_none())
+            .collect())
+    }
+
     /// The user trying to log in as `username` (`None` when the name could
     /// not be a username). Every call makes the same two reads, the marker
     /// and a profile (of user 0, never assigned, when the name is unknown),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use microblog_local::stream::StreamWorker;
 use microblog_shared::domain::{Email, NewUser, PostBody, UserId, Username};
 use microblog_shared::hashing::DUMMY_HASH;
+use microblog_shared::store::posts::Draft;
 use microblog_tests::api::{Reply, TestApi};
 use microblog_tests::invariants;
 use serde_json::{json, Value};
@@ -253,7 +254,12 @@ async fn a_clean_up_bigger_than_one_step_resumes_step_by_step_and_a_redelivery_c
         let body = PostBody::parse(&format!("post {n}")).unwrap();
         api.app
             .posts
-            .create(UserId::new(star), body, chrono::Utc::now(), None)
+            .create(
+                UserId::new(star),
+                Draft::plain(body),
+                chrono::Utc::now(),
+                None,
+            )
             .await
             .unwrap();
     }
