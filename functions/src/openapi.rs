@@ -75,6 +75,16 @@ pub struct PostPath {
     id: u64,
 }
 
+/// The `{device_token}` of a push device.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct DevicePath {
+    /// The device's token, as its push service (APNs, FCM) issued it.
+    #[param(min_length = 8, max_length = 512, pattern = "^[A-Za-z0-9_:.-]+$")]
+    device_token: String,
+}
+
 /// The `{id}` of a report.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]

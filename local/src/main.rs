@@ -88,10 +88,15 @@ ENVIRONMENT:
     RESET_URL_TEMPLATE          the link of a reset mail, with {token} (default
                                 microblog://reset-password?token={token})
     RESET_TOKEN_TTL_SECONDS     how long a reset code works (default 900)
+    PUSH_OUTBOX_DIR             where pushes to registered devices are written, one
+                                JSON file a push (default .microblog/push)
+    NOTIFICATION_TTL_DAYS       days a notification is kept (default 90)
     RUST_LOG                    log level (default info)";
 
 /// Where mail goes unless `MAIL_OUTBOX_DIR` or `SMTP_URL` says otherwise.
 const DEFAULT_OUTBOX: &str = ".microblog/outbox";
+/// Where pushes go unless `PUSH_OUTBOX_DIR` says otherwise.
+const DEFAULT_PUSH_OUTBOX: &str = ".microblog/push";
 
 /// An operator's change of the moderator role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +251,8 @@ async fn run(options: Options) -> Result<(), String> {
             // The same worker as on AWS sends mail; here it writes each
             // message into a directory unless SMTP_URL names a server.
             "MAIL_OUTBOX_DIR" => Some(DEFAULT_OUTBOX.to_string()),
+            // Pushes to registered devices, likewise, as JSON files.
+            "PUSH_OUTBOX_DIR" => Some(DEFAULT_PUSH_OUTBOX.to_string()),
             _ => None,
         })
     })

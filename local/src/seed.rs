@@ -5,8 +5,9 @@
 use microblog_shared::auth::session::RefreshToken;
 use microblog_shared::auth::{token_hash, token_user};
 use microblog_shared::domain::{
-    AboutMe, Cause, Change, CodeGrant, EdgeKind, Email, MailKind, NewUser, NotificationKind,
-    Password, PostBody, ProfileUpdate, Reason, ReplyTo, ReportId, ReportTarget, UserId, Username,
+    AboutMe, Cause, Change, CodeGrant, DeviceToken, EdgeKind, Email, MailKind, NewUser,
+    NotificationKind, Password, Platform, PostBody, ProfileUpdate, Reason, ReplyTo, ReportId,
+    ReportTarget, UserId, Username,
 };
 use microblog_shared::hashing::hash_password;
 use microblog_shared::store::items::sha256_hex;
@@ -23,6 +24,9 @@ pub type SeedError = Box<dyn std::error::Error + Send + Sync>;
 /// When john liked susan's fixture post: fixed, so that a sample event of
 /// the like's removal names the same cause (2026-11-25T18:30:00Z).
 pub const FIXTURE_LIKED_AT_MICROS: u64 = 1_795_631_400_000_000;
+/// The token of john's fixture push device (Android), registered to his
+/// fixture session.
+pub const FIXTURE_DEVICE_TOKEN: &str = "fixture-fcm-token-of-johns-phone-0002";
 /// The body of john's fixture reply to susan's fixture post.
 pub const FIXTURE_REPLY: &str = "Fixture reply";
 
@@ -207,7 +211,8 @@ pub async fn seed(app: &App) -> Result<(), SeedError> {
 /// john likes susan's fixture post (at [`FIXTURE_LIKED_AT_MICROS`]) and
 /// replies to it (post 2 of a fresh table), and susan's inbox tells her of
 /// john's follow, like and reply (notifications 1, 2 and 3): what the
-/// `notify` worker would have written from the stream.
+/// `notify` worker would have written from the stream. john's phone is
+/// registered for pushes.
 async fn seed_conversation(app: &App, susan: UserId, john: UserId) -> Result<(), SeedError> {
     let (post_id, _) = *app
         .posts
@@ -251,6 +256,18 @@ async fn seed_conversation(app: &App, susan: UserId, john: UserId) -> Result<(),
         .first()
         .map(|like| like.liked_at_micros)
         .ok_or("john's like was not written")?;
+    let john_session = RefreshToken::parse(FIXTURE_REFRESH_TOKEN_2)
+        .ok_or("the fixture refresh token is malformed")?
+        .session_id;
+    app.devices
+        .register(
+            john,
+            &DeviceToken::parse(FIXTURE_DEVICE_TOKEN)?,
+            Platform::Android,
+            john_session,
+            now,
+        )
+        .await?;
     for (kind, post, at_micros) in [
         (NotificationKind::Follow, None, follow),
         (NotificationKind::Like, Some(post.id), like),

@@ -37,6 +37,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How mail goes out and what it says.
     pub mail: crate::mail::MailSettings,
+    /// Where pushes go (`PUSH_OUTBOX_DIR`, or SNS's platform applications).
+    pub push: crate::push::PushTarget,
 }
 
 /// How many attempts a client address may make, in the table's counters
@@ -401,6 +403,7 @@ impl Config {
             popular_followers,
             rate_limits: RateLimits::from_lookup(&lookup)?,
             mail: crate::mail::MailSettings::from_lookup(&lookup)?,
+            push: crate::push::PushTarget::from_lookup(&lookup)?,
             dynamodb: ClientSettings::from_lookup(lookup)?,
         })
     }

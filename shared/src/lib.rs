@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod openapi;
 pub mod pagination;
+pub mod push;
 pub mod representation;
 pub mod routes;
 pub mod safety;
@@ -29,6 +30,7 @@ pub mod writing;
 pub use config::Config;
 pub use error::{respond, ApiError};
 
+use store::devices::DeviceStore;
 use store::feed::FeedStore;
 use store::follows::FollowStore;
 use store::likes::LikeStore;
@@ -63,6 +65,10 @@ pub struct App {
     pub likes: LikeStore,
     /// Notification inboxes.
     pub notifications: NotificationStore,
+    /// Push devices.
+    pub devices: DeviceStore,
+    /// Sends pushes to devices.
+    pub pusher: push::Pusher,
     /// Home feeds.
     pub feeds: FeedStore,
     /// Abuse-limit counters.
@@ -92,6 +98,8 @@ impl App {
             posts: PostStore::new(table.clone()),
             likes: LikeStore::new(table.clone()),
             notifications: NotificationStore::new(table.clone(), config.notification_ttl_days),
+            devices: DeviceStore::new(table.clone()),
+            pusher: push::Pusher::new(config.push.clone()),
             feeds: FeedStore::new(table.clone()),
             limits: LimitStore::new(table.clone()),
             purges: PurgeStore::new(table.clone(), config.cleanup_step),

@@ -137,6 +137,10 @@ impl TestApi {
                 None if name == "MAIL_OUTBOX_DIR" && !env.iter().any(|(k, _)| *k == "SMTP_URL") => {
                     Some(outbox.display().to_string())
                 }
+                // Pushes go to this API's own push outbox.
+                None if name == "PUSH_OUTBOX_DIR" => {
+                    Some(outbox.join("push").display().to_string())
+                }
                 // Every test client calls from 127.0.0.1; tests of the
                 // abuse limits turn them on.
                 None if name.starts_with("RATE_LIMIT_") => Some("0".to_string()),

@@ -12,6 +12,7 @@ pub fn config(table: &str) -> Result<Config, String> {
     Config::from_lookup(|name| match name {
         "TABLE_NAME" => Some(table.to_string()),
         "MAIL_OUTBOX_DIR" => Some(outbox_dir().display().to_string()),
+        "PUSH_OUTBOX_DIR" => Some(outbox_dir().join("push").display().to_string()),
         _ => None,
     })
     .map_err(|e| e.to_string())

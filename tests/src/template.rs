@@ -326,6 +326,10 @@ pub struct Grants {
     /// Whether a statement allows exactly `ses:SendEmail` as the stack's
     /// identity (`MailIdentity`) and its configuration set, if one is given.
     pub sends_mail: bool,
+    /// Whether a statement allows exactly SNS mobile push
+    /// (`sns:CreatePlatformEndpoint` and `sns:Publish`) on the account's
+    /// platform applications and endpoints.
+    pub pushes: bool,
     /// The `dynamodb:LeadingKeys` patterns of each DynamoDB statement, in
     /// order; `None` for a statement without that condition.
     pub leading_keys: Vec<Option<BTreeSet<String>>>,
@@ -375,6 +379,7 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
     let mut granted = BTreeSet::new();
     let mut sends = false;
     let mut mails = false;
+    let mut pushes = false;
     let mut leading_keys = Vec::new();
     let mut problems = Vec::new();
     let Some(policies) = f.properties.get("Policies") else {
@@ -436,6 +441,22 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
                 }
                 continue;
             }
+            if actions.iter().any(|a| {
+                a.as_str()
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("sns:"))
+            }) {
+                if actions == [json!("sns:CreatePlatformEndpoint"), json!("sns:Publish")]
+                    && keys == plain
+                    && statement["Resource"] == push_resources()
+                {
+                    pushes = true;
+                } else {
+                    problems.push(format!(
+                        "{id}: the only SNS statement allowed is CreatePlatformEndpoint and Publish on the account's platform applications and endpoints: {statement}"
+                    ));
+                }
+                continue;
+            }
             match statement.get("Condition") {
                 None => leading_keys.push(None),
                 Some(condition) => match leading_keys_condition(condition) {
@@ -475,6 +496,7 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
             dynamodb: granted,
             sends_to_on_failure_queue: sends,
             sends_mail: mails,
+            pushes,
             leading_keys,
         })
     } else {
@@ -493,6 +515,16 @@ fn mail_resources() -> Value {
             { "Fn::Sub": format!("{arn}:configuration-set/${{SesConfigurationSet}}") },
             { "Ref": "AWS::NoValue" }
         ] }
+    ])
+}
+
+/// The resources a pushing worker may use, as template.yaml reads in JSON:
+/// the account's platform applications and their endpoints.
+fn push_resources() -> Value {
+    let arn = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}";
+    json!([
+        { "Fn::Sub": format!("{arn}:app/*") },
+        { "Fn::Sub": format!("{arn}:endpoint/*") },
     ])
 }
 
@@ -574,6 +606,18 @@ pub fn permission_mismatches(template: &Template) -> Vec<String> {
                 } else {
                     "sends none"
                 }
+            ));
+        }
+        let pushes = worker_of(name).is_some_and(|w| w.pushes);
+        if grants.pushes != pushes {
+            mismatches.push(format!(
+                "{id} ({name}) {} SNS mobile push, but its declaration says it {}",
+                if grants.pushes {
+                    "is granted"
+                } else {
+                    "is not granted"
+                },
+                if pushes { "pushes" } else { "pushes nothing" }
             ));
         }
         let declared_keys: BTreeSet<String> = leading_keys_of(name)

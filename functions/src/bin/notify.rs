@@ -12,6 +12,11 @@
 //! by or mute (the recipient's safety item is read first; a block made
 //! later hides the notification when the inbox is read).
 //!
+//! Each new notification is pushed to the recipient's registered devices
+//! whose sessions still stand (SNS mobile push on AWS, files in
+//! `PUSH_OUTBOX_DIR` locally), best effort; devices of ended sessions are
+//! forgotten then.
+//!
 //! Each cause is notified at most once: its claim is written with the
 //! notification, conditioned on not existing, so a redelivered record
 //! writes nothing; the cause itself is checked in the same transaction, so
@@ -24,8 +29,10 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::{Error, LambdaEvent};
 use microblog_functions::images::{event_of, image, EdgeImage, ItemEvent, LikeImage, PostImage};
 use microblog_functions::in_order;
-use microblog_shared::domain::{Cause, NotificationKind, PostId, UserId};
+use microblog_shared::domain::{Cause, Notification, NotificationKind, PostId, UserId};
+use microblog_shared::push::{PushError, PushMessage};
 use microblog_shared::store::items::KeyOf;
+use microblog_shared::store::Read;
 use microblog_shared::store::StoreError;
 use microblog_shared::App;
 
@@ -138,17 +145,67 @@ pub fn work_of(record: &EventRecord) -> Result<Work, String> {
     Ok(work)
 }
 
-/// Does `work`: each notification unless its recipient silences its actor,
-/// then each withdrawal.
+/// Does `work`: each notification unless its recipient silences its actor
+/// (and a push of each one written), then each withdrawal.
 pub async fn apply(app: &App, work: Work) -> Result<(), StoreError> {
     for (cause, at) in work.notify {
         if cause.recipient == cause.actor || silenced(app, cause.recipient, cause.actor).await? {
             continue;
         }
-        app.notifications.notify(cause, at, Utc::now()).await?;
+        if let Some(notification) = app.notifications.notify(cause, at, Utc::now()).await? {
+            push(app, cause.recipient, notification).await?;
+        }
     }
     for cause in work.withdraw {
         app.notifications.withdraw(cause).await?;
+    }
+    Ok(())
+}
+
+/// Pushes a new `notification` to `recipient`'s devices whose sessions
+/// still stand, and forgets the others (their sessions ended: a log-out, a
+/// log-out everywhere, a password change) and those the push service says
+/// are gone. Best effort: a push that fails is logged and not tried again,
+/// since the notification itself is written (a retry of the record would
+/// find its claim and push nothing).
+async fn push(app: &App, recipient: UserId, notification: Notification) -> Result<(), StoreError> {
+    if !app.pusher.is_on() {
+        return Ok(());
+    }
+    let devices = app.devices.of(recipient).await?;
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let (profile, actor) = tokio::join!(
+        app.users.get(recipient, Read::Strong),
+        app.users.get(notification.actor, Read::Eventual)
+    );
+    let (Some(profile), Some(actor)) = (profile?, actor?) else {
+        return Ok(());
+    };
+    let message = PushMessage {
+        notification,
+        actor_username: actor.username,
+    };
+    let now_ms = Utc::now().timestamp_millis().max(0) as u64;
+    for device in devices {
+        let session = app.tokens.session(recipient, &device.session_id).await?;
+        let live = session
+            .is_some_and(|s| s.session_epoch == profile.session_epoch && s.expires_at_ms > now_ms);
+        if !live {
+            app.devices.forget(recipient, &device.token_hash).await?;
+            continue;
+        }
+        match app.pusher.push(&device, &message).await {
+            Ok(()) => {}
+            Err(PushError::Gone) => app.devices.forget(recipient, &device.token_hash).await?,
+            Err(PushError::Failed(why)) => tracing::warn!(
+                %recipient,
+                notification = message.notification.id,
+                %why,
+                "a push failed; it is not tried again"
+            ),
+        }
     }
     Ok(())
 }

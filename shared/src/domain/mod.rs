@@ -4,6 +4,7 @@
 //! store has passed every rule, and a rule broken is a [`ValidationError`]
 //! that the HTTP layer turns into a 400 in one place.
 
+mod device;
 mod errors;
 mod follow;
 mod ids;
@@ -19,6 +20,7 @@ mod time;
 mod user;
 mod values;
 
+pub use device::{Device, DeviceToken, Platform, MAX_DEVICES};
 pub use errors::{NoSuchPost, NoSuchReport, NoSuchUser, ValidationError};
 pub use follow::{Edge, EdgeKind};
 pub use ids::{PostId, ReportId, UserId};

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    AboutMe, Change, CompleteRegistration, Email, MailedCode, ModerationAction, Password, PostBody,
-    PostId, ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, Resolution, Secret,
-    Unchecked, UncheckedChange, UserId, Username, ValidationError,
+    AboutMe, Change, CompleteRegistration, Email, MailedCode, ModerationAction, Password, Platform,
+    PostBody, PostId, ProfileUpdate, Reason, ReportStatus, ReportTarget, ReportText, Resolution,
+    Secret, Unchecked, UncheckedChange, UserId, Username, ValidationError,
 };
 
 /// The body of `POST /api/users`. Its checks run in a fixed order, the
@@ -448,6 +448,32 @@ impl ReadMarker {
         match self.up_to {
             None | Some(serde_json::Value::Null) => Err(ValidationError::Missing(&["up_to"])),
             Some(id) => id_field("up_to", &id),
+        }
+    }
+}
+
+/// The body of `PUT /api/me/devices/{device_token}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    description = "The device's push service: `platform` is required, `ios` (APNs) or `android` (FCM); other fields are ignored."
+)]
+pub struct DeviceForm {
+    /// Required: `ios` or `android`.
+    #[serde(default)]
+    #[schema(value_type = String, pattern = "^(ios|android)$", required = true)]
+    pub platform: Option<serde_json::Value>,
+}
+
+impl DeviceForm {
+    /// The platform; missing (or null) or another value is a 400.
+    pub fn platform(self) -> Result<Platform, ValidationError> {
+        match self.platform {
+            None | Some(serde_json::Value::Null) => Err(ValidationError::Missing(&["platform"])),
+            Some(serde_json::Value::String(name)) => Platform::parse(&name),
+            Some(_) => Err(ValidationError::invalid(
+                "platform",
+                "must be \"ios\" or \"android\"",
+            )),
         }
     }
 }

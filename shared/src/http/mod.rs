@@ -33,6 +33,15 @@ pub fn path_id(req: &Request, name: &str) -> Result<UserId, ApiError> {
     Ok(UserId::parse(raw)?)
 }
 
+/// The text of path parameter `name` (empty if the route has none, which
+/// the validation of what it holds then refuses).
+pub fn path_text(req: &Request, name: &str) -> String {
+    req.path_parameters()
+        .first(name)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The client's address as API Gateway saw it
 /// (`requestContext.http.sourceIp`; locally, the peer address). Requests
 /// without one (never from API Gateway) share one name.

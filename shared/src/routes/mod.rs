@@ -652,6 +652,28 @@ pub const ROUTES: &[Route] = &[
         &[table(GetItem), table(BatchGetItem), table(UpdateItem)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "PUT",
+        "/api/me/devices/{device_token}",
+        "register_device",
+        // The token; the device (strong GetItem) and, for a new one, the
+        // caller's devices (Query, to keep the limit); one PutItem.
+        &[
+            table(GetItem),
+            table(BatchGetItem),
+            table(Query),
+            table(PutItem),
+        ],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
+    Route::new(
+        "DELETE",
+        "/api/me/devices/{device_token}",
+        "unregister_device",
+        // The token; one DeleteItem.
+        &[table(BatchGetItem), table(DeleteItem)],
+    )
+    .keys(&[keys::TOKEN, keys::USER]),
     // The OpenAPI document, built from the code: no table, no token.
     Route::new("GET", "/api/openapi.json", "get_openapi", &[]).authenticated_by(Auth::None),
 ];
@@ -690,6 +712,10 @@ pub struct Worker {
     /// Whether it sends mail: SES's `SendEmail` for the stack's identity and
     /// configuration set, and the mail settings in its environment.
     pub sends_mail: bool,
+    /// Whether it pushes to devices: SNS's `CreatePlatformEndpoint` and
+    /// `Publish` for the account's mobile push applications and endpoints,
+    /// and the push settings in its environment.
+    pub pushes: bool,
 }
 
 /// Every function that serves no route.
@@ -718,6 +744,7 @@ pub const WORKERS: &[Worker] = &[
         timeout_seconds: 300,
         only_partitions_starting: None,
         sends_mail: false,
+        pushes: false,
     },
     Worker {
         function: "purge_user",
@@ -756,6 +783,7 @@ pub const WORKERS: &[Worker] = &[
         // Only clean-up jobs matter to it.
         only_partitions_starting: Some(crate::store::items::PURGE_PREFIX),
         sends_mail: false,
+        pushes: false,
     },
     Worker {
         function: "clean_up_post",
@@ -780,6 +808,7 @@ pub const WORKERS: &[Worker] = &[
         // Only posts (and their likes) matter to it.
         only_partitions_starting: Some(crate::store::items::POST_PREFIX),
         sends_mail: false,
+        pushes: false,
     },
     Worker {
         function: "notify",
@@ -787,21 +816,26 @@ pub const WORKERS: &[Worker] = &[
         // The recipient's safety item and a cause's claim (GetItem); the
         // inbox's next id (UpdateItem); one transaction putting the claim
         // and the notification (PutItem) and checking the cause and the
-        // recipient (ConditionCheckItem); taking one back (DeleteItem).
+        // recipient (ConditionCheckItem); taking one back (DeleteItem). To
+        // push: the recipient's devices (Query), the profile, the actor and
+        // each device's session (GetItem); a device whose session ended
+        // forgotten (DeleteItem).
         dynamodb: &[
             table(GetItem),
+            table(Query),
             table(UpdateItem),
             table(PutItem),
             table(ConditionCheckItem),
             table(DeleteItem),
         ],
         leading_keys: &[keys::USER, keys::POST],
-        description: "table stream -> notifications (follows, likes, replies, mentions)",
+        description: "table stream -> notifications (follows, likes, replies, mentions) and their pushes (SNS)",
         // A batch is at most 100 records; a post notifies at most 11 users
         // (a reply and 10 mentions), each a few calls: seconds.
         timeout_seconds: 120,
         only_partitions_starting: None,
         sends_mail: false,
+        pushes: true,
     },
     Worker {
         function: "send_mail",
@@ -827,6 +861,7 @@ pub const WORKERS: &[Worker] = &[
         // Only mail jobs matter to it.
         only_partitions_starting: Some(crate::store::mail::MAIL_PREFIX),
         sends_mail: true,
+        pushes: false,
     },
     Worker {
         function: "report_age",
@@ -840,6 +875,7 @@ pub const WORKERS: &[Worker] = &[
         timeout_seconds: 30,
         only_partitions_starting: None,
         sends_mail: false,
+        pushes: false,
     },
 ];
 

@@ -101,6 +101,8 @@ struct Properties<'a> {
     sends_failures_to: Option<String>,
     /// Whether it sends mail through SES (its permission and settings).
     sends_mail: bool,
+    /// Whether it pushes through SNS (its permission and settings).
+    pushes: bool,
     /// Whether its log level is INFO whatever `LogLevel` says: a scheduled
     /// worker's metric line is an INFO line, and filtering it out would
     /// silence its alarm.
@@ -118,6 +120,7 @@ impl<'a> Properties<'a> {
             leading_keys: &[],
             sends_failures_to: None,
             sends_mail: false,
+            pushes: false,
             logs_at_info: false,
         }
     }
@@ -144,6 +147,7 @@ fn worker_properties(worker: &Worker) -> Properties<'_> {
             .then(|| failure_queue(worker.function)),
         logs_at_info: matches!(worker.trigger, Trigger::Schedule(_)),
         sends_mail: worker.sends_mail,
+        pushes: worker.pushes,
         ..Properties::new(worker.function)
     }
 }
@@ -193,6 +197,9 @@ fn function(p: &Properties<'_>, events: String) -> String {
     if p.sends_mail {
         out.push_str(MAIL_ENVIRONMENT);
     }
+    if p.pushes {
+        out.push_str(PUSH_ENVIRONMENT);
+    }
     out.push_str(&policies(p));
     out.push_str("      Events:\n");
     out.push_str(&events);
@@ -240,6 +247,9 @@ fn policies(p: &Properties<'_>) -> String {
     if p.sends_mail {
         out.push_str(SEND_EMAIL_STATEMENT);
     }
+    if p.pushes {
+        out.push_str(PUSH_STATEMENT);
+    }
     if let Some(queue) = &p.sends_failures_to {
         let _ = write!(
             out,
@@ -263,6 +273,23 @@ const MAIL_ENVIRONMENT: &str = "      Environment:\n        Variables:\n        
      VERIFY_URL_TEMPLATE: !Ref VerifyUrlTemplate\n          \
      VERIFY_TOKEN_TTL_SECONDS: !Ref VerifyTokenTtlSeconds\n          \
      MAIL_OUTBOX_DIR: \"\"\n";
+
+/// A pushing worker's settings: the platform applications (empty: that
+/// platform gets no push); `PUSH_OUTBOX_DIR` empty on AWS, declared so that
+/// `sam local invoke` can set it, as for mail.
+const PUSH_ENVIRONMENT: &str = "      Environment:\n        Variables:\n          \
+     SNS_PLATFORM_APPLICATION_IOS: !Ref SnsPlatformApplicationIos\n          \
+     SNS_PLATFORM_APPLICATION_ANDROID: !Ref SnsPlatformApplicationAndroid\n          \
+     PUSH_OUTBOX_DIR: \"\"\n";
+
+/// SNS mobile push in the stack's account and region only: an endpoint
+/// made for a device token of one of its platform applications, and a
+/// publish to such an endpoint (never to a topic, a phone or an address).
+const PUSH_STATEMENT: &str = "            - Effect: Allow\n              Action:\n                \
+     - sns:CreatePlatformEndpoint\n                \
+     - sns:Publish\n              Resource:\n                \
+     - !Sub arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:app/*\n                \
+     - !Sub arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*\n";
 
 /// SES v2's SendEmail as the stack's identity and no other (and with its
 /// configuration set, which SES authorises too, when one is given).

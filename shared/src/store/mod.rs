@@ -6,6 +6,7 @@
 
 mod batch;
 pub mod client;
+pub mod devices;
 pub mod error;
 pub mod feed;
 pub mod follows;
@@ -217,6 +218,18 @@ impl Table {
             .map_err(|e| sdk_error("UpdateItem", e))?;
         let attributes = out.attributes.unwrap_or_default();
         Ok(get_u64(&attributes, attribute)?)
+    }
+
+    /// Puts `item`, replacing any item with its key (one PutItem).
+    pub async fn put_now(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", e))?;
+        Ok(())
     }
 
     /// Deletes the item at `key`, if any.

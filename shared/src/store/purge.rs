@@ -16,6 +16,7 @@
 //! (reports about them stay, for the audit), the likes the user gave (each
 //! with its post's count), the posts and their timeline
 //! entries, the user's own feed, the mailed codes, the notification inbox,
+//! the push devices,
 //! the sessions and their access tokens, and
 //! last the popular-author mark, the safety item and the job itself. The edge
 //! deletions' own stream records let `fan_out` take the user's posts out of
@@ -23,6 +24,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::devices::DEVICE_PREFIX;
 use super::items::{
     edge_prefix, edge_sk, feed_pk, get_post_id, get_s, get_u64, get_user_id, key, n, post_key,
     purge_key, s, safety_key, timeline_key, token_key, user_key, user_pk, Item, ItemError, PK,
@@ -69,6 +71,8 @@ pub enum PurgePhase {
     Codes,
     /// The user's notifications, their claims and the inbox's counter.
     Inbox,
+    /// The user's push devices.
+    Devices,
     /// The user's sessions and their access tokens.
     Sessions,
     /// The popular-author mark, then the job itself.
@@ -78,7 +82,7 @@ pub enum PurgePhase {
 impl PurgePhase {
     /// Where every job starts.
     pub const FIRST: PurgePhase = PurgePhase::Following;
-    const ALL: [PurgePhase; 14] = [
+    const ALL: [PurgePhase; 15] = [
         PurgePhase::Following,
         PurgePhase::Followers,
         PurgePhase::Blocks,
@@ -91,6 +95,7 @@ impl PurgePhase {
         PurgePhase::Feed,
         PurgePhase::Codes,
         PurgePhase::Inbox,
+        PurgePhase::Devices,
         PurgePhase::Sessions,
         PurgePhase::Finish,
     ];
@@ -110,6 +115,7 @@ impl PurgePhase {
             PurgePhase::Feed => "feed",
             PurgePhase::Codes => "codes",
             PurgePhase::Inbox => "inbox",
+            PurgePhase::Devices => "devices",
             PurgePhase::Sessions => "sessions",
             PurgePhase::Finish => "finish",
         }
@@ -170,7 +176,8 @@ impl PurgeStore {
             PurgePhase::Posts => self.delete_posts(user).await?,
             PurgePhase::Feed => self.delete_feed(user).await?,
             PurgePhase::Codes => self.delete_codes(user).await?,
-            PurgePhase::Inbox => self.delete_inbox(user).await?,
+            PurgePhase::Inbox => self.delete_prefixed(user, INBOX_ITEMS_PREFIX).await?,
+            PurgePhase::Devices => self.delete_prefixed(user, DEVICE_PREFIX).await?,
             PurgePhase::Sessions => self.delete_sessions(user).await?,
             PurgePhase::Finish => {
                 self.unmark_popular(user).await?;
@@ -464,12 +471,16 @@ impl PurgeStore {
         Ok(pointers.len())
     }
 
-    /// Deletes up to a step's worth of `user`'s inbox: notifications,
-    /// their claims and the counter (the notifications others were given
-    /// of this user's doings go as their causes do: unfollows, unlikes,
-    /// deleted posts).
-    async fn delete_inbox(&self, user: UserId) -> Result<usize, StoreError> {
-        let items = self.first_page(user_pk(user), INBOX_ITEMS_PREFIX).await?;
+    /// Deletes up to a step's worth of `user`'s items whose sort keys start
+    /// with `prefix`: the inbox (notifications, their claims, the counter:
+    /// the notifications others were given of this user's doings go as
+    /// their causes do) or the push devices.
+    async fn delete_prefixed(
+        &self,
+        user: UserId,
+        prefix: &'static str,
+    ) -> Result<usize, StoreError> {
+        let items = self.first_page(user_pk(user), prefix).await?;
         let keys = items
             .iter()
             .map(|item| Ok(key(get_s(item, PK)?, get_s(item, SK)?)))

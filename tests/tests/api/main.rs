@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod conditional;
+mod devices;
 mod errors;
 mod faults;
 mod feed;
