@@ -33,13 +33,36 @@ pub fn path_id(req: &Request, name: &str) -> Result<UserId, ApiError> {
     Ok(UserId::parse(raw)?)
 }
 
-/// The text of path parameter `name` (empty if the route has none, which
-/// the validation of what it holds then refuses).
+/// The text of path parameter `name`, percent-decoded (clients encode a
+/// device token's `:` as `%3A`; API Gateway hands the segment over as
+/// sent, and so does the local server); empty if the route has none, which
+/// the validation of what it holds then refuses. A `%` not followed by two
+/// hex digits, or bytes that are not UTF-8, stay as they are for that
+/// validation to refuse.
 pub fn path_text(req: &Request, name: &str) -> String {
-    req.path_parameters()
+    let raw = req
+        .path_parameters()
         .first(name)
         .unwrap_or_default()
-        .to_string()
+        .to_string();
+    percent_decoded(&raw).unwrap_or(raw)
+}
+
+fn percent_decoded(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' {
+            let hex = raw.get(at + 1..at + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The client's address as API Gateway saw it
@@ -73,4 +96,18 @@ pub fn no_content() -> Response<Body> {
         .status(StatusCode::NO_CONTENT)
         .body(Body::Empty)
         .expect("static status is valid")
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::percent_decoded;
+
+    #[test]
+    fn a_percent_encoded_segment_is_decoded_and_a_broken_one_is_not() {
+        assert_eq!(percent_decoded("fcm%3Aabc-1").as_deref(), Some("fcm:abc-1"));
+        assert_eq!(percent_decoded("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decoded("bad%3"), None);
+        assert_eq!(percent_decoded("bad%zz"), None);
+        assert_eq!(percent_decoded("%ff%fe"), None);
+    }
 }

@@ -22,6 +22,7 @@ mod replies;
 mod safety;
 mod ses;
 mod sessions;
+mod sns;
 mod strict_input;
 mod tokens;
 mod users;

@@ -312,3 +312,31 @@ async fn deleting_an_account_empties_its_inbox_and_takes_back_what_it_caused() {
     assert_eq!(api.unread(&st).await, (0, false));
     assert!(api.partition(&format!("USER#{john}")).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_record_read_after_its_cause_was_undone_notifies_nothing() {
+    let api = TestApi::start().await;
+    let (susan, st) = api.user_with_token("susan").await;
+    let (john, jt) = api.user_with_token("john").await;
+    let post = api.post(&st, "Hello").await["id"].as_u64().unwrap();
+    // The like and the follow are undone before the worker reads their
+    // inserts: the inserts find their causes gone, the removals nothing to
+    // take back, and the inbox stays empty (no notification lost either:
+    // none is due).
+    api.like("PUT", post, &jt).await;
+    api.follow(john, susan, &jt).await;
+    api.like("DELETE", post, &jt).await;
+    api.unfollow(john, susan, &jt).await;
+    assert!(api.notifications(&st).await.is_empty());
+    // Made again, each is a new cause and is told once, even with every
+    // record delivered again in order after it.
+    api.like("PUT", post, &jt).await;
+    api.follow(john, susan, &jt).await;
+    assert_eq!(kinds(&api.notifications(&st).await), vec!["follow", "like"]);
+    api.new_poller_for(StreamWorker::named("notify"))
+        .await
+        .settle(&api.app)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&api.notifications(&st).await), vec!["follow", "like"]);
+}
