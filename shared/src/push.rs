@@ -91,15 +91,19 @@ impl PushMessage {
         }
     }
 
-    /// What the app gets with it, to open the right screen.
+    /// What the app gets with it, to open the right screen: strings only,
+    /// as FCM's data payload requires, and no `post_id` for a follow.
     fn data(&self) -> serde_json::Value {
         let n = &self.notification;
-        serde_json::json!({
-            "notification_id": n.id,
+        let mut data = serde_json::json!({
+            "notification_id": n.id.to_string(),
             "type": n.kind.as_str(),
-            "actor_id": n.actor.get(),
-            "post_id": n.post.map(|p| p.get()),
-        })
+            "actor_id": n.actor.to_string(),
+        });
+        if let Some(post) = n.post {
+            data["post_id"] = post.to_string().into();
+        }
+        data
     }
 }
 
@@ -216,7 +220,16 @@ async fn publish(
         .await;
     let endpoint = match endpoint {
         Ok(out) => out.endpoint_arn.unwrap_or_default(),
-        Err(err) if err.code() == Some("InvalidParameter") => return Err(PushError::Gone),
+        // The token's endpoint exists with other attributes: SNS disabled
+        // it (the token is dead). Deleted, as below, so that registering
+        // the token again makes a new one; any other refusal of the token
+        // means it is no token of this platform application.
+        Err(err) if err.code() == Some("InvalidParameter") => {
+            if let Some(existing) = err.message().and_then(existing_endpoint) {
+                delete_endpoint(client, existing).await;
+            }
+            return Err(PushError::Gone);
+        }
         Err(err) => {
             return Err(PushError::Failed(format!(
                 "CreatePlatformEndpoint: {}",
@@ -236,18 +249,45 @@ async fn publish(
     });
     let sent = client
         .publish()
-        .target_arn(endpoint)
+        .target_arn(&endpoint)
         .message_structure("json")
         .message(payload.to_string())
         .send()
         .await;
     match sent {
         Ok(_) => Ok(()),
-        Err(err) if err.code() == Some("EndpointDisabled") => Err(PushError::Gone),
+        // SNS disabled the endpoint (APNs or FCM said the token is dead).
+        // Deleted, so that the app registering the token again gets a new,
+        // enabled endpoint rather than this one back.
+        Err(err) if err.code() == Some("EndpointDisabled") => {
+            delete_endpoint(client, &endpoint).await;
+            Err(PushError::Gone)
+        }
         Err(err) => Err(PushError::Failed(format!(
             "Publish: {}",
             err.code().unwrap_or("no code")
         ))),
+    }
+}
+
+/// The endpoint SNS names when it refuses to make another for a token:
+/// "... Endpoint <arn> already exists with the same Token, but different
+/// attributes."
+fn existing_endpoint(message: &str) -> Option<&str> {
+    let rest = message.split("Endpoint ").nth(1)?;
+    let arn = rest.split(' ').next()?;
+    (arn.starts_with("arn:") && rest.contains("already exists")).then_some(arn)
+}
+
+/// Deletes a disabled endpoint; a failure only costs a stale endpoint, so
+/// it is logged (by code) and nothing more.
+async fn delete_endpoint(client: &aws_sdk_sns::Client, endpoint: &str) {
+    use aws_sdk_sns::error::ProvideErrorMetadata;
+    if let Err(err) = client.delete_endpoint().endpoint_arn(endpoint).send().await {
+        tracing::warn!(
+            code = err.code().unwrap_or("no code"),
+            "deleting a disabled SNS endpoint failed"
+        );
     }
 }
 
@@ -261,6 +301,16 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         })
+    }
+
+    #[test]
+    fn the_endpoint_sns_names_when_a_token_has_one_already_is_read_from_its_message() {
+        let message = "Invalid parameter: Token Reason: Endpoint arn:aws:sns:us-east-1:123456789012:endpoint/APNS/app/1f2e already exists with the same Token, but different attributes.";
+        assert_eq!(
+            existing_endpoint(message),
+            Some("arn:aws:sns:us-east-1:123456789012:endpoint/APNS/app/1f2e")
+        );
+        assert_eq!(existing_endpoint("Invalid parameter: Token"), None);
     }
 
     #[test]

@@ -625,6 +625,29 @@ impl TestApi {
         (user["id"].as_u64().unwrap(), token)
     }
 
+    /// Suspends `user` as moderators do: a new moderator called
+    /// `moderator` reports them and resolves the report with
+    /// `suspend_user`. Panics unless both answers are success.
+    pub async fn suspend(&self, user: u64, moderator: &str) {
+        let (_, token) = self.moderator_with_token(moderator).await;
+        let report = self
+            .report(
+                &token,
+                serde_json::json!({"user_id": user, "reason": "spam"}),
+            )
+            .await;
+        assert!(matches!(report.status, 200 | 201), "{}", report.body);
+        let id = report.json()["id"].as_u64().unwrap();
+        let decided = self
+            .decide(
+                id,
+                &token,
+                serde_json::json!({"status": "resolved", "action": "suspend_user"}),
+            )
+            .await;
+        assert_eq!(decided.status, 200, "{}", decided.body);
+    }
+
     /// Creates a user whom an operator makes a moderator (as
     /// `microblog-local grant-moderator` does); returns (id, token).
     pub async fn moderator_with_token(&self, username: &str) -> (u64, String) {

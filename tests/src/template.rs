@@ -327,8 +327,8 @@ pub struct Grants {
     /// identity (`MailIdentity`) and its configuration set, if one is given.
     pub sends_mail: bool,
     /// Whether a statement allows exactly SNS mobile push
-    /// (`sns:CreatePlatformEndpoint` and `sns:Publish`) on the account's
-    /// platform applications and endpoints.
+    /// (`sns:CreatePlatformEndpoint`, `sns:Publish`, `sns:DeleteEndpoint`)
+    /// on the account's platform applications and endpoints.
     pub pushes: bool,
     /// The `dynamodb:LeadingKeys` patterns of each DynamoDB statement, in
     /// order; `None` for a statement without that condition.
@@ -445,14 +445,19 @@ pub fn grants(f: &Function) -> Result<Grants, Vec<String>> {
                 a.as_str()
                     .is_some_and(|a| a.to_ascii_lowercase().starts_with("sns:"))
             }) {
-                if actions == [json!("sns:CreatePlatformEndpoint"), json!("sns:Publish")]
+                if actions
+                    == [
+                        json!("sns:CreatePlatformEndpoint"),
+                        json!("sns:Publish"),
+                        json!("sns:DeleteEndpoint"),
+                    ]
                     && keys == plain
                     && statement["Resource"] == push_resources()
                 {
                     pushes = true;
                 } else {
                     problems.push(format!(
-                        "{id}: the only SNS statement allowed is CreatePlatformEndpoint and Publish on the account's platform applications and endpoints: {statement}"
+                        "{id}: the only SNS statement allowed is CreatePlatformEndpoint, Publish and DeleteEndpoint on the account's platform applications and endpoints: {statement}"
                     ));
                 }
                 continue;

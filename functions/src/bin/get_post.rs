@@ -8,11 +8,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
 use microblog_shared::auth::{authenticate, PathPost, Screened};
-use microblog_shared::domain::NoSuchPost;
+use microblog_shared::collections::post_author_shown_to;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::json_with_etag;
 use microblog_shared::representation::PostRepr;
-use microblog_shared::store::Read;
 use microblog_shared::{respond, ApiError, App};
 
 microblog_functions::http_function!(handler);
@@ -36,17 +35,10 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn get_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
-    // A block either way hides the post as if it did not exist.
-    if safety.blocks_either(post.author_id) {
-        return Err(NoSuchPost::id(post.id).into());
-    }
-    // A post outlives no author: one without is as good as deleted.
     let (author, liked) = tokio::join!(
-        app.users.get(post.author_id, Read::Eventual),
+        post_author_shown_to(app, &caller.user, &safety, &post),
         app.likes.likes(caller.user_id, post.id)
     );
-    let author = author?
-        .filter(|author| author.visible_to(&caller.user))
-        .ok_or(NoSuchPost::id(post.id))?;
+    let author = author?;
     json_with_etag(req, StatusCode::OK, &PostRepr::new(&post, &author, liked?))
 }

@@ -6,7 +6,8 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use microblog_functions::openapi;
-use microblog_shared::auth::{authenticate, PathPost, Screened};
+use microblog_shared::auth::{authenticate, token_rejected, PathPost, Screened};
+use microblog_shared::collections::post_author_shown_to;
 use microblog_shared::domain::NoSuchPost;
 use microblog_shared::error::ErrorBody;
 use microblog_shared::http::no_content;
@@ -23,7 +24,7 @@ microblog_functions::http_function!(handler);
     responses(
         (status = 204, description = "The caller likes the post."),
         openapi::NoValidToken,
-        (status = 404, description = "No post has this id that the caller may see (a block stands between the caller and its author, either way).", body = ErrorBody),
+        (status = 404, description = "No post has this id that the caller may see (a block stands between the caller and its author, either way, or its author is suspended).", body = ErrorBody),
         openapi::Unavailable,
     )
 )]
@@ -33,12 +34,12 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn like_post(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
-    if safety.blocks_either(post.author_id) {
-        return Err(NoSuchPost::id(post.id).into());
-    }
+    post_author_shown_to(app, &caller.user, &safety, &post).await?;
     let now = chrono::Utc::now().timestamp_micros().max(0) as u64;
     match app.likes.like(caller.user_id, &post, now).await? {
         LikeChange::Changed | LikeChange::Unchanged => Ok(no_content()),
         LikeChange::PostMissing => Err(NoSuchPost::id(post.id).into()),
+        // The caller's account went after the token was checked.
+        LikeChange::LikerMissing => Err(token_rejected()),
     }
 }

@@ -32,6 +32,7 @@ use microblog_functions::in_order;
 use microblog_shared::domain::{Cause, Notification, NotificationKind, PostId, UserId};
 use microblog_shared::push::{PushError, PushMessage};
 use microblog_shared::store::items::KeyOf;
+use microblog_shared::store::limits::Limited;
 use microblog_shared::store::Read;
 use microblog_shared::store::StoreError;
 use microblog_shared::App;
@@ -162,10 +163,16 @@ pub async fn apply(app: &App, work: Work) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The most pushes one user's doings send another in an hour: a like
+/// taken back and given again is a new notification each time, but not a
+/// new buzz of the phone each time.
+pub const PUSHES_PER_ACTOR_PER_HOUR: u32 = 10;
+
 /// Pushes a new `notification` to `recipient`'s devices whose sessions
 /// still stand, and forgets the others (their sessions ended: a log-out, a
 /// log-out everywhere, a password change) and those the push service says
-/// are gone. Best effort: a push that fails is logged and not tried again,
+/// are gone; at most [`PUSHES_PER_ACTOR_PER_HOUR`] from one actor. Best
+/// effort: a push that fails is logged and not tried again,
 /// since the notification itself is written (a retry of the record would
 /// find its claim and push nothing).
 async fn push(app: &App, recipient: UserId, notification: Notification) -> Result<(), StoreError> {
@@ -183,6 +190,16 @@ async fn push(app: &App, recipient: UserId, notification: Notification) -> Resul
     let (Some(profile), Some(actor)) = (profile?, actor?) else {
         return Ok(());
     };
+    // The notification stays in the inbox; only its push is held back.
+    let limit = Limited::pushes(recipient, actor.id);
+    if let Some(wait) = app
+        .limits
+        .take(&limit, PUSHES_PER_ACTOR_PER_HOUR, Utc::now())
+        .await?
+    {
+        tracing::info!(%recipient, actor = %actor.id, wait_seconds = wait.as_secs(), "pushes from this actor are held back for the hour");
+        return Ok(());
+    }
     let message = PushMessage {
         notification,
         actor_username: actor.username,

@@ -85,9 +85,10 @@ pub async fn list_notifications(app: &App, req: &Request) -> Result<Response<Bod
 }
 
 /// `GET /api/notifications/unread`: the token (with the caller's blocks
-/// and mutes), the inbox's read marker, then one Query of at most 100 keys
-/// and actors newer than it. Notifications of users the caller silences
-/// are not counted.
+/// and mutes), the inbox's read marker, then one Query of at most 101 keys
+/// and actors newer than it, then one BatchGetItem of those actors.
+/// Notifications the inbox does not show (from users the caller silences,
+/// deleted or suspended users) are not counted.
 pub async fn unread_count(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, (_, safety)) = authenticate(app, req, Screened(Nothing)).await?;
     let inbox = app.notifications.inbox(caller.user_id).await?;
@@ -100,7 +101,25 @@ pub async fn unread_count(app: &App, req: &Request) -> Result<Response<Body>, Ap
             chrono::Utc::now(),
         )
         .await?;
-    let counted = actors.iter().filter(|a| !safety.hides(**a)).count() as u64;
+    // Counted as the inbox shows them: not from users the caller
+    // silences, nor from deleted or suspended ones (whose notifications the
+    // caller never sees, so could never mark read).
+    let mut distinct: Vec<UserId> = actors
+        .iter()
+        .filter(|a| !safety.hides(**a))
+        .copied()
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let shown: Vec<UserId> = app
+        .users
+        .get_many(&distinct)
+        .await?
+        .iter()
+        .filter(|u| u.visible_to(&caller.user))
+        .map(|u| u.id)
+        .collect();
+    let counted = actors.iter().filter(|a| shown.contains(a)).count() as u64;
     let capped = more || counted > u64::from(UNREAD_CAP);
     let body = UnreadCount {
         count: counted.min(u64::from(UNREAD_CAP)),

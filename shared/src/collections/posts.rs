@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 
 use super::{invalid_cursor, split_page};
 use crate::auth::{authenticate, Alongside, PathPost, PathUser, Screened};
-use crate::domain::{NoSuchPost, Post, PostId, User, UserId};
+use crate::domain::{Post, PostId, User, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -182,15 +182,14 @@ fn as_seen(found: &(Vec<Post>, Vec<User>), liked: &[PostId], viewer: &User) -> V
 /// first, each naming its author), then one BatchGetItem of the page's
 /// replies and their authors
 /// and, concurrently, one of the caller's likes of them. A 404 when the
-/// parent is hidden from the caller as `GET /api/posts/{id}` would hide it.
+/// parent is hidden from the caller as `GET /api/posts/{id}` hides it (a
+/// block either way, its author suspended: one GetItem of the author).
 /// Replies by users the caller blocks, is blocked by or mutes, by suspended
 /// users, and deleted replies are left out of the page (follow `next`);
 /// `total_items` is the parent's `reply_count`.
 pub async fn list_replies(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, (parent, safety)) = authenticate(app, req, Screened(PathPost)).await?;
-    if safety.blocks_either(parent.author_id) {
-        return Err(NoSuchPost::id(parent.id).into());
-    }
+    super::post_author_shown_to(app, &caller.user, &safety, &parent).await?;
     let request = PageRequest::from_request(req)?;
     let total = Total::Counted(parent.reply_count);
     let window = match request.plan(total)? {

@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use crate::auth::{authenticate, Alongside, Own, PathPost, PathUser, Screened};
-use crate::domain::{EdgeKind, NoSuchPost, Silence, UserId};
+use crate::domain::{EdgeKind, Silence, UserId};
 use crate::error::ApiError;
 use crate::http::json_with_etag;
 use crate::pagination::{Collection, Cursor, PageRequest, Total};
@@ -114,13 +114,13 @@ pub async fn list_edges(
 /// `GET /api/posts/{id}/likes`: the token (with the caller's blocks) and
 /// the post concurrently, one Query of the post's likes in the `by_time`
 /// index (newest first), then one BatchGetItem of the page's users. A 404
-/// when a block stands between the caller and the post's author;
+/// when the post is hidden from the caller as `GET /api/posts/{id}` hides
+/// it (a block either way, its author suspended: one GetItem of the
+/// author);
 /// `total_items` is the post's exact `like_count`.
 pub async fn list_likes(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (caller, (post, safety)) = authenticate(app, req, Screened(PathPost)).await?;
-    if safety.blocks_either(post.author_id) {
-        return Err(NoSuchPost::id(post.id).into());
-    }
+    super::post_author_shown_to(app, &caller.user, &safety, &post).await?;
     let request = PageRequest::from_request(req)?;
     let total = Total::Counted(post.like_count);
     let window = match request.plan(total)? {

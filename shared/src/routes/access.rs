@@ -146,6 +146,8 @@ pub mod keys {
     pub const RESET_LIMIT: &str = "LIMIT#reset#*";
     /// Verification resend counters, per user.
     pub const VERIFY_LIMIT: &str = "LIMIT#verify#*";
+    /// Counters of the pushes one user's doings send another.
+    pub const PUSH_LIMIT: &str = "LIMIT#push#*";
     /// Mail jobs: `MAIL#<id>`.
     pub const MAIL: &str = "MAIL#*";
     /// Reset codes, by hash: `CODE#<sha256>`.

@@ -476,14 +476,15 @@ pub const ROUTES: &[Route] = &[
         "PUT",
         "/api/posts/{id}/like",
         "like_post",
-        // The token, the caller's safety item and the post; one
-        // transaction: the like and its pointer (Puts), like_count
-        // (Update).
+        // The token, the caller's safety item and the post, then its author
+        // (GetItem); one transaction: the like and its pointer (Puts),
+        // like_count (Update), the liker's profile checked.
         &[
             table(GetItem),
             table(BatchGetItem),
             table(PutItem),
             table(UpdateItem),
+            table(ConditionCheckItem),
         ],
     )
     .keys(&[keys::TOKEN, keys::USER, keys::POST]),
@@ -639,7 +640,7 @@ pub const ROUTES: &[Route] = &[
         "/api/notifications/unread",
         "get_unread_count",
         // The token and safety item; the inbox (GetItem); at most 101 keys
-        // and actors (Query).
+        // and actors (Query); those actors (BatchGetItem).
         &[table(GetItem), table(BatchGetItem), table(Query)],
     )
     .keys(&[keys::TOKEN, keys::USER]),
@@ -818,8 +819,8 @@ pub const WORKERS: &[Worker] = &[
         // and the notification (PutItem) and checking the cause and the
         // recipient (ConditionCheckItem); taking one back (DeleteItem). To
         // push: the recipient's devices (Query), the profile, the actor and
-        // each device's session (GetItem); a device whose session ended
-        // forgotten (DeleteItem).
+        // each device's session (GetItem), the pushes' limit per actor
+        // (UpdateItem); a device whose session ended forgotten (DeleteItem).
         dynamodb: &[
             table(GetItem),
             table(Query),
@@ -828,11 +829,12 @@ pub const WORKERS: &[Worker] = &[
             table(ConditionCheckItem),
             table(DeleteItem),
         ],
-        leading_keys: &[keys::USER, keys::POST],
+        leading_keys: &[keys::USER, keys::POST, keys::PUSH_LIMIT],
         description: "table stream -> notifications (follows, likes, replies, mentions) and their pushes (SNS)",
         // A batch is at most 100 records; a post notifies at most 11 users
-        // (a reply and 10 mentions), each a few calls: seconds.
-        timeout_seconds: 120,
+        // (a reply and 10 mentions), each a few calls and two SNS calls per
+        // device (at most 20): usually seconds, at worst minutes.
+        timeout_seconds: 300,
         only_partitions_starting: None,
         sends_mail: false,
         pushes: true,

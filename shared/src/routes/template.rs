@@ -283,11 +283,13 @@ const PUSH_ENVIRONMENT: &str = "      Environment:\n        Variables:\n        
      PUSH_OUTBOX_DIR: \"\"\n";
 
 /// SNS mobile push in the stack's account and region only: an endpoint
-/// made for a device token of one of its platform applications, and a
-/// publish to such an endpoint (never to a topic, a phone or an address).
+/// made for a device token of one of its platform applications, a publish
+/// to such an endpoint (never to a topic, a phone or an address), and its
+/// deletion once SNS has disabled it.
 const PUSH_STATEMENT: &str = "            - Effect: Allow\n              Action:\n                \
      - sns:CreatePlatformEndpoint\n                \
-     - sns:Publish\n              Resource:\n                \
+     - sns:Publish\n                \
+     - sns:DeleteEndpoint\n              Resource:\n                \
      - !Sub arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:app/*\n                \
      - !Sub arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*\n";
 

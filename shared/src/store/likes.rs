@@ -5,8 +5,8 @@
 //! both.
 
 use super::items::{
-    get_post_id, get_s, get_u64, get_user_id, key, n, post_key, post_pk, s, user_pk, Item,
-    ItemError, BY_TIME_INDEX, EDGE_ORDER, PK, SK,
+    get_post_id, get_s, get_u64, get_user_id, key, n, post_key, post_pk, s, user_key, user_pk,
+    Item, ItemError, BY_TIME_INDEX, EDGE_ORDER, PK, SK,
 };
 use super::{Constraint, Order, QueryWindow, Read, StoreError, Table, Transaction};
 use crate::domain::{Post, PostId, UserId};
@@ -25,6 +25,8 @@ pub enum LikeChange {
     Unchanged,
     /// The post is gone.
     PostMissing,
+    /// The liker's account is gone (deleted after the token was checked).
+    LikerMissing,
 }
 
 /// One like of a post, as its stream record and the likes list show it.
@@ -92,7 +94,8 @@ impl LikeStore {
     }
 
     /// `user` likes `post`: the like, its pointer and `like_count + 1` in
-    /// one transaction, conditioned on the post existing and the like not.
+    /// one transaction, conditioned on the post and the liker existing and
+    /// the like not.
     pub async fn like(
         &self,
         user: UserId,
@@ -122,11 +125,20 @@ impl LikeStore {
                         .expression_attribute_values(":one", n(1))
                 }),
                 Constraint::PostMissing,
+            )
+            // A like committed after its liker's account clean-up unliked
+            // everything would never be taken back.
+            .guarded(
+                self.table.check(user_key(user), |c| {
+                    c.condition_expression("attribute_exists(pk)")
+                }),
+                Constraint::UserMissing,
             );
         match self.table.transact(transaction).await {
             Ok(()) => Ok(LikeChange::Changed),
             Err(StoreError::Conflict(Constraint::AlreadyLiked)) => Ok(LikeChange::Unchanged),
             Err(StoreError::Conflict(Constraint::PostMissing)) => Ok(LikeChange::PostMissing),
+            Err(StoreError::Conflict(Constraint::UserMissing)) => Ok(LikeChange::LikerMissing),
             Err(e) => Err(e),
         }
     }

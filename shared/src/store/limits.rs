@@ -107,6 +107,16 @@ impl Limited {
         }
     }
 
+    /// Pushes `actor`'s doings sent `recipient` (so that liking and
+    /// unliking in a loop cannot buzz a phone without end).
+    pub fn pushes(recipient: crate::domain::UserId, actor: crate::domain::UserId) -> Limited {
+        Limited {
+            kind: "push",
+            subject: format!("{recipient}#{actor}"),
+            window: RESET_WINDOW,
+        }
+    }
+
     /// Verification mails `user` asked for again.
     pub fn verification_resends(user: crate::domain::UserId) -> Limited {
         Limited {

@@ -105,11 +105,8 @@ impl NotificationStore {
         created_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Option<Notification>, StoreError> {
-        let id = self
-            .table
-            .increment(inbox_key(cause.recipient), "next_id", 1)
-            .await?;
         let expires = (now + chrono::Duration::days(i64::from(self.ttl_days))).timestamp();
+        let id = self.next_id(cause.recipient, expires).await?;
         let notification = Notification {
             id,
             kind: cause.kind,
@@ -150,6 +147,27 @@ impl NotificationStore {
             )) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The next id of `recipient`'s inbox (`ADD next_id 1`), whose counter
+    /// then lives as long as the notification it numbers: a counter written
+    /// for a recipient deleted meanwhile (whose notification the
+    /// transaction then refuses) expires like the rest of the inbox.
+    async fn next_id(&self, recipient: UserId, expires: i64) -> Result<u64, StoreError> {
+        let out = self
+            .table
+            .client()
+            .update_item()
+            .table_name(self.table.name())
+            .set_key(Some(inbox_key(recipient)))
+            .update_expression("ADD next_id :one SET expires_at = :expires")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expires", n(expires))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", e))?;
+        Ok(get_u64(&out.attributes.unwrap_or_default(), "next_id")?)
     }
 
     /// The check that `cause` still stands: the same like, the same follow

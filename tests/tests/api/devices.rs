@@ -63,7 +63,11 @@ async fn a_registered_device_gets_one_push_for_each_new_notification() {
     assert_eq!(sent[0]["device_token"], PHONE);
     assert_eq!(sent[0]["text"], "john followed you");
     assert_eq!(sent[0]["data"]["type"], "follow");
-    assert_eq!(sent[0]["data"]["actor_id"], john);
+    assert_eq!(sent[0]["data"]["actor_id"], john.to_string());
+    assert!(
+        sent[0]["data"].get("post_id").is_none(),
+        "a follow names no post"
+    );
     // The whole stream again pushes nothing new.
     api.new_poller_for(microblog_local::stream::StreamWorker::named("notify"))
         .await
@@ -169,4 +173,26 @@ async fn a_registration_names_its_platform_and_a_user_has_at_most_20_devices() {
     );
     api.settle_feeds().await;
     assert!(api.partition(&format!("USER#{susan}")).await.is_empty());
+}
+
+#[tokio::test]
+async fn liking_and_unliking_in_a_loop_buzzes_the_phone_at_most_ten_times_an_hour() {
+    let api = TestApi::start().await;
+    let (_, st) = api.user_with_token("susan").await;
+    let (_, jt) = api.user_with_token("john").await;
+    assert_eq!(register(&api, &st, PHONE, "ios").await, 204);
+    let post = api.post(&st, "Like me").await["id"].as_u64().unwrap();
+    for _ in 0..12 {
+        api.like("PUT", post, &jt).await;
+        api.settle_feeds().await;
+        api.like("DELETE", post, &jt).await;
+        api.settle_feeds().await;
+    }
+    assert_eq!(pushes(&api).len(), 10);
+    api.like("PUT", post, &jt).await;
+    assert_eq!(
+        api.notifications(&st).await.len(),
+        1,
+        "the inbox still has the like"
+    );
 }

@@ -209,3 +209,26 @@ async fn deleting_an_account_takes_back_its_likes_and_fixes_the_counts() {
     }
     assert!(api.partition(&format!("USER#{john}")).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_suspended_author_s_post_cannot_be_liked_nor_its_likes_or_replies_read() {
+    let api = TestApi::start().await;
+    let (sam, samt) = api.user_with_token("sam").await;
+    let (_, jt) = api.user_with_token("john").await;
+    let post = api.post(&samt, "Soon hidden").await["id"].as_u64().unwrap();
+    api.like("PUT", post, &jt).await;
+    api.reply(&jt, post, "a reply").await;
+    api.suspend(sam, "moddy").await;
+    for (method, path) in [
+        ("PUT", format!("/api/posts/{post}/like")),
+        ("GET", format!("/api/posts/{post}/likes")),
+        ("GET", format!("/api/posts/{post}/replies")),
+        ("GET", format!("/api/posts/{post}")),
+    ] {
+        api.authorized(method, &path, &jt)
+            .await
+            .assert_error(404, "no post has the id");
+    }
+    // Taking one's like back is never refused.
+    api.like("DELETE", post, &jt).await;
+}

@@ -241,6 +241,14 @@ async fn nobody_is_told_by_a_user_they_block_or_mute() {
     api.silence("PUT", "blocked", susan, mallory, &st).await;
     assert!(api.notifications(&st).await.is_empty());
     assert_eq!(api.unread(&st).await, (0, false));
+    // So does a suspension, from the list and the count alike.
+    let (sam, samt) = api.user_with_token("sam").await;
+    api.post(&samt, "hi @susan").await;
+    api.settle_feeds().await;
+    assert_eq!(api.unread(&st).await.0, 1);
+    api.suspend(sam, "moddy").await;
+    assert!(api.notifications(&st).await.is_empty());
+    assert_eq!(api.unread(&st).await, (0, false));
 }
 
 #[tokio::test]
