@@ -7,7 +7,11 @@
 //! Here: what the whole document says, and the parameters several
 //! operations share. `GET /api/openapi.json` serves it; docs/openapi.json
 //! is a copy that a test keeps equal, and another test keeps its paths and
-//! methods equal to the route table.
+//! methods equal to the route table. Optional headers are declared as plain
+//! strings (`value_type`, `required = false`), never `null`: a header is
+//! absent or has a value, and a generated client must not hand a null to
+//! its HTTP library (issue 21); utoipa already declares optional query
+//! parameters so.
 
 use microblog_shared::error::ErrorBody;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -23,6 +27,10 @@ use utoipa::{IntoParams, Modify, OpenApi};
             get a token, Bearer to use it) and JSON errors `{\"error\", \"message\"}` on \
             every route, unknown routes (404) and wrong methods (405 with `Allow`) included.",
         license(name = "MIT", identifier = "MIT"),
+    ),
+    servers(
+        (url = "/", description = "The host that serves this document (API Gateway's URL once deployed)"),
+        (url = "http://127.0.0.1:3000", description = "microblog-local, the whole API on this machine"),
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -157,7 +165,7 @@ pub struct PageQuery {
 pub struct IdempotencyKeyHeader {
     /// 1 to 255 visible ASCII characters naming this publishing attempt: a
     /// retry with the same key within 24 hours publishes nothing new.
-    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
+    #[param(rename = "Idempotency-Key", value_type = String, required = false, pattern = "^[!-~]{1,255}$")]
     idempotency_key: Option<String>,
 }
 
@@ -168,7 +176,7 @@ pub struct IdempotencyKeyHeader {
 pub struct IfNoneMatchHeader {
     /// ETags of representations the client holds (or `*`): when the
     /// current one is among them, the answer is 304 with no body.
-    #[param(rename = "If-None-Match")]
+    #[param(rename = "If-None-Match", value_type = String, required = false)]
     if_none_match: Option<String>,
 }
 
@@ -180,7 +188,7 @@ pub struct IfMatchHeader {
     /// The ETag of the representation the change is based on (or `*`):
     /// when it is no longer the current one, the answer is 412 and nothing
     /// changes, so that two clients cannot silently overwrite each other.
-    #[param(rename = "If-Match")]
+    #[param(rename = "If-Match", value_type = String, required = false)]
     if_match: Option<String>,
 }
 

@@ -190,3 +190,30 @@ fn every_get_of_a_resource_documents_its_etag_and_every_put_of_one_its_if_match(
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn no_parameter_may_be_null_and_only_path_parameters_are_required() {
+    let document = document();
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = &parameter["name"];
+                let types = &parameter["schema"]["type"];
+                assert!(
+                    !types
+                        .as_array()
+                        .is_some_and(|t| t.contains(&Value::from("null"))),
+                    "{method} {path}: parameter {name} may be null: {types}"
+                );
+                assert_eq!(
+                    parameter["required"] == true,
+                    parameter["in"] == "path",
+                    "{method} {path}: parameter {name}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} parameters");
+}
