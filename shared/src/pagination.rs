@@ -157,6 +157,11 @@ pub struct Meta {
     pub total_pages: Option<u64>,
     /// Items in all; null for a collection that is not counted (the feed).
     pub total_items: Option<u64>,
+    /// Where the next page starts: the value of the `cursor` query
+    /// parameter for it (the one `_links.next` carries), so that a typed
+    /// client pages without parsing URLs; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
 }
 
 /// `_links` of a collection: relative paths; `next` and `prev` are null at
@@ -215,6 +220,7 @@ impl<T> Collection<T> {
                 per_page,
                 total_pages,
                 total_items,
+                next_cursor: next.map(|cursor| cursor.encode()),
             },
             _links: Links {
                 self_: link(request.page, request.cursor),
@@ -376,7 +382,8 @@ mod tests {
                 page: 2,
                 per_page: 2,
                 total_pages: Some(3),
-                total_items: Some(5)
+                total_items: Some(5),
+                next_cursor: Some("OQ".into()),
             }
         );
         assert_eq!(c._links.self_, "/api/users?page=2&per_page=2");

@@ -222,3 +222,39 @@ async fn a_feed_page_past_u64_s_range_is_the_documented_400() {
         .await
         .assert_error(400, "follow the next links");
 }
+
+#[tokio::test]
+async fn the_next_cursor_in_meta_pages_like_the_next_link_without_parsing_it() {
+    let (api, token) = api_with_users(12).await;
+    let by_links = api.walk("/api/users?per_page=5", &token).await;
+    let mut by_cursor = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let target = match &cursor {
+            Some(cursor) => format!("/api/users?per_page=5&cursor={cursor}"),
+            None => "/api/users?per_page=5".to_string(),
+        };
+        let page = api.get(&target, &token).await.json();
+        by_cursor.extend(ids(&page));
+        match page["_meta"]["next_cursor"].as_str() {
+            Some(next) => {
+                let link = page["_links"]["next"].as_str().unwrap();
+                assert!(link.ends_with(&format!("&cursor={next}")), "{link}");
+                cursor = Some(next.to_string());
+            }
+            None => {
+                assert_eq!(page["_links"]["next"], Value::Null);
+                assert!(page["_meta"]
+                    .as_object()
+                    .unwrap()
+                    .contains_key("next_cursor"));
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        by_cursor,
+        by_links.iter().flat_map(ids).collect::<Vec<u64>>()
+    );
+    assert_eq!(by_cursor.len(), 12);
+}
