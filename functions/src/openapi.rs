@@ -216,7 +216,45 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     document.merge(crate::Operations::openapi());
     add_suspension_answers(&mut document);
+    add_conditional_headers(&mut document);
     document
+}
+
+/// What every answer of a conditional GET carries (`json_with_etag`),
+/// said once for every operation that can answer 304: `Vary:
+/// Authorization` on the 200 and the 304 (what a user sees depends on who
+/// asks, so no shared cache may hand one user's page to another), and the
+/// 304's `Cache-Control`, as the 200's.
+fn add_conditional_headers(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{HeaderBuilder, RefOr};
+    let header = |description: &str| {
+        HeaderBuilder::new()
+            .schema(Some(utoipa::openapi::schema::Object::with_type(
+                utoipa::openapi::schema::Type::String,
+            )))
+            .description(Some(description))
+            .build()
+    };
+    for item in document.paths.paths.values_mut() {
+        let Some(operation) = item.get.as_mut() else {
+            continue;
+        };
+        let responses = &mut operation.responses.responses;
+        if !responses.contains_key("304") {
+            continue;
+        }
+        for status in ["200", "304"] {
+            if let Some(RefOr::T(response)) = responses.get_mut(status) {
+                response.headers.entry("Vary".into()).or_insert_with(|| {
+                    RefOr::T(header("`Authorization`: the answer depends on the caller"))
+                });
+                response
+                    .headers
+                    .entry("Cache-Control".into())
+                    .or_insert_with(|| RefOr::T(header("`private, no-cache`")));
+            }
+        }
+    }
 }
 
 /// What every route taking a bearer token may answer to a suspended user,
@@ -247,7 +285,7 @@ fn add_suspension_answers(document: &mut utoipa::openapi::OpenApi) {
             }
             _ => {
                 let content = ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Error")))
+                    .schema(Some(Ref::from_schema_name("MicroblogError")))
                     .build();
                 let response = ResponseBuilder::new()
                     .description(SUSPENDED)

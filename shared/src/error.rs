@@ -80,9 +80,11 @@ pub enum ApiError {
     },
 }
 
-/// The body of every error answer.
+/// The body of every error answer. Its schema is named `MicroblogError`,
+/// not `Error`, which client generators rename (openapi-generator makes it
+/// `ModelError`: `Error` is a type of Swift, Kotlin, Dart ...).
 #[derive(Serialize, ToSchema)]
-#[schema(as = Error)]
+#[schema(as = MicroblogError)]
 pub struct ErrorBody<'a> {
     /// The HTTP reason phrase of the status (`Bad Request`, `Not Found` ...).
     #[schema(examples("Bad Request"))]

@@ -103,9 +103,9 @@ fn every_operation_documents_its_errors_with_the_error_schema_and_needs_the_righ
             for (status, response) in responses {
                 if status.starts_with(['4', '5']) {
                     let schema = &response["content"]["application/json"]["schema"]["$ref"];
-                    if schema != "#/components/schemas/Error" {
+                    if schema != "#/components/schemas/MicroblogError" {
                         problems.push(format!(
-                            "{method} {path} {status}: body is not the Error schema"
+                            "{method} {path} {status}: body is not the MicroblogError schema"
                         ));
                     }
                 }
@@ -216,4 +216,27 @@ fn no_parameter_may_be_null_and_only_path_parameters_are_required() {
         }
     }
     assert!(checked > 50, "only {checked} parameters");
+}
+
+#[test]
+fn every_answer_of_a_conditional_get_documents_vary_and_cache_control() {
+    let document = document();
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let responses = &item["get"]["responses"];
+        if responses.get("304").is_none() {
+            continue;
+        }
+        for status in ["200", "304"] {
+            let headers = &responses[status]["headers"];
+            for header in ["ETag", "Cache-Control", "Vary"] {
+                assert!(
+                    headers.get(header).is_some(),
+                    "GET {path} {status} does not document {header}"
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} conditional GETs");
 }
