@@ -344,6 +344,16 @@ impl TestApi {
         .expect("the table has a stream")
     }
 
+    /// Hands every record the stream holds to `worker` again, from the
+    /// oldest, as a redelivery would; panics if it fails.
+    pub async fn redeliver(&self, worker: &str) {
+        self.new_poller_for(StreamWorker::named(worker))
+            .await
+            .settle(&self.app)
+            .await
+            .expect("the worker handles a redelivered stream");
+    }
+
     /// Runs `fan_out` from the stream in the background, as the local server
     /// does, until the test's runtime ends.
     pub async fn spawn_fan_out(&self) {

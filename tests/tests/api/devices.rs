@@ -69,11 +69,7 @@ async fn a_registered_device_gets_one_push_for_each_new_notification() {
         "a follow names no post"
     );
     // The whole stream again pushes nothing new.
-    api.new_poller_for(microblog_local::stream::StreamWorker::named("notify"))
-        .await
-        .settle(&api.app)
-        .await
-        .unwrap();
+    api.redeliver("notify").await;
     assert_eq!(pushes(&api).len(), 1);
     // Unregistered, it gets nothing.
     let gone = api

@@ -164,13 +164,7 @@ async fn deleting_a_post_removes_its_likes_and_the_likers_pointers() {
         .count();
     assert_eq!(pointers, 0);
     // Redelivered, the deletion's record finds nothing left to do.
-    api.new_poller_for(microblog_local::stream::StreamWorker::named(
-        "clean_up_post",
-    ))
-    .await
-    .settle(&api.app)
-    .await
-    .unwrap();
+    api.redeliver("clean_up_post").await;
 }
 
 #[tokio::test]

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use microblog_local::stream::StreamWorker;
 use microblog_tests::api::TestApi;
 use serde_json::Value;
 
@@ -75,11 +74,7 @@ async fn follows_likes_replies_and_mentions_notify_once_each_newest_first() {
         "nobody told john of his own doings"
     );
     // Every record of the stream delivered again notifies nothing twice.
-    api.new_poller_for(StreamWorker::named("notify"))
-        .await
-        .settle(&api.app)
-        .await
-        .unwrap();
+    api.redeliver("notify").await;
     assert_eq!(summary(&api.notifications(&st).await), summary(&inbox));
 }
 
@@ -341,10 +336,6 @@ async fn a_record_read_after_its_cause_was_undone_notifies_nothing() {
     api.like("PUT", post, &jt).await;
     api.follow(john, susan, &jt).await;
     assert_eq!(kinds(&api.notifications(&st).await), vec!["follow", "like"]);
-    api.new_poller_for(StreamWorker::named("notify"))
-        .await
-        .settle(&api.app)
-        .await
-        .unwrap();
+    api.redeliver("notify").await;
     assert_eq!(kinds(&api.notifications(&st).await), vec!["follow", "like"]);
 }

@@ -112,13 +112,7 @@ async fn deleting_a_reply_takes_it_from_the_count_and_deleting_the_parent_keeps_
         vec![keep]
     );
     // Delivered again, the deletion takes nothing twice.
-    api.new_poller_for(microblog_local::stream::StreamWorker::named(
-        "clean_up_post",
-    ))
-    .await
-    .settle(&api.app)
-    .await
-    .unwrap();
+    api.redeliver("clean_up_post").await;
     assert_eq!(reply_count(&api, parent, &st).await, 1);
     assert_eq!(
         api.authorized("DELETE", &format!("/api/posts/{parent}"), &st)

@@ -46,6 +46,31 @@ async fn platform_application(name: &str) -> String {
     body[start..end].to_string()
 }
 
+/// A fresh API pushing through a new APNs platform application `name` of
+/// moto's, with no push outbox.
+async fn pushing_through_sns(name: &str) -> TestApi {
+    let application = platform_application(name).await;
+    TestApi::start_with(&[
+        ("PUSH_OUTBOX_DIR", ""),
+        ("SNS_PLATFORM_APPLICATION_IOS", &application),
+    ])
+    .await
+}
+
+/// The holder of `token` registers `device` for `platform`; asserts 204.
+async fn register(api: &TestApi, token: &str, device: &str, platform: &str) {
+    let body = serde_json::json!({ "platform": platform });
+    let reply = api
+        .send(
+            "PUT",
+            &format!("/api/me/devices/{device}"),
+            token,
+            Some(body),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+}
+
 /// moto's endpoints of the device `token`.
 async fn endpoints_of(token: &str) -> Vec<Value> {
     let data = http(&moto(), "GET", "/moto-api/data.json", &[], None)
@@ -63,34 +88,13 @@ async fn endpoints_of(token: &str) -> Vec<Value> {
 #[tokio::test]
 #[ignore = "needs moto's server at AWS_ENDPOINT_URL_SNS: .ci/ses-check runs it"]
 async fn a_notification_is_published_to_the_device_s_endpoint_with_a_message_per_platform() {
-    let application = platform_application("microblog-push").await;
-    let api = TestApi::start_with(&[
-        ("PUSH_OUTBOX_DIR", ""),
-        ("SNS_PLATFORM_APPLICATION_IOS", &application),
-    ])
-    .await;
+    let api = pushing_through_sns("microblog-push").await;
     let (susan, st) = api.user_with_token("susan").await;
     let (john, jt) = api.user_with_token("john").await;
     let device = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-    let reply = api
-        .send(
-            "PUT",
-            &format!("/api/me/devices/{device}"),
-            &st,
-            Some(serde_json::json!({"platform": "ios"})),
-        )
-        .await;
-    assert_eq!(reply.status, 204, "{}", reply.body);
+    register(&api, &st, device, "ios").await;
     // An Android device with no platform application gets nothing.
-    let reply = api
-        .send(
-            "PUT",
-            "/api/me/devices/android-device-token",
-            &st,
-            Some(serde_json::json!({"platform": "android"})),
-        )
-        .await;
-    assert_eq!(reply.status, 204, "{}", reply.body);
+    register(&api, &st, "android-device-token", "android").await;
     api.follow(john, susan, &jt).await;
     api.settle_feeds().await;
     let endpoints = endpoints_of(device).await;
@@ -113,22 +117,11 @@ async fn a_notification_is_published_to_the_device_s_endpoint_with_a_message_per
 #[tokio::test]
 #[ignore = "needs moto's server at AWS_ENDPOINT_URL_SNS: .ci/ses-check runs it"]
 async fn a_device_whose_endpoint_sns_disabled_is_forgotten() {
-    let application = platform_application("microblog-disabled").await;
-    let api = TestApi::start_with(&[
-        ("PUSH_OUTBOX_DIR", ""),
-        ("SNS_PLATFORM_APPLICATION_IOS", &application),
-    ])
-    .await;
+    let api = pushing_through_sns("microblog-disabled").await;
     let (susan, st) = api.user_with_token("susan").await;
     let (john, jt) = api.user_with_token("john").await;
     let device = "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d1a2b";
-    api.send(
-        "PUT",
-        &format!("/api/me/devices/{device}"),
-        &st,
-        Some(serde_json::json!({"platform": "ios"})),
-    )
-    .await;
+    register(&api, &st, device, "ios").await;
     api.follow(john, susan, &jt).await;
     api.settle_feeds().await;
     let endpoint = endpoints_of(device).await[0]["arn"]
