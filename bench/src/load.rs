@@ -67,12 +67,22 @@ impl Server {
     /// with `--memory` and `env`, waits until it accepts connections (30 s
     /// at most), and returns it with its base URL.
     pub async fn local(server: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+        Server::start(server, &["--memory"], env).await
+    }
+
+    /// [`Server::local`] with `args` instead of `--memory` (`--data PATH`).
+    pub async fn start(
+        server: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Server, String) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let child = std::process::Command::new(server)
-            .args(["--memory", "--port", &port.to_string()])
+            .args(args)
+            .args(["--port", &port.to_string()])
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -88,6 +98,29 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         (started, format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Server {
+    /// The process's resident memory now and at its peak, in MiB (Linux's
+    /// `VmRSS` and `VmHWM`); zeros where /proc cannot tell.
+    pub fn memory_mib(&self) -> (f64, f64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+                .map_or(0.0, |kib| kib / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
     }
 }
 

@@ -19,6 +19,7 @@
 //! cargo run --release -p microblog-bench -- load [--mix get_user|mixed] [--connections N] [--seconds T]
 //! cargo run --release -p microblog-bench -- cost
 //! cargo run --release -p microblog-bench -- signups [--clients N] [--seconds T] [--server PATH]
+//! cargo run --release -p microblog-bench -- posts [--posts N] [--users U] [--follows F] [--data PATH] [--restart M]
 //! ```
 //!
 //! `chaos` is the reliability run of docs/RELIABILITY.md (`chaos.rs`);
@@ -27,12 +28,14 @@
 //! every sample event asking DynamoDB for its consumed capacity and prints
 //! the table of docs/ARCHITECTURE.md that a test holds it to
 //! (`microblog_tests::cost`); `signups` the sustained sign-up rate of a
-//! `microblog-local` binary (`signups.rs`).
+//! `microblog-local` binary (`signups.rs`); `posts` whether a write costs the
+//! same after 100,000 of them (`posts.rs`).
 
 mod chaos;
 mod feed;
 mod fresh;
 mod load;
+mod posts;
 mod reset_timing;
 mod serve;
 mod signups;
@@ -424,6 +427,7 @@ async fn main() {
         Some("load") => return serve::main(std::env::args().skip(2)).await,
         Some("cost") => return cost().await,
         Some("signups") => return signups::main(std::env::args().skip(2)).await,
+        Some("posts") => return posts::main(std::env::args().skip(2)).await,
         Some("reset-timing") => return reset_timing::main(std::env::args().skip(2)).await,
         _ => {}
     }

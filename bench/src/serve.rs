@@ -428,11 +428,11 @@ fn request(
     }
 }
 
-type Sender = SendRequest<Full<Bytes>>;
+pub(crate) type Sender = SendRequest<Full<Bytes>>;
 
 /// Sends one request on a kept-alive connection; its status once the whole
 /// body has arrived.
-async fn send(
+pub(crate) async fn send(
     sender: &mut Sender,
     host: &str,
     (method, path, authorization, body): (Method, String, String, Option<String>),

@@ -68,6 +68,11 @@ impl Engine {
         }
     }
 
+    /// The engine's database (a handle on the same data).
+    pub fn database(&self) -> dynoxide::Database {
+        self.db.clone()
+    }
+
     /// Whether the engine serves the wire protocol on a port.
     pub fn has_port(&self) -> bool {
         self.task.is_some()

@@ -5,10 +5,13 @@
 
 pub mod admission;
 pub mod apigw;
+pub mod checkpoint;
+pub mod demo;
 pub mod dispatch;
 pub mod engine;
 pub mod guard;
 pub mod in_process;
+pub mod retention;
 pub mod seed;
 pub mod server;
 pub mod stream;

@@ -13,10 +13,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
+use microblog_local::checkpoint::Checkpoints;
 use microblog_local::engine::{check_reachable, Engine};
 use microblog_local::stream::{self, StreamPoller, StreamWorker};
-use microblog_local::{seed, server};
+use microblog_local::{demo, retention, seed, server};
 use microblog_shared::store::client::from_environment;
 use microblog_shared::{App, Config};
 
@@ -25,7 +27,8 @@ microblog-local: the microblog API on one machine
 
 USAGE:
     microblog-local [serve] [OPTIONS]   serve the API (default)
-    microblog-local seed [OPTIONS]      write the fixture users and tokens, then exit
+    microblog-local seed [OPTIONS]      write the fixture users and tokens (or, with
+                                        --seed-demo, the demo world), then exit
     microblog-local grant-moderator USERNAME [--data PATH]
                                         make USERNAME a moderator (with an audit record)
     microblog-local revoke-moderator USERNAME [--data PATH]
@@ -42,6 +45,13 @@ OPTIONS:
     --data PATH     SQLite file of the embedded engine (default .microblog/local.db)
     --memory        keep the embedded engine's data in memory only
     --seed          (serve) write the fixtures before serving
+    --seed-demo [USERS]
+                    fill an empty table with a demo world of USERS users
+                    (default 2000, at most 100000): power-law followers, a
+                    few popular authors, four weeks of posts, replies,
+                    mentions and likes, every password demo-password; with
+                    POPULAR_FOLLOWERS unset, a tenth of USERS followers make
+                    an author popular
     --connections-per-client N
                     connections one client (an IPv4 address or an IPv6 /64)
                     may hold open at once (default 32 of 256; a load test
@@ -91,6 +101,9 @@ ENVIRONMENT:
     PUSH_OUTBOX_DIR             where pushes to registered devices are written, one
                                 JSON file a push (default .microblog/push)
     NOTIFICATION_TTL_DAYS       days a notification is kept (default 90)
+    STREAM_RETENTION_SECONDS    how long the embedded engine's stream keeps a record
+                                (default 86400: DynamoDB Streams' 24 hours); older ones
+                                are trimmed every minute
     RUST_LOG                    log level (default info)";
 
 /// Where mail goes unless `MAIL_OUTBOX_DIR` or `SMTP_URL` says otherwise.
@@ -110,6 +123,7 @@ struct Options {
     role: Option<RoleChange>,
     seed_only: bool,
     seed: bool,
+    seed_demo: Option<usize>,
     host: String,
     port: u16,
     data: Option<PathBuf>,
@@ -122,6 +136,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         role: None,
         seed_only: false,
         seed: false,
+        seed_demo: None,
         host: "127.0.0.1".into(),
         port: 3000,
         data: Some(PathBuf::from(".microblog/local.db")),
@@ -185,9 +200,33 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--data" => options.data = Some(PathBuf::from(value("--data")?)),
             "--memory" => options.data = None,
             "--seed" => options.seed = true,
+            "--seed-demo" => {
+                let users = match args.peek().filter(|next| !next.starts_with('-')) {
+                    None => demo::DEFAULT_USERS,
+                    Some(raw) => {
+                        let users = raw
+                            .parse()
+                            .ok()
+                            .filter(|n| (2..=demo::MOST_USERS).contains(n))
+                            .ok_or(format!(
+                                "--seed-demo takes a number of users from 2 to {}, got {raw:?}",
+                                demo::MOST_USERS
+                            ))?;
+                        args.next();
+                        users
+                    }
+                };
+                options.seed_demo = Some(users);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if options.seed && options.seed_demo.is_some() {
+        return Err(
+            "--seed and --seed-demo cannot be used together: the demo world needs an empty table"
+                .into(),
+        );
     }
     Ok(options)
 }
@@ -253,6 +292,11 @@ async fn run(options: Options) -> Result<(), String> {
             "MAIL_OUTBOX_DIR" => Some(DEFAULT_OUTBOX.to_string()),
             // Pushes to registered devices, likewise, as JSON files.
             "PUSH_OUTBOX_DIR" => Some(DEFAULT_PUSH_OUTBOX.to_string()),
+            // A demo world small enough to make in minutes still has
+            // popular authors (merged into feeds at read time).
+            "POPULAR_FOLLOWERS" => options
+                .seed_demo
+                .map(|users| (users / 10).max(2).to_string()),
             _ => None,
         })
     })
@@ -276,6 +320,7 @@ async fn run(options: Options) -> Result<(), String> {
             ));
         }
     }
+    let stream_retention = stream_retention()?;
     let mut engine = None;
     let (client, streams, endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
@@ -356,13 +401,22 @@ async fn run(options: Options) -> Result<(), String> {
     })? {
         tracing::info!(table = app.table_name(), "created the table");
     }
+    // On a file, each worker goes on after a restart from where it got to
+    // (kept in the same file), not from the oldest record of the stream.
+    let checkpoints = match (&engine, &options.data) {
+        (Some(_), Some(_)) => Some(Checkpoints::open(&client, app.table_name()).await?),
+        _ => None,
+    };
     let mut pollers = Vec::new();
     for worker in StreamWorker::all() {
-        pollers.push(
-            StreamPoller::for_worker(&client, streams.clone(), app.table_name(), worker).await?,
-        );
+        let poller =
+            StreamPoller::for_worker(&client, streams.clone(), app.table_name(), worker).await?;
+        pollers.push(match &checkpoints {
+            Some(checkpoints) => poller.with_checkpoints(checkpoints.clone()),
+            None => poller,
+        });
     }
-    if options.seed || options.seed_only {
+    if (options.seed || options.seed_only) && options.seed_demo.is_none() {
         seed::seed(&app)
             .await
             .map_err(|e| format!("cannot seed the table at {endpoint}: {e}"))?;
@@ -372,6 +426,21 @@ async fn run(options: Options) -> Result<(), String> {
             seed::FIXTURE_PASSWORD,
             seed::FIXTURE_TOKEN,
             seed::FIXTURE_TOKEN_2
+        );
+    }
+    if let Some(users) = options.seed_demo {
+        let app = Arc::new(app.clone());
+        eprintln!(
+            "seeding a demo world of {users} users (popular from {} followers) ...",
+            app.config.popular_followers
+        );
+        let made = demo::seed_demo(&app, users)
+            .await
+            .map_err(|e| format!("cannot seed the demo world at {endpoint}: {e}"))?;
+        demo::settle(&mut pollers, &app).await?;
+        println!(
+            "demo world: {} users ({} popular), {} follows, {} posts, {} likes; log in as any of them (ada1 ... see GET /api/users) with password {:?}",
+            made.users, made.popular, made.follows, made.posts, made.likes, demo::DEMO_PASSWORD
         );
     }
     if !options.seed_only {
@@ -398,7 +467,17 @@ async fn run(options: Options) -> Result<(), String> {
                 })
             })
             .collect();
-        let schedules = scheduled_workers(&app, &stopped);
+        let mut schedules = scheduled_workers(&app, &stopped);
+        if let Some(engine) = &engine {
+            let mut stopped = stopped.clone();
+            schedules.push(tokio::spawn(retention::run(
+                engine.database(),
+                stream_retention,
+                async move {
+                    let _ = stopped.changed().await;
+                },
+            )));
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
@@ -416,6 +495,22 @@ async fn run(options: Options) -> Result<(), String> {
         engine.stop().await;
     }
     Ok(())
+}
+
+/// How long the embedded engine's stream keeps a record:
+/// `STREAM_RETENTION_SECONDS`, by default DynamoDB Streams' 24 hours.
+fn stream_retention() -> Result<Duration, String> {
+    match std::env::var("STREAM_RETENTION_SECONDS") {
+        Err(_) => Ok(retention::STREAM_RETENTION),
+        Ok(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|seconds| *seconds > 0)
+            .map(Duration::from_secs)
+            .ok_or(format!(
+                "STREAM_RETENTION_SECONDS must be a whole number of seconds above 0, got {raw:?}"
+            )),
+    }
 }
 
 /// Runs each scheduled worker (`report_age`) as EventBridge would, at its

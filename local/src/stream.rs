@@ -21,6 +21,8 @@ use base64::Engine as _;
 use microblog_functions::StreamHandler;
 use microblog_shared::routes::{Trigger, WORKERS};
 use microblog_shared::App;
+
+use crate::checkpoint::Checkpoints;
 use serde_json::{json, Map, Value};
 
 /// Records handed to the handler at once (Lambda's default batch size).
@@ -28,6 +30,9 @@ const BATCH: i32 = 100;
 /// Times one record is retried before it is given up on (on AWS it would
 /// then go to the on-failure queue).
 const MAX_ATTEMPTS: u32 = 5;
+/// What an error of DynamoDB Streams says when a read starts before the
+/// oldest record the stream keeps.
+const TRIMMED: &str = "TrimmedDataAccessException";
 /// The pause between rounds that found nothing new.
 const IDLE: Duration = Duration::from_millis(50);
 
@@ -104,6 +109,7 @@ pub struct StreamPoller {
     /// Where to read next in each shard; `None` once a closed shard is done.
     positions: HashMap<String, Option<String>>,
     failures: HashMap<String, u32>,
+    checkpoints: Option<Checkpoints>,
 }
 
 /// A streams client for a local engine at `endpoint`, signed with the same
@@ -178,7 +184,16 @@ impl StreamPoller {
             stream_arn,
             positions: HashMap::new(),
             failures: HashMap::new(),
+            checkpoints: None,
         })
+    }
+
+    /// Keeps this poller's position in `checkpoints` after each batch, and
+    /// starts each shard after the position kept there (from the oldest
+    /// record the stream keeps when none is, or when it was trimmed since).
+    pub fn with_checkpoints(mut self, checkpoints: Checkpoints) -> StreamPoller {
+        self.checkpoints = Some(checkpoints);
+        self
     }
 
     /// The worker this poller feeds.
@@ -246,9 +261,7 @@ impl StreamPoller {
             for shard in description.shards() {
                 if let Some(id) = shard.shard_id() {
                     if !self.positions.contains_key(id) {
-                        let iterator = self
-                            .iterator(id, ShardIteratorType::TrimHorizon, None)
-                            .await?;
+                        let iterator = self.first_iterator(id).await?;
                         self.positions.insert(id.to_string(), Some(iterator));
                     }
                 }
@@ -258,6 +271,46 @@ impl StreamPoller {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// Where to start reading `shard`: after the checkpoint, if any and
+    /// still in the stream, else at the oldest record the stream keeps.
+    async fn first_iterator(&self, shard: &str) -> Result<String, String> {
+        let kept = match &self.checkpoints {
+            Some(checkpoints) => checkpoints.get(self.worker.name(), shard).await?,
+            None => None,
+        };
+        let Some(sequence) = kept else {
+            return self
+                .iterator(shard, ShardIteratorType::TrimHorizon, None)
+                .await;
+        };
+        match self
+            .iterator(
+                shard,
+                ShardIteratorType::AfterSequenceNumber,
+                Some(sequence.clone()),
+            )
+            .await
+        {
+            Err(e) if e.contains(TRIMMED) => {
+                self.warn_trimmed(shard);
+                self.iterator(shard, ShardIteratorType::TrimHorizon, None)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Says that records of `shard` were trimmed before this worker handled
+    /// them: on AWS they would be lost the same way (the stream keeps 24
+    /// hours), so the worker goes on from the oldest record left.
+    fn warn_trimmed(&self, shard: &str) {
+        tracing::warn!(
+            worker = self.worker.name(),
+            shard,
+            "stream records were trimmed (older than the stream keeps) before this worker handled them; going on from the oldest record left"
+        );
     }
 
     async fn iterator(
@@ -288,19 +341,33 @@ impl StreamPoller {
         let Some(Some(iterator)) = self.positions.get(shard).cloned() else {
             return Ok(0);
         };
-        let out = self
+        let out = match self
             .client
             .get_records()
             .shard_iterator(iterator)
             .limit(BATCH)
             .send()
             .await
-            .map_err(|e| {
-                format!(
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+            {
+                self.warn_trimmed(shard);
+                let iterator = self
+                    .iterator(shard, ShardIteratorType::TrimHorizon, None)
+                    .await?;
+                self.positions.insert(shard.to_string(), Some(iterator));
+                return Ok(0);
+            }
+            Err(e) => {
+                return Err(format!(
                     "GetRecords: {}",
                     aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
-                )
-            })?;
+                ))
+            }
+        };
         let records = out.records.unwrap_or_default();
         let next = out.next_shard_iterator;
         if records.is_empty() {
@@ -321,6 +388,15 @@ impl StreamPoller {
             .and_then(|f| f.item_identifier.clone());
         match failed {
             None => {
+                if let (Some(checkpoints), Some(last)) = (
+                    &self.checkpoints,
+                    records
+                        .last()
+                        .and_then(|r| r.dynamodb.as_ref())
+                        .and_then(|d| d.sequence_number.as_deref()),
+                ) {
+                    checkpoints.put(self.worker.name(), shard, last).await?;
+                }
                 self.positions.insert(shard.to_string(), next);
             }
             Some(sequence) => {
@@ -336,7 +412,14 @@ impl StreamPoller {
                     )
                 };
                 tokio::time::sleep(wait).await;
-                let iterator = self.iterator(shard, kind, Some(sequence)).await?;
+                let iterator = match self.iterator(shard, kind, Some(sequence)).await {
+                    Err(e) if e.contains(TRIMMED) => {
+                        self.warn_trimmed(shard);
+                        self.iterator(shard, ShardIteratorType::TrimHorizon, None)
+                            .await?
+                    }
+                    other => other?,
+                };
                 self.positions.insert(shard.to_string(), Some(iterator));
             }
         }

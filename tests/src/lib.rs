@@ -12,4 +12,5 @@ pub mod lambda_emulator;
 pub mod mail;
 pub mod proxy;
 pub mod recorder;
+pub mod stream_file;
 pub mod template;

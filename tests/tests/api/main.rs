@@ -23,6 +23,7 @@ mod safety;
 mod ses;
 mod sessions;
 mod sns;
+mod streams;
 mod strict_input;
 mod tokens;
 mod users;
