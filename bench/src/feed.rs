@@ -29,9 +29,9 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
-use microblog_local::engine::{client_for_endpoint, Engine};
+use microblog_local::engine::Engine;
 use microblog_local::server::{serve_with, Limits};
-use microblog_local::stream::{self, StreamPoller};
+use microblog_local::stream::StreamPoller;
 use microblog_shared::auth::session::{new_session_id, Grant};
 use microblog_shared::domain::{Email, FeedEntry, NewUser, PostBody, PostId, UserId, Username};
 use microblog_shared::hashing::DUMMY_HASH;
@@ -236,17 +236,14 @@ async fn run(options: &Options) -> Result<bool, String> {
     let engine = Engine::memory().await.map_err(|e| e.to_string())?;
     let config = Config::from_lookup(|n| (n == "TABLE_NAME").then(|| TABLE.to_string()))
         .map_err(|e| e.to_string())?;
-    let client = client_for_endpoint(&engine.endpoint, &config.dynamodb);
+    // In-process, as microblog-local reaches its engine.
+    let client = engine.in_process_client(&config.dynamodb);
     let app = Arc::new(App::new(config, client.clone()));
     app.create_table_if_missing()
         .await
         .map_err(|e| e.to_string())?;
-    let mut poller = StreamPoller::new(
-        &client,
-        stream::client_for_endpoint(&engine.endpoint),
-        app.table_name(),
-    )
-    .await?;
+    let mut poller =
+        StreamPoller::new(&client, engine.in_process_streams(), app.table_name()).await?;
     eprintln!("feed: engine {}, setting up ...", engine.endpoint);
 
     let mut steps = Vec::new();
@@ -608,7 +605,7 @@ fn report(
     println!("## Feed\n");
     println!("{} · profile `{profile}`\n", crate::machine());
     println!(
-        "One process: in-memory dynoxide engine, the app, its HTTP server and the clients. \
+        "One process: in-memory dynoxide engine (reached in-process, as microblog-local reaches it), the app, its HTTP server and the clients. \
          A reader following {FOLLOWED} users who wrote {POSTS} posts ({POSTS_EACH} each).\n"
     );
     println!("### Set-up (not measured), {:.1} s\n", setup.as_secs_f64());

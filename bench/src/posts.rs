@@ -6,10 +6,13 @@
 //! one keep-alive connection, post *i* by user *i* mod U. Reports, for each
 //! block of 1,000 posts, the latency percentiles of its posts and the
 //! server's resident memory at its end; then the last block's p50 against
-//! the first's, and the server's peak memory. With `--restart M` the server
-//! is then stopped and started again on the same file and M more posts are
-//! timed the same way (the stream positions and the trimmed stream survive
-//! the restart). Exits non-zero when a post is not answered 201.
+//! the first's, the server's peak memory, and how long after one more post
+//! it reached a follower's feed (how far the fan-out was behind the writes).
+//! With `--restart M` the server is then killed and started again on the
+//! same file and M more posts are timed the same way (the stream positions
+//! and the trimmed stream survive the restart). `--retention SECONDS` sets
+//! the server's `STREAM_RETENTION_SECONDS`. Exits non-zero when a post is
+//! not answered 201.
 //!
 //! ```text
 //! cargo run --release -p microblog-bench -- posts [--posts N] [--users U] [--follows F]
@@ -136,9 +139,14 @@ pub async fn main(args: impl Iterator<Item = String>) {
     println!("| posts | p50 ms | p90 ms | p99 ms | max ms | server RSS MiB |");
     println!("|---|---:|---:|---:|---:|---:|");
     let blocks = write(&server, &base, &tokens, 0, options.posts).await;
+    let lag = fan_out_lag(&base, &tokens).await;
     let (_, peak) = server.memory_mib();
     drop(server);
     summary("this run", &blocks, peak);
+    println!(
+        "The fan-out ({} feed entries a post) caught up {lag:.1} s after the last post.",
+        options.follows
+    );
     if let Some(data) = &options.data {
         println!("The file: {:.0} MiB", file_mib(data));
     }
@@ -206,7 +214,42 @@ async fn users(base: &str, count: usize, follows: usize) -> Vec<String> {
     tokens
 }
 
-/// One block's posts' latencies, sorted, and the server's memory at its end.
+/// Seconds from one more post until it is in a follower's feed: how far
+/// the fan-out is behind the writes when they stop.
+async fn fan_out_lag(base: &str, tokens: &[String]) -> f64 {
+    let (author, follower) = (0, tokens.len() - 1);
+    let reply = http(
+        base,
+        "POST",
+        "/api/posts",
+        &[("authorization", &format!("Bearer {}", tokens[author]))],
+        Some(r#"{"body":"the last post"}"#),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "the last post: {}", reply.body);
+    let id = reply.json()["id"].clone();
+    let posted = Instant::now();
+    loop {
+        let feed = http(
+            base,
+            "GET",
+            "/api/feed?per_page=1",
+            &[("authorization", &format!("Bearer {}", tokens[follower]))],
+            None,
+        )
+        .await;
+        if feed.json()["items"][0]["id"] == id {
+            return posted.elapsed().as_secs_f64();
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(3600),
+            "the fan-out did not catch up in an hour"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One block's posts' latencies, sorted.
 struct Block {
     took: Vec<Duration>,
 }

@@ -25,12 +25,21 @@ impl Checkpoints {
     /// missing.
     pub async fn open(client: &Client, table: &str) -> Result<Checkpoints, String> {
         let positions = format!("{table}.stream-positions");
-        let exists = client
-            .describe_table()
-            .table_name(&positions)
-            .send()
-            .await
-            .is_ok();
+        let exists = match client.describe_table().table_name(&positions).send().await {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                false
+            }
+            Err(e) => {
+                return Err(format!(
+                    "cannot describe the table {positions}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                ))
+            }
+        };
         if !exists {
             client
                 .create_table()

@@ -3,11 +3,12 @@
 //! followed, then each next one less, as 1/rank), so the first few authors
 //! pass `POPULAR_FOLLOWERS` and are merged into feeds at read time, as on a
 //! real service; how many users each one follows and how much each one
-//! writes are heavy-tailed too. Everyone joined over the last eight weeks and
-//! posted over the last four, in order of time, a tenth of the posts
-//! answering an earlier one and a tenth mentioning someone; likes go
-//! mostly to the popular. Deterministic: the same size gives the same
-//! world. Progress goes to stderr.
+//! writes are heavy-tailed too. Everyone joined over the first four of the
+//! last eight weeks and posted over the last four, in order of time, a
+//! tenth of the posts answering an earlier one and a tenth mentioning
+//! someone; likers are picked by rank too, so the popular like the most.
+//! Deterministic: the same size on an empty table gives the same world,
+//! user 1 the most followed. Progress goes to stderr.
 //!
 //! Every user's password is [`DEMO_PASSWORD`]; the user names are
 //! `<first name><id>` (`ada1`, `grace2`, ...).
@@ -133,10 +134,10 @@ impl Rng {
     }
 
     /// A Pareto-like count: at least `min`, mean about `2 × min`, at most
-    /// `max`.
+    /// `max` (which wins when it is below `min`).
     fn heavy(&mut self, min: usize, max: usize) -> usize {
         let x = min as f64 / (1.0 - self.unit()).sqrt();
-        (x as usize).clamp(min, max)
+        (x as usize).clamp(min.min(max), max)
     }
 }
 
@@ -269,29 +270,22 @@ pub async fn seed_demo(app: &Arc<App>, users: usize) -> Result<Made, SeedError> 
             .collect(),
     );
     let joined = move |i: usize| start + week * 4 * i as i32 / users.max(1) as i32;
-    // Ids are taken in parallel: each user's is kept at its index.
-    let taken = Arc::new(std::sync::Mutex::new(vec![UserId::new(0); users]));
-    {
-        let (app, names, hash, taken) = (app.clone(), names.clone(), hash.clone(), taken.clone());
-        each(users, &Progress::new("users", users), move |i| {
-            let (app, name, hash, taken) =
-                (app.clone(), names[i].clone(), hash.clone(), taken.clone());
-            let at = joined(i);
-            async move {
-                let new = NewUser {
-                    username: Username::parse(&name)?,
-                    email: Email::parse(&format!("{name}@demo.example.com"))?,
-                    password_hash: hash,
-                    about_me: None,
-                };
-                let user = app.users.create(new, at).await?;
-                taken.lock().unwrap_or_else(|e| e.into_inner())[i] = user.id;
-                Ok(())
-            }
-        })
-        .await?;
+    // One at a time, so that ids follow the names (`ada1` is user 1 of an
+    // empty table) and the world is the same every time.
+    let mut ids = Vec::with_capacity(users);
+    let progress = Progress::new("users", users);
+    for (i, name) in names.iter().enumerate() {
+        let new = NewUser {
+            username: Username::parse(name)?,
+            email: Email::parse(&format!("{name}@demo.example.com"))?,
+            password_hash: hash.clone(),
+            about_me: None,
+        };
+        ids.push(app.users.create(new, joined(i)).await?.id);
+        progress.step();
     }
-    let ids = Arc::new(taken.lock().unwrap_or_else(|e| e.into_inner()).clone());
+    progress.finish();
+    let ids = Arc::new(ids);
 
     // Follows: each user follows a heavy-tailed number of others, picked by
     // rank with probability 1/rank, after both joined.
@@ -305,10 +299,14 @@ pub async fn seed_demo(app: &Arc<App>, users: usize) -> Result<Made, SeedError> 
             if chosen.len() == wanted {
                 break;
             }
-            let followed = zipf.pick(&mut rng);
-            if followed != follower {
-                chosen.insert(followed);
-            }
+            // Oneself is never followed: the next rank instead.
+            let picked = zipf.pick(&mut rng);
+            let followed = if picked == follower {
+                (picked + 1) % users
+            } else {
+                picked
+            };
+            chosen.insert(followed);
         }
         for followed in chosen {
             followers[followed] += 1;
@@ -383,8 +381,9 @@ pub async fn seed_demo(app: &Arc<App>, users: usize) -> Result<Made, SeedError> 
     }
     progress.finish();
 
-    // Likes: each post gets a few, from readers picked by rank (the
-    // popular like, and are liked, the most).
+    // Likes: a quarter of the posts get one or more (heavy-tailed), from
+    // likers picked by rank, each within two hours of the post and never
+    // after now.
     let mut likes = Vec::new();
     for (p, post) in posts.iter().enumerate() {
         for _ in 0..rng.heavy(1, 50) - 1 {
@@ -408,7 +407,8 @@ pub async fn seed_demo(app: &Arc<App>, users: usize) -> Result<Made, SeedError> 
                 async move {
                     let post = &posts[p];
                     let at = post.created_at.timestamp_micros() as u64
-                        + 60_000_000 * (1 + i as u64 % 600);
+                        + 60_000_000 * (1 + i as u64 % 120);
+                    let at = at.min(now.timestamp_micros() as u64);
                     app.likes.like(ids[liker], post, at).await?;
                     Ok(())
                 }
@@ -431,28 +431,22 @@ pub async fn seed_demo(app: &Arc<App>, users: usize) -> Result<Made, SeedError> 
 /// notifications and counts), with a progress line of the records handled.
 pub async fn settle(pollers: &mut [crate::stream::StreamPoller], app: &App) -> Result<(), String> {
     let started = Instant::now();
-    let mut handled = 0;
     let mut drawn = Instant::now();
-    loop {
-        let mut round = 0;
-        for poller in pollers.iter_mut() {
-            round += poller.poll_once(app).await?;
-            if drawn.elapsed() >= Duration::from_millis(100) {
-                drawn = Instant::now();
-                eprint!(
-                    "\rstream    {} records handled {:.0} s ",
-                    handled + round,
-                    started.elapsed().as_secs_f64()
-                );
-            }
-        }
-        handled += round;
-        if round == 0 {
-            eprintln!(
-                "\rstream    {handled} records handled {:.0} s ",
+    let mut last = 0;
+    crate::stream::settle_all_with(pollers, app, |handled| {
+        last = handled;
+        if drawn.elapsed() >= Duration::from_millis(100) {
+            drawn = Instant::now();
+            eprint!(
+                "\rstream    {handled} records handed to the workers {:.0} s ",
                 started.elapsed().as_secs_f64()
             );
-            return Ok(());
         }
-    }
+    })
+    .await?;
+    eprintln!(
+        "\rstream    {last} records handed to the workers {:.0} s ",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

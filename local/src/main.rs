@@ -324,7 +324,9 @@ async fn run(options: Options) -> Result<(), String> {
     let mut engine = None;
     let (client, streams, endpoint) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
         Ok(endpoint) => {
-            if (options.seed || options.seed_only) && !seed::is_local_endpoint(&endpoint) {
+            if (options.seed || options.seed_only || options.seed_demo.is_some())
+                && !seed::is_local_endpoint(&endpoint)
+            {
                 return Err(format!(
                     "refusing to write the publicly known fixture users and token to {endpoint}: seed only local engines"
                 ));
@@ -454,12 +456,24 @@ async fn run(options: Options) -> Result<(), String> {
         println!("microblog API listening on http://{bound} (Ctrl-C to stop)");
         let app = Arc::new(app);
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        // A permit for each worker once it has handled what the stream
+        // held at start: records a stopped server never handled are older
+        // than they would be on AWS, and must not be trimmed unhandled.
+        let caught_up = Arc::new(tokio::sync::Semaphore::new(0));
+        let workers_count = pollers.len() as u32;
         let workers: Vec<_> = pollers
             .into_iter()
-            .map(|poller| {
-                let app = app.clone();
+            .map(|mut poller| {
+                let (app, caught_up) = (app.clone(), caught_up.clone());
                 let mut stopped = stopped.clone();
                 tokio::spawn(async move {
+                    tokio::select! {
+                        settled = poller.settle(&app) => if let Err(e) = settled {
+                            tracing::warn!(worker = poller.worker().name(), error = %e, "catching up with the stream failed; going on");
+                        },
+                        _ = stopped.changed() => return,
+                    }
+                    caught_up.add_permits(1);
                     let shutdown = async move {
                         let _ = stopped.changed().await;
                     };
@@ -470,13 +484,17 @@ async fn run(options: Options) -> Result<(), String> {
         let mut schedules = scheduled_workers(&app, &stopped);
         if let Some(engine) = &engine {
             let mut stopped = stopped.clone();
-            schedules.push(tokio::spawn(retention::run(
-                engine.database(),
-                stream_retention,
-                async move {
+            let db = engine.database();
+            schedules.push(tokio::spawn(async move {
+                tokio::select! {
+                    _ = caught_up.acquire_many(workers_count) => {}
+                    _ = stopped.changed() => return,
+                }
+                retention::run(db, stream_retention, async move {
                     let _ = stopped.changed().await;
-                },
-            )));
+                })
+                .await;
+            }));
         }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -29,10 +29,15 @@ pub fn trim(db: &dynoxide::Database, retention: Duration) -> Result<usize, Strin
 
 /// Trims `db`'s stream now and every minute (every half `retention` when
 /// that is shorter) until `shutdown`, logging what it did and (without
-/// stopping) what failed.
+/// stopping) what failed. The caller starts it once every stream worker has
+/// caught up with what the stream held when the server started: the time a
+/// server was stopped counts against the retention (on AWS nothing stops),
+/// so an earlier trim could take records no worker has handled.
 pub async fn run(db: dynoxide::Database, retention: Duration, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut ticks = tokio::time::interval(EVERY.min(retention / 2).max(Duration::from_millis(100)));
+    // A long trim is not followed by a burst of the rounds it overran.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
@@ -46,7 +51,7 @@ pub async fn run(db: dynoxide::Database, retention: Duration, shutdown: impl Fut
                 "trimmed stream records older than the stream keeps"
             ),
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "trimming the stream failed; trying again in a minute")
+                tracing::warn!(error = %e, "trimming the stream failed; trying again at the next round")
             }
             Err(e) => tracing::warn!(error = %e, "the stream's trimming task failed"),
         }

@@ -1,10 +1,12 @@
-//! Runs a stream-triggered function (`fan_out`, `purge_user`) the way
+//! Runs a stream-triggered function (`fan_out`, `purge_user`, ...) the way
 //! Lambda's event source mapping does: one poller per function, each with
 //! its own position, as each function has its own mapping on AWS. It reads
-//! the table's real stream from the table's real DynamoDB stream: it reads each
-//! shard with GetShardIterator and GetRecords, hands the handler the records
-//! in the DynamoDB stream event shape Lambda delivers, and honours
-//! `ReportBatchItemFailures` by reading again from the first failed record.
+//! the table's real DynamoDB stream: each shard with GetShardIterator and
+//! GetRecords, hands the handler the records in the DynamoDB stream event
+//! shape Lambda delivers, and honours `ReportBatchItemFailures` by reading
+//! again from the first failed record. It can keep its position after each
+//! batch (`crate::checkpoint`), to go on from there after a restart, and it
+//! goes on from the oldest record left when the stream was trimmed past it.
 //! It works against the embedded engine and any endpoint with streams.
 
 use std::collections::HashMap;
@@ -359,7 +361,9 @@ impl StreamPoller {
                     .iterator(shard, ShardIteratorType::TrimHorizon, None)
                     .await?;
                 self.positions.insert(shard.to_string(), Some(iterator));
-                return Ok(0);
+                // Read on from the new iterator now: a round that handled
+                // nothing would tell `settle` the stream is done.
+                return Box::pin(self.poll_shard(app, shard)).await;
             }
             Err(e) => {
                 return Err(format!(
@@ -431,12 +435,25 @@ impl StreamPoller {
 /// anything new: each worker's own writes (a clean-up's next step, the
 /// unfollows it causes) are handled too.
 pub async fn settle_all(pollers: &mut [StreamPoller], app: &App) -> Result<(), String> {
+    settle_all_with(pollers, app, |_| {}).await
+}
+
+/// [`settle_all`], telling `handled` the records handed over so far after
+/// each poll (for a progress line).
+pub async fn settle_all_with(
+    pollers: &mut [StreamPoller],
+    app: &App,
+    mut handled: impl FnMut(usize),
+) -> Result<(), String> {
+    let mut total = 0;
     loop {
-        let mut handled = 0;
+        let mut round = 0;
         for poller in pollers.iter_mut() {
-            handled += poller.poll_once(app).await?;
+            round += poller.poll_once(app).await?;
+            handled(total + round);
         }
-        if handled == 0 {
+        total += round;
+        if round == 0 {
             return Ok(());
         }
     }

@@ -51,6 +51,9 @@ fn an_operator_grants_and_revokes_the_moderator_role_on_the_file_a_server_is_usi
         .args(["--port", "0", "--data", data.to_str().unwrap()])
         .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
         .env("RATE_LIMIT_SIGNUPS_PER_HOUR", "0")
+        // Its verification mail goes beside the data, not into the crate.
+        .env("MAIL_OUTBOX_DIR", dir.join("outbox"))
+        .env("PUSH_OUTBOX_DIR", dir.join("push"))
         .env("RUST_LOG", "warn,dynoxide=error");
     let server = Server::start(command);
     let addr = server.addr.clone();

@@ -16,7 +16,9 @@ use microblog_shared::{App, Config};
 
 static FILES: AtomicUsize = AtomicUsize::new(0);
 
-/// A table with a stream, on an engine whose data is in [`StreamFile::path`].
+/// A table with a stream, on an engine whose data is in [`StreamFile::path`]
+/// (under the system's temporary directory, left there as other tests'
+/// files are).
 pub struct StreamFile {
     /// The engine's SQLite file.
     pub path: PathBuf,
@@ -51,6 +53,11 @@ impl StreamFile {
     pub async fn reopen(self) -> StreamFile {
         let path = self.path.clone();
         drop(self);
+        StreamFile::open(path).await
+    }
+
+    /// The engine's file at `path`, opened as a server opens it.
+    pub async fn open_at(path: PathBuf) -> StreamFile {
         StreamFile::open(path).await
     }
 

@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod conditional;
+mod demo;
 mod devices;
 mod errors;
 mod faults;

@@ -74,13 +74,30 @@ async fn trimming_deletes_the_oldest_records_and_a_read_from_before_it_is_refuse
 async fn trimming_everything_never_lets_a_sequence_number_be_issued_again() {
     let file = StreamFile::create().await;
     file.write(0, 3).await;
-    let last = file.read_all().await.pop().unwrap().1;
-    file.trim_all();
+    // A number far above the clock's floor (microseconds since 1970), as a
+    // burst of writes or a clock set back leaves: only the trim horizon
+    // keeps the next number above it once it is trimmed.
+    let far: i64 = 9_000_000_000_000_000;
+    let path = file.path.clone();
+    drop(file);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE _stream_records SET sequence_number = ?1 WHERE id = (SELECT MAX(id) FROM _stream_records)",
+            [far.to_string()],
+        )
+        .unwrap();
+    let file = StreamFile::open_at(path).await;
+    assert_eq!(file.trim_all(), 3);
     let file = file.reopen().await;
     file.write(3, 1).await;
     let next = file.read_all().await;
     assert_eq!(keys(&next), test_keys(3..4));
-    assert!(sequence(&next[0].1) > sequence(&last));
+    assert!(
+        sequence(&next[0].1) > 100_000_000_000_000_000_000 + far as u128,
+        "{} was issued after {far} was trimmed",
+        next[0].1
+    );
 }
 
 #[tokio::test]
@@ -113,29 +130,51 @@ async fn the_stream_keeps_its_records_and_its_trim_horizon_across_a_restart() {
         .all(|w| sequence(&w[0].1) < sequence(&w[1].1)));
 }
 
+/// The steps of SQLite's plan for `sql` in the engine's file at `path`.
+fn plan(path: &std::path::Path, sql: &str) -> Vec<String> {
+    let sqlite = rusqlite::Connection::open(path).unwrap();
+    let mut statement = sqlite
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap();
+    let steps = statement
+        .query_map([], |row| row.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    steps
+}
+
 #[tokio::test]
 async fn the_engine_file_indexes_the_stream_by_shard_and_sequence_number() {
     let file = StreamFile::create().await;
     file.write(0, 1).await;
     let path = file.path.clone();
     drop(file);
-    let sqlite = rusqlite::Connection::open(&path).unwrap();
-    let plan: Vec<String> = sqlite
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT * FROM _stream_records
-             WHERE table_name = 'microblog' AND shard_id = 's' AND CAST(sequence_number AS INTEGER) > 5
-             ORDER BY CAST(sequence_number AS INTEGER) LIMIT 100",
-        )
-        .unwrap()
-        .query_map([], |row| row.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(
-        plan.iter()
-            .any(|step| step.contains("USING INDEX _stream_records_by_sequence")),
-        "GetRecords reads the index, not the whole stream: {plan:?}"
-    );
+    // The engine's own statements (vendor/dynoxide-rs/src/storage.rs): a
+    // write's next sequence number, GetRecords, DescribeStream's range.
+    for (what, sql) in [
+        (
+            "a write's next sequence number",
+            "SELECT MAX(CAST(sequence_number AS INTEGER)) FROM _stream_records WHERE table_name = 'microblog' AND shard_id = 's'",
+        ),
+        (
+            "GetRecords",
+            "SELECT * FROM _stream_records WHERE table_name = 'microblog' AND shard_id = 's' AND CAST(sequence_number AS INTEGER) > 5 ORDER BY CAST(sequence_number AS INTEGER) LIMIT 100",
+        ),
+    ] {
+        let steps = plan(&path, sql);
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("USING COVERING INDEX _stream_records_by_sequence")
+                    || step.contains("USING INDEX _stream_records_by_sequence")),
+            "{what} reads the index, not the whole stream: {steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|step| step.starts_with("SCAN")),
+            "{what} scans: {steps:?}"
+        );
+    }
 }
 
 #[tokio::test]

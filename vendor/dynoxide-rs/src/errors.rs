@@ -229,6 +229,8 @@ impl DynoxideError {
             DynoxideError::IdempotentParameterMismatchException(_) => {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
             }
+            // microblog fork: DynamoDB Streams' type for a read before the
+            // trim horizon.
             DynoxideError::TrimmedDataAccessException(_) => {
                 "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException"
             }
@@ -270,6 +272,7 @@ impl DynoxideError {
             }
             DynoxideError::AccessDeniedException(_) => "AccessDenied",
             DynoxideError::IdempotentParameterMismatchException(_) => "IdempotentParameterMismatch",
+            // microblog fork: never in a batch (streams have none).
             DynoxideError::TrimmedDataAccessException(_) => "TrimmedDataAccess",
             DynoxideError::SerializationException(_) => "SerializationError",
             DynoxideError::LimitExceededException(_) => "RequestLimitExceeded",

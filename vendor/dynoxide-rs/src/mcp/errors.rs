@@ -36,6 +36,7 @@ fn short_error_type(err: &DynoxideError) -> &'static str {
             "IdempotentParameterMismatchException"
         }
         DynoxideError::UnsupportedCapability(_) => "UnsupportedOperation",
+        // microblog fork: the stream error's name, as the others.
         DynoxideError::TrimmedDataAccessException(_) => "TrimmedDataAccessException",
     }
 }

@@ -612,6 +612,7 @@ impl StorageBackend for Storage {
             .map_err(dyno_to_backend)
     }
 
+    // microblog fork: the trim horizon, from the table that keeps it.
     async fn stream_trim_horizon(
         &self,
         table_name: &str,
