@@ -81,36 +81,81 @@ pub fn change_of(record: &EventRecord) -> Result<Change, String> {
     }
 }
 
-/// Whether `author` is popular: marked so already, or with at least
-/// `POPULAR_FOLLOWERS` followers now (and then marked). A popular author's
-/// posts are merged into feeds when read, never written into each.
-async fn popular(app: &App, author: UserId) -> Result<bool, StoreError> {
-    if app.feeds.popular_authors().await?.contains(&author) {
-        return Ok(true);
+/// The authors marked popular (`POPULAR_FOLLOWERS` followers or more, once
+/// reached): their posts are merged into feeds when read, never written into
+/// each. Read once for a batch, on its first record that needs it, and kept
+/// in step with what the batch marks: one GetItem a batch, not one a post.
+#[derive(Debug, Default)]
+pub struct Popular(Option<Vec<UserId>>);
+
+impl Popular {
+    async fn set(&mut self, app: &App) -> Result<&mut Vec<UserId>, StoreError> {
+        if self.0.is_none() {
+            self.0 = Some(app.feeds.popular_authors().await?);
+        }
+        Ok(self.0.get_or_insert_with(Vec::new))
     }
-    if app.feeds.follower_count(author).await? >= app.config.popular_followers {
+
+    /// Whether `author` is marked popular.
+    async fn marked(&mut self, app: &App, author: UserId) -> Result<bool, StoreError> {
+        Ok(self.set(app).await?.contains(&author))
+    }
+
+    /// Marks `author` popular (idempotent).
+    async fn mark(&mut self, app: &App, author: UserId) -> Result<(), StoreError> {
         app.feeds.mark_popular(author).await?;
-        return Ok(true);
+        self.set(app).await?.push(author);
+        Ok(())
     }
-    Ok(false)
+
+    /// Whether `author` is popular: marked, or with `POPULAR_FOLLOWERS`
+    /// followers now by the count on their profile (and then marked).
+    async fn check(&mut self, app: &App, author: UserId) -> Result<bool, StoreError> {
+        if self.marked(app, author).await? {
+            return Ok(true);
+        }
+        if app.feeds.follower_count(author).await? >= app.config.popular_followers {
+            self.mark(app, author).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// `author`'s followers to fan a post out to, or `None` when the author
+    /// is popular (marked, or found to have `POPULAR_FOLLOWERS` followers by
+    /// this read, which is bounded by that number, and then marked).
+    async fn fan_out_to(
+        &mut self,
+        app: &App,
+        author: UserId,
+    ) -> Result<Option<Vec<UserId>>, StoreError> {
+        if self.marked(app, author).await? {
+            return Ok(None);
+        }
+        let threshold = app.config.popular_followers;
+        let followers = app.feeds.followers_up_to(author, threshold).await?;
+        if followers.len() as u64 >= threshold {
+            self.mark(app, author).await?;
+            return Ok(None);
+        }
+        Ok(Some(followers))
+    }
 }
 
-/// Brings the feeds in step with `change`.
-pub async fn apply(app: &App, change: Change) -> Result<(), StoreError> {
+/// Brings the feeds in step with `change`, `popular` the batch's view of
+/// the popular authors.
+pub async fn apply(app: &App, popular: &mut Popular, change: Change) -> Result<(), StoreError> {
     match change {
-        Change::Published { author, .. } | Change::Deleted { author, .. }
-            if popular(app, author).await? =>
-        {
-            // Merged at read time; a deleted post is left out of pages.
-            Ok(())
-        }
-        Change::Followed { followed, .. } if popular(app, followed).await? => Ok(()),
+        Change::Followed { followed, .. } if popular.check(app, followed).await? => Ok(()),
         Change::Published {
             post,
             author,
             answers,
         } => {
-            let mut owners = app.feeds.followers(author).await?;
+            // A popular author's posts are merged at read time.
+            let Some(mut owners) = popular.fan_out_to(app, author).await? else {
+                return Ok(());
+            };
             // A reply to someone else reaches only the followers who also
             // follow the one it answers (as on Twitter and Mastodon).
             if let Some(answered) = answers.filter(|answered| *answered != author) {
@@ -127,7 +172,10 @@ pub async fn apply(app: &App, change: Change) -> Result<(), StoreError> {
             app.feeds.add(&entries).await
         }
         Change::Deleted { post, author } => {
-            let followers = app.feeds.followers(author).await?;
+            // Merged at read time; a deleted post is left out of pages.
+            let Some(followers) = popular.fan_out_to(app, author).await? else {
+                return Ok(());
+            };
             app.feeds.remove_post(post, &followers).await
         }
         Change::Followed { follower, followed } => {
@@ -168,9 +216,13 @@ microblog_functions::stream_function!(handler);
 /// first that failed, so the batch is retried from there.
 pub async fn handler(app: &App, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {
     let records = &event.payload.records;
+    let popular = tokio::sync::Mutex::new(Popular::default());
+    let popular = &popular;
     Ok(in_order(records, "fan-out", |record| async move {
         let change = change_of(record)?;
-        apply(app, change).await.map_err(|e| e.to_string())
+        apply(app, &mut *popular.lock().await, change)
+            .await
+            .map_err(|e| e.to_string())
     })
     .await)
 }

@@ -89,9 +89,15 @@ impl FeedStore {
         self.table.batch_write(Vec::new(), keys).await
     }
 
-    /// The ids of everyone following `user_id` (all pages of the user's
-    /// follower edges).
-    pub async fn followers(&self, user_id: UserId) -> Result<Vec<UserId>, StoreError> {
+    /// `user_id`'s followers, at most `limit` of them: the fan-out's read,
+    /// bounded by `POPULAR_FOLLOWERS` (whoever has that many is popular, and
+    /// their posts are not fanned out), so it also tells whether the author
+    /// is, without reading the count.
+    pub async fn followers_up_to(
+        &self,
+        user_id: UserId,
+        limit: u64,
+    ) -> Result<Vec<UserId>, StoreError> {
         let window = QueryWindow {
             index: None,
             partition: user_pk(user_id),
@@ -99,7 +105,7 @@ impl FeedStore {
             sort_prefix: Some(edge_prefix(EdgeKind::Follower)),
             order: Order::OldestFirst,
         };
-        let found = self.table.query_all(&window, None).await?;
+        let found = self.table.query_up_to(&window, limit).await?;
         Ok(found
             .iter()
             .map(|item| get_user_id(item, "other_id"))

@@ -71,6 +71,31 @@ impl Table {
         }
     }
 
+    /// The first `limit` items of `window`, over as many pages as that
+    /// takes (at most `limit` / 1,000 + 1 Queries), read eventually.
+    pub async fn query_up_to(
+        &self,
+        window: &QueryWindow,
+        limit: u64,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        while (found.len() as u64) < limit {
+            let page = (limit - found.len() as u64).min(1000) as i32;
+            let out = self
+                .window_query(window, start.take(), page, Projection::All)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            found.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+
     /// The first `limit` items of `window` (fewer if the Query stops at
     /// 1 MB), read strongly consistently: for work that must see every
     /// write committed before it started (an account's clean-up).
