@@ -32,9 +32,6 @@ const BATCH: i32 = 100;
 /// Times one record is retried before it is given up on (on AWS it would
 /// then go to the on-failure queue).
 const MAX_ATTEMPTS: u32 = 5;
-/// What an error of DynamoDB Streams says when a read starts before the
-/// oldest record the stream keeps.
-const TRIMMED: &str = "TrimmedDataAccessException";
 /// The pause between rounds that found nothing new.
 const IDLE: Duration = Duration::from_millis(50);
 
@@ -287,21 +284,12 @@ impl StreamPoller {
                 .iterator(shard, ShardIteratorType::TrimHorizon, None)
                 .await;
         };
-        match self
-            .iterator(
-                shard,
-                ShardIteratorType::AfterSequenceNumber,
-                Some(sequence.clone()),
-            )
-            .await
-        {
-            Err(e) if e.contains(TRIMMED) => {
-                self.warn_trimmed(shard);
-                self.iterator(shard, ShardIteratorType::TrimHorizon, None)
-                    .await
-            }
-            other => other,
-        }
+        self.iterator(
+            shard,
+            ShardIteratorType::AfterSequenceNumber,
+            Some(sequence),
+        )
+        .await
     }
 
     /// Says that records of `shard` were trimmed before this worker handled
@@ -315,28 +303,47 @@ impl StreamPoller {
         );
     }
 
+    /// An iterator of `kind` (at `sequence`), or, when that record was
+    /// trimmed, one at the oldest record left (with a warning).
     async fn iterator(
         &self,
         shard: &str,
         kind: ShardIteratorType,
         sequence: Option<String>,
     ) -> Result<String, String> {
-        self.client
+        let asked = self
+            .client
             .get_shard_iterator()
             .stream_arn(&self.stream_arn)
             .shard_id(shard)
             .shard_iterator_type(kind)
             .set_sequence_number(sequence)
             .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "GetShardIterator: {}",
-                    aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
-                )
-            })?
-            .shard_iterator
-            .ok_or_else(|| format!("no iterator for shard {shard}"))
+            .await;
+        let out = match asked {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_trimmed_data_access_exception()) =>
+            {
+                self.warn_trimmed(shard);
+                self.client
+                    .get_shard_iterator()
+                    .stream_arn(&self.stream_arn)
+                    .shard_id(shard)
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+            }
+            other => other,
+        };
+        out.map_err(|e| {
+            format!(
+                "GetShardIterator: {}",
+                aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
+            )
+        })?
+        .shard_iterator
+        .ok_or_else(|| format!("no iterator for shard {shard}"))
     }
 
     async fn poll_shard(&mut self, app: &App, shard: &str) -> Result<usize, String> {
@@ -416,14 +423,7 @@ impl StreamPoller {
                     )
                 };
                 tokio::time::sleep(wait).await;
-                let iterator = match self.iterator(shard, kind, Some(sequence)).await {
-                    Err(e) if e.contains(TRIMMED) => {
-                        self.warn_trimmed(shard);
-                        self.iterator(shard, ShardIteratorType::TrimHorizon, None)
-                            .await?
-                    }
-                    other => other?,
-                };
+                let iterator = self.iterator(shard, kind, Some(sequence)).await?;
                 self.positions.insert(shard.to_string(), Some(iterator));
             }
         }

@@ -148,13 +148,7 @@ impl StreamFile {
             .send()
             .await
             .map(|out| out.shard_iterator.expect("an iterator"))
-            .map_err(|e| {
-                e.into_service_error()
-                    .meta()
-                    .code()
-                    .unwrap_or("?")
-                    .to_string()
-            })
+            .map_err(code)
     }
 
     /// Every record from `iterator` to the end, as (key, sequence number),
@@ -169,13 +163,7 @@ impl StreamFile {
                 .shard_iterator(iterator)
                 .send()
                 .await
-                .map_err(|e| {
-                    e.into_service_error()
-                        .meta()
-                        .code()
-                        .unwrap_or("?")
-                        .to_string()
-                })?;
+                .map_err(code)?;
             let page = out.records.unwrap_or_default();
             if page.is_empty() {
                 break;
@@ -220,4 +208,9 @@ impl StreamFile {
         .expect("a poller")
         .with_checkpoints(checkpoints)
     }
+}
+
+/// The code of a DynamoDB Streams error (`TrimmedDataAccessException`, ...).
+fn code(error: impl aws_sdk_dynamodbstreams::error::ProvideErrorMetadata) -> String {
+    error.code().unwrap_or("?").to_string()
 }
